@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from courseplatform.tenancy.models import School
+
+from .models import User
+
+
+def list_school_people(*, school: School) -> QuerySet[User]:
+    return User.objects.filter(school=school).order_by("role", "email").only(
+        "id", "email", "full_name", "role", "date_joined", "last_login", "email_verified_at",
+        "school_id",
+    )
+
+
+def get_school_user(*, school: School, user_id: int) -> User:
+    """Same DoesNotExist for a missing id and another school's id."""
+    return User.objects.get(school=school, pk=user_id)

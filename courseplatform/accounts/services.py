@@ -1,0 +1,221 @@
+"""Writes on accounts: registration, verification, password reset, login links, roles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from courseplatform.ops.services import record_audit
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.selectors import school_url
+
+from .models import LoginLink, User, normalize_email
+from .tokens import email_verification_token
+
+LOGIN_LINK_SALT = "courseplatform.accounts.login-link"
+
+
+class AccountError(Exception):
+    """A request about an account that cannot be honoured; the message is safe to show."""
+
+
+def register_user(
+    *,
+    school: School,
+    email: str,
+    password: str,
+    full_name: str,
+    role: str = User.Role.STUDENT,
+    ip: str | None = None,
+) -> User:
+    """Create an account in ``school``'s pool (raises ValidationError on bad input)."""
+    address = normalize_email(email)
+    candidate = User(school=school, email=address, full_name=full_name.strip(), role=role)
+    validate_password(password, user=candidate)
+    candidate.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                address, password, school=school, full_name=full_name.strip(), role=role
+            )
+            record_audit(school=school, actor=user, action="account.signup", target=user,
+                         data={"role": role}, ip=ip)
+    except IntegrityError as exc:
+        # Shown as a generic message by the views: never confirm that an email exists.
+        raise ValidationError("An account with this email already exists.",
+                              code="duplicate_email") from exc
+    return user
+
+
+def _uid(user: User) -> str:
+    return urlsafe_base64_encode(force_bytes(user.pk))
+
+
+def send_verification_email(*, school: School, user: User, port: str | None = None) -> None:
+    link = school_url(
+        school,
+        f"/accounts/verify/{_uid(user)}/{email_verification_token.make_token(user)}/",
+        port=port,
+    )
+    context = {"school": school, "user": user, "link": link}
+    send_mail(
+        subject=f"Confirm your email for {school.name}",
+        message=render_to_string("accounts/email/verify.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+
+
+def verify_email(*, school: School, user: User, token: str) -> bool:
+    if user.school_id != school.pk or not email_verification_token.check_token(user, token):
+        return False
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        record_audit(school=school, actor=user, action="account.email_verified", target=user)
+    return True
+
+
+def request_password_reset(
+    *, school: School, email: str, port: str | None = None, ip: str | None = None
+) -> None:
+    """Email a reset link if the address has an account here; silent otherwise,
+    so the response never tells whether an email is registered."""
+    user = User.objects.filter(school=school, email=normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    link = school_url(
+        school,
+        f"/accounts/password-reset/{_uid(user)}/{default_token_generator.make_token(user)}/",
+        port=port,
+    )
+    send_mail(
+        subject=f"Reset your password for {school.name}",
+        message=render_to_string(
+            "accounts/email/password_reset.txt", {"school": school, "user": user, "link": link}
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+    record_audit(school=school, actor=None, action="account.password_reset_requested",
+                 target=user, ip=ip)
+
+
+def reset_password(*, school: School, user: User, token: str, password: str) -> None:
+    if user.school_id != school.pk or not default_token_generator.check_token(user, token):
+        raise AccountError("This reset link is invalid or has expired. Request a new one.")
+    validate_password(password, user=user)
+    user.set_password(password)
+    # Following the link proves the user reads that mailbox.
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+    user.save(update_fields=["password", "email_verified_at"])
+    record_audit(school=school, actor=user, action="account.password_reset", target=user)
+
+
+def change_role(*, school: School, actor: User, user: User, role: str) -> User:
+    if user.school_id != school.pk:
+        raise AccountError("No such user in this school.")
+    if role not in User.Role.values:
+        raise AccountError("Unknown role.")
+    if actor.role != User.Role.OWNER:
+        raise AccountError("Only the school owner can change roles.")
+    if user.pk == actor.pk and role != User.Role.OWNER:
+        raise AccountError("An owner cannot demote themselves; transfer ownership first.")
+    previous = user.role
+    with transaction.atomic():
+        user.role = role
+        user.save(update_fields=["role"])
+        record_audit(school=school, actor=actor, action="account.role_changed", target=user,
+                     data={"from": previous, "to": role})
+    return user
+
+
+# --- one-time login links ---------------------------------------------------------
+
+
+def _digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def issue_login_link(*, school: School, user: User, port: str | None = None) -> str:
+    """A signed URL on ``school``'s host that logs ``user`` in once, within 60 s."""
+    if user.school_id != school.pk:
+        raise AccountError("No such user in this school.")
+    nonce = secrets.token_urlsafe(32)
+    LoginLink.objects.create(
+        school=school,
+        user=user,
+        nonce_digest=_digest(nonce),
+        expires_at=timezone.now() + timedelta(seconds=settings.LOGIN_LINK_MAX_AGE),
+    )
+    token = signing.dumps({"s": school.pk, "u": user.pk, "n": nonce}, salt=LOGIN_LINK_SALT,
+                          compress=True)
+    return school_url(school, f"/accounts/login-link/{token}/", port=port)
+
+
+def consume_login_link(*, school: School, token: str) -> User:
+    """Return the user of a valid, unused link and mark it used; refuse anything else."""
+    try:
+        payload = signing.loads(token, salt=LOGIN_LINK_SALT,
+                                max_age=settings.LOGIN_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise AccountError("This sign-in link has expired. Please log in.") from exc
+    except signing.BadSignature as exc:
+        raise AccountError("This sign-in link is not valid.") from exc
+    if not isinstance(payload, dict) or payload.get("s") != school.pk:
+        raise AccountError("This sign-in link is not valid.")
+    now = timezone.now()
+    with transaction.atomic():
+        consumed = LoginLink.objects.filter(
+            school=school,
+            user_id=payload.get("u"),
+            nonce_digest=_digest(str(payload.get("n", ""))),
+            used_at__isnull=True,
+            expires_at__gt=now,
+        ).update(used_at=now)
+        if consumed != 1:
+            raise AccountError("This sign-in link has already been used or has expired.")
+        user = User.objects.get(school=school, pk=payload["u"])
+        if not user.is_active:
+            raise AccountError("This account is disabled.")
+        record_audit(school=school, actor=user, action="account.login_link_used", target=user)
+    return user
+
+
+SIGNUP_NOT_POSSIBLE = (
+    "We could not create an account with these details. If you already have an account "
+    "here, log in or reset your password."
+)
+
+
+def notify_existing_account(*, school: School, email: str, port: str | None = None) -> None:
+    """Someone tried to sign up with a registered address: tell the owner of that
+    mailbox, not the person at the keyboard."""
+    user = User.objects.filter(school=school, email=normalize_email(email)).first()
+    if user is None:
+        return
+    send_mail(
+        subject=f"Someone tried to create an account at {school.name}",
+        message=render_to_string(
+            "accounts/email/account_exists.txt",
+            {"school": school, "user": user,
+             "login": school_url(school, "/accounts/login/", port=port),
+             "reset": school_url(school, "/accounts/password-reset/", port=port)},
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )

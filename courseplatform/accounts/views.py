@@ -1,0 +1,210 @@
+"""Account pages on a school's host: signup, login, logout, verification, reset."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.http import require_POST
+
+from courseplatform.ops import ratelimit
+from courseplatform.ops.net import client_ip
+from courseplatform.ops.services import record_audit
+
+from . import services
+from .decorators import manager_required
+from .forms import LoginForm, PasswordResetRequestForm, SetPasswordForm, SignupForm
+from .models import User, normalize_email
+from .selectors import list_school_people
+
+GENERIC_LOGIN_ERROR = "The email or password is incorrect."
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _landing_for(user: User) -> str:
+    return "/manage/" if user.can_manage_school else "/"
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    school = request.school  # type: ignore[attr-defined]
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request, _landing_for(request.user)))  # type: ignore[arg-type]
+    form = LoginForm(request.POST or None)
+    if request.method == "POST":
+        ip = client_ip(request)
+        address = normalize_email(request.POST.get("email", ""))
+        account_key = f"{school.pk}:{address}"
+        for scope, ident, spec in (
+            ("login-ip", ip, settings.RATE_LIMIT_LOGIN_IP),
+            ("login-account", account_key, settings.RATE_LIMIT_LOGIN_ACCOUNT),
+        ):
+            status = ratelimit.check(scope, ident, spec)
+            if status.limited:
+                record_audit(school=school, actor=None, action="account.login_throttled",
+                             data={"email": address, "scope": scope}, ip=ip)
+                return ratelimit.too_many_requests(
+                    request, status.retry_after,
+                    "Too many sign-in attempts. Please wait before trying again.",
+                )
+        if form.is_valid():
+            user = authenticate(
+                request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+            )
+            if user is not None:
+                ratelimit.reset("login-account", account_key, settings.RATE_LIMIT_LOGIN_ACCOUNT)
+                login(request, user)
+                return redirect(_safe_next(request, _landing_for(user)))  # type: ignore[arg-type]
+        ratelimit.hit("login-ip", ip, settings.RATE_LIMIT_LOGIN_IP)
+        ratelimit.hit("login-account", account_key, settings.RATE_LIMIT_LOGIN_ACCOUNT)
+        record_audit(school=school, actor=None, action="account.login_failed",
+                     data={"email": address}, ip=ip)
+        form.add_error(None, GENERIC_LOGIN_ERROR)
+    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
+
+
+def signup_view(request: HttpRequest) -> HttpResponse:
+    school = request.school  # type: ignore[attr-defined]
+    if request.user.is_authenticated:
+        return redirect(_landing_for(request.user))  # type: ignore[arg-type]
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        ip = client_ip(request)
+        status = ratelimit.hit("signup-ip", ip, settings.RATE_LIMIT_SIGNUP_IP)
+        if status.limited:
+            return ratelimit.too_many_requests(
+                request, status.retry_after, "Too many sign-ups from your network. Try again later."
+            )
+        if form.is_valid():
+            try:
+                user = services.register_user(
+                    school=school,
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password"],
+                    full_name=form.cleaned_data["full_name"],
+                    ip=ip,
+                )
+            except ValidationError as exc:
+                if exc.code == "duplicate_email":
+                    services.notify_existing_account(
+                        school=school, email=form.cleaned_data["email"], port=request.host_port  # type: ignore[attr-defined]
+                    )
+                    form.add_error(None, services.SIGNUP_NOT_POSSIBLE)
+                else:
+                    form.add_error("password", exc)
+            else:
+                services.send_verification_email(
+                    school=school, user=user, port=request.host_port  # type: ignore[attr-defined]
+                )
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                messages.success(
+                    request, f"Welcome to {school.name}! We sent a link to confirm your email."
+                )
+                return redirect(_safe_next(request, "/"))
+    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("/")
+
+
+def _user_from_uid(request: HttpRequest, uidb64: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return User.objects.filter(school=request.school, pk=pk).first()  # type: ignore[attr-defined]
+
+
+def verify_email_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = _user_from_uid(request, uidb64)
+    ok = user is not None and services.verify_email(
+        school=request.school, user=user, token=token  # type: ignore[attr-defined]
+    )
+    if ok:
+        messages.success(request, "Your email address is confirmed.")
+        return redirect("/")
+    return render(request, "accounts/link_invalid.html",
+                  {"title": "This confirmation link is not valid",
+                   "detail": "It may have expired or been used already. Log in to request "
+                             "a new one."}, status=400)
+
+
+def password_reset_request_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST":
+        ip = client_ip(request)
+        status = ratelimit.hit("reset-ip", ip, settings.RATE_LIMIT_RESET_IP)
+        if status.limited:
+            return ratelimit.too_many_requests(
+                request, status.retry_after, "Too many reset requests. Try again later."
+            )
+        if form.is_valid():
+            services.request_password_reset(
+                school=request.school, email=form.cleaned_data["email"],  # type: ignore[attr-defined]
+                port=request.host_port, ip=ip,  # type: ignore[attr-defined]
+            )
+            # Same answer whether or not the address has an account.
+            return render(request, "accounts/password_reset_sent.html",
+                          {"email": form.cleaned_data["email"]})
+    return render(request, "accounts/password_reset_request.html", {"form": form})
+
+
+def password_reset_confirm_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = _user_from_uid(request, uidb64)
+    from django.contrib.auth.tokens import default_token_generator
+
+    if user is None or not default_token_generator.check_token(user, token):
+        return render(request, "accounts/link_invalid.html",
+                      {"title": "This reset link is not valid",
+                       "detail": "It may have expired or been used already. "
+                                 "Request a new one from the login page."}, status=400)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reset_password(school=request.school, user=user, token=token,  # type: ignore[attr-defined]
+                                    password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Your password has been changed. You can log in now.")
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form})
+
+
+def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
+    """Consume a one-time login link (from the platform's school signup)."""
+    try:
+        user = services.consume_login_link(school=request.school, token=token)  # type: ignore[attr-defined]
+    except services.AccountError as exc:
+        return render(request, "accounts/link_invalid.html",
+                      {"title": "This sign-in link cannot be used", "detail": str(exc)},
+                      status=400)
+    logout(request)
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    messages.success(request, f"Welcome to {request.school.name}! Your school is live.")  # type: ignore[attr-defined]
+    return HttpResponseRedirect("/manage/")
+
+
+@manager_required
+def manage_people(request: HttpRequest) -> HttpResponse:
+    school = request.school  # type: ignore[attr-defined]
+    people = list_school_people(school=school)
+    return render(request, "accounts/manage/people.html",
+                  {"people": people, "nav_active": "students"})

@@ -1,0 +1,291 @@
+"""Settings for courseplatform.
+
+Every knob comes from the environment (documented in README.md). With nothing
+set the platform runs on embedded defaults: SQLite, local media under var/,
+local-memory cache, the database task worker and PLATFORM_DOMAIN=localhost.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import dj_email_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _embedded_secret_key() -> str:
+    # The embedded default must run with nothing configured, so a random key is
+    # created once and kept under var/. Production sets SECRET_KEY (or JWT_SECRET).
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or os.environ.get("JWT_SECRET") or _embedded_secret_key()
+
+# --- tenancy -----------------------------------------------------------------
+PLATFORM_DOMAIN = os.environ.get("PLATFORM_DOMAIN", "localhost").strip().lower().rstrip(".")
+# Scheme used when the platform builds absolute links to a school (login links, emails).
+PLATFORM_SCHEME = os.environ.get("PLATFORM_SCHEME", "http")
+# Port appended to absolute school URLs built outside a request (emails from the shell).
+PLATFORM_PORT = os.environ.get("PLATFORM_PORT", os.environ.get("PORT", "8000"))
+# The tenancy middleware is the host gate: it answers 404 for every host that is
+# neither the platform domain nor a school. Django's own ALLOWED_HOSTS check would
+# turn unknown hosts into a 400 before our 404 page, and custom domains are dynamic.
+ALLOWED_HOSTS = ["*"]
+SCHOOL_CACHE_SECONDS = int(os.environ.get("SCHOOL_CACHE_SECONDS", "300"))
+
+# --- apps --------------------------------------------------------------------
+INSTALLED_APPS = [
+    # Our apps come first so their management commands (migrate) win.
+    "courseplatform.tenancy",
+    "courseplatform.accounts",
+    "courseplatform.ops",
+    "courseplatform.sites",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+]
+
+MIDDLEWARE = [
+    "courseplatform.ops.middleware.RequestIdMiddleware",
+    "courseplatform.ops.middleware.HealthCheckMiddleware",
+    "courseplatform.tenancy.middleware.TenantMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "courseplatform.accounts.middleware.SchoolAccountMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "courseplatform.urls.platform"
+WSGI_APPLICATION = "courseplatform.wsgi.application"
+ASGI_APPLICATION = "courseplatform.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "courseplatform.tenancy.context_processors.tenancy",
+                "courseplatform.sites.context_processors.theme",
+            ],
+        },
+    },
+]
+
+# --- database ----------------------------------------------------------------
+# DATABASE_URL is the runtime connection. On PostgreSQL it must be a role that
+# neither owns the tables nor is superuser/BYPASSRLS, so row-level security holds.
+# DATABASE_OWNER_URL is the role that owns the schema; migrations run as it.
+_sqlite_url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASE_URL = os.environ.get("DATABASE_URL") or _sqlite_url
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
+
+
+def _database(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+if DATABASE_OWNER_URL:
+    # Same database, schema-owner role. Only migrations and the grant step use it.
+    DATABASES["owner"] = _database(DATABASE_OWNER_URL)
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+MIGRATION_DATABASE = "owner" if DATABASE_OWNER_URL else "default"
+DATABASE_ROUTERS = ["courseplatform.tenancy.routers.OwnerForMigrationsRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache -------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "cp"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- tasks -------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "video"],
+    }
+}
+
+# --- storage -----------------------------------------------------------------
+AWS_REGION = os.environ.get("AWS_REGION", "auto")
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID", "")
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+CLOUDFLARE_API_TOKEN = os.environ.get("CLOUDFLARE_API_TOKEN", "")
+CLOUDFLARE_R2_ENDPOINT = os.environ.get("CLOUDFLARE_R2_ENDPOINT", "")
+CLOUDFLARE_R2_BUCKET = os.environ.get("CLOUDFLARE_R2_BUCKET", "")
+# Any S3-compatible server works (AWS S3, R2, SeaweedFS): the R2 names are the
+# seed's; S3_ENDPOINT_URL / S3_BUCKET are accepted as generic aliases.
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or CLOUDFLARE_R2_ENDPOINT
+S3_BUCKET = os.environ.get("S3_BUCKET") or CLOUDFLARE_R2_BUCKET
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+
+if S3_BUCKET:
+    _default_storage: dict[str, Any] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": AWS_REGION,
+            "access_key": AWS_ACCESS_KEY_ID,
+            "secret_key": AWS_SECRET_ACCESS_KEY,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
+    }
+
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "courseplatform" / "static"]
+# Serve straight from the finders so `make serve` needs no collectstatic; production
+# runs collectstatic and whitenoise serves STATIC_ROOT with far-future headers.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- email -----------------------------------------------------------------
+# EMAIL_URL: "console:" (default, prints mail to the terminal), "smtp://user:pass@host:587"
+# (STARTTLS), "smtps://user:pass@host:465" (TLS), or "dummy:". EMAIL_HOST & co. are
+# accepted as an alternative to EMAIL_URL.
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if not EMAIL_URL and os.environ.get("EMAIL_HOST"):
+    EMAIL_URL = "smtp://{user}:{password}@{host}:{port}".format(
+        user=os.environ.get("EMAIL_HOST_USER", ""),
+        password=os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        host=os.environ["EMAIL_HOST"],
+        port=os.environ.get("EMAIL_PORT", "587"),
+    )
+_email = dj_email_url.parse(EMAIL_URL or "console:")
+_mail_options: dict[str, Any] = {}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _mail_options = {
+        "host": _email["EMAIL_HOST"],
+        "port": _email["EMAIL_PORT"],
+        "username": _email["EMAIL_HOST_USER"] or None,
+        "password": _email["EMAIL_HOST_PASSWORD"] or None,
+        "use_tls": env_bool("EMAIL_USE_TLS", bool(_email["EMAIL_USE_TLS"])),
+        "use_ssl": env_bool("EMAIL_USE_SSL", bool(_email["EMAIL_USE_SSL"])),
+        "timeout": 20,
+    }
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"no-reply@{PLATFORM_DOMAIN}")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- auth --------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["courseplatform.accounts.backends.SchoolEmailBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+LOGIN_LINK_MAX_AGE = 60
+# (school, email) is unique via a model constraint, not the email column alone;
+# our backend always authenticates within the request's school.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+# Rate limits: "count/seconds".
+RATE_LIMIT_LOGIN_IP = os.environ.get("RATE_LIMIT_LOGIN_IP", "30/900")
+RATE_LIMIT_LOGIN_ACCOUNT = os.environ.get("RATE_LIMIT_LOGIN_ACCOUNT", "5/900")
+RATE_LIMIT_SIGNUP_IP = os.environ.get("RATE_LIMIT_SIGNUP_IP", "10/3600")
+RATE_LIMIT_RESET_IP = os.environ.get("RATE_LIMIT_RESET_IP", "10/3600")
+# Trust X-Forwarded-For from this many proxies (Caddy in front = 1).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# --- security ----------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PLATFORM_SCHEME == "https"
+CSRF_COOKIE_SECURE = PLATFORM_SCHEME == "https"
+CSRF_TRUSTED_ORIGINS = [
+    f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}",
+    f"{PLATFORM_SCHEME}://*.{PLATFORM_DOMAIN}",
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PLATFORM_SCHEME == "https":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- i18n --------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- logging -----------------------------------------------------------------
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,29 @@
+"""``migrate`` that targets the schema-owner connection by default.
+
+On PostgreSQL the runtime role (DATABASE_URL) may not create or alter tables;
+migrations run as DATABASE_OWNER_URL. After migrating, the runtime role is
+granted what it needs on every table (see ``tenancy.grants``).
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+from django.core.management.commands.migrate import Command as DjangoMigrate
+
+from courseplatform.tenancy import routers
+from courseplatform.tenancy.grants import grant_runtime_privileges
+
+
+class Command(DjangoMigrate):
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.set_defaults(database=settings.MIGRATION_DATABASE)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        routers.migrating_alias = options["database"]
+        try:
+            super().handle(*args, **options)
+        finally:
+            routers.migrating_alias = None
+        grant_runtime_privileges(options["database"])

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from .slugs import validate_school_slug
+
+
+class Plan(models.Model):
+    """What a school may use. A null limit means unlimited."""
+
+    FREE = "free"
+    PREMIUM = "premium"
+    ENTERPRISE = "enterprise"
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=60)
+    max_courses = models.PositiveIntegerField(null=True, blank=True)
+    max_students = models.PositiveIntegerField(null=True, blank=True)
+    max_storage_bytes = models.BigIntegerField(null=True, blank=True)
+    max_video_minutes = models.PositiveIntegerField(null=True, blank=True)
+    max_upload_bytes = models.BigIntegerField(null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    """The tenant. Not itself row-level secured: it is the registry of tenants."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    slug = models.CharField(max_length=40, unique=True, validators=[validate_school_slug])
+    name = models.CharField(max_length=120)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="schools")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    suspended_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slug=Lower("slug")), name="school_slug_lowercase"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class TenantModel(models.Model):
+    """Base for every school-owned row: a non-null school key, guarded by RLS.
+
+    Each concrete subclass's migration must call ``rls.enable_rls`` for its
+    table; ``tenancy/tests/test_rls.py`` fails for any table that is missing it.
+    """
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True

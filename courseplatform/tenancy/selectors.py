@@ -1,0 +1,129 @@
+"""Reads of schools and plans shared by middleware, views and commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http.request import split_domain_port
+
+from .models import Plan, School
+from .slugs import normalize_slug, slug_problem
+
+_MISSING = "missing"
+
+
+def school_cache_key(slug: str) -> str:
+    return f"tenancy:school-by-slug:v1:{slug}"
+
+
+def get_school_by_slug(slug: str) -> School | None:
+    """The school at ``slug`` (cached; the cache is cleared when a school changes)."""
+    slug = normalize_slug(slug)
+    if slug_problem(slug) is not None:
+        return None
+    key = school_cache_key(slug)
+    cached = cache.get(key)
+    if cached == _MISSING:
+        return None
+    if isinstance(cached, School):
+        return cached
+    school = School.objects.select_related("plan").filter(slug=slug).first()
+    cache.set(key, school if school is not None else _MISSING, settings.SCHOOL_CACHE_SECONDS)
+    return school
+
+
+def forget_school(slug: str) -> None:
+    cache.delete(school_cache_key(slug))
+
+
+def is_slug_available(slug: str) -> bool:
+    return not School.objects.filter(slug=normalize_slug(slug)).exists()
+
+
+def get_plan(code: str) -> Plan:
+    return Plan.objects.get(code=code)
+
+
+@dataclass(frozen=True)
+class HostMatch:
+    kind: Literal["platform", "school", "unknown", "invalid"]
+    school: School | None = None
+    port: str = ""
+
+
+def resolve_host(raw_host: str) -> HostMatch:
+    """Map a Host header to the platform, a school, or nothing.
+
+    Only exact ``PLATFORM_DOMAIN`` and single-label ``<slug>.PLATFORM_DOMAIN``
+    match; anything else (other domains, nested labels, IPs) is unknown.
+    """
+    domain, port = split_domain_port((raw_host or "").strip())
+    if not domain:
+        return HostMatch("invalid")
+    domain = domain.rstrip(".")
+    platform = settings.PLATFORM_DOMAIN
+    if domain == platform:
+        return HostMatch("platform", port=port)
+    suffix = "." + platform
+    if domain.endswith(suffix):
+        label = domain[: -len(suffix)]
+        if "." not in label:
+            school = get_school_by_slug(label)
+            if school is not None:
+                return HostMatch("school", school, port=port)
+    return HostMatch("unknown", port=port)
+
+
+def school_url(school: School, path: str = "/", *, port: str | None = None) -> str:
+    """Absolute URL of ``path`` on ``school``'s own host."""
+    port = settings.PLATFORM_PORT if port is None else port
+    default_port = {"http": "80", "https": "443"}.get(settings.PLATFORM_SCHEME)
+    netloc = f"{school.slug}.{settings.PLATFORM_DOMAIN}"
+    if port and port != default_port:
+        netloc = f"{netloc}:{port}"
+    return f"{settings.PLATFORM_SCHEME}://{netloc}{path}"
+
+
+def platform_url(path: str = "/", *, port: str | None = None) -> str:
+    port = settings.PLATFORM_PORT if port is None else port
+    default_port = {"http": "80", "https": "443"}.get(settings.PLATFORM_SCHEME)
+    netloc = settings.PLATFORM_DOMAIN
+    if port and port != default_port:
+        netloc = f"{netloc}:{port}"
+    return f"{settings.PLATFORM_SCHEME}://{netloc}{path}"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One number against one plan limit (limit None = unlimited)."""
+
+    label: str
+    used: int
+    limit: int | None
+    unit: str = ""
+
+    @property
+    def percent(self) -> int:
+        if not self.limit:
+            return 0
+        return min(100, round(100 * self.used / self.limit))
+
+    @property
+    def at_limit(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+
+def school_usage(school: School) -> list[Usage]:
+    """Usage against the plan's limits, for the dashboard. Later apps add their counts."""
+    from courseplatform.accounts.models import User
+
+    students = User.objects.filter(school=school, role=User.Role.STUDENT).count()
+    plan = school.plan
+    return [
+        Usage("Courses", 0, plan.max_courses),
+        Usage("Students", students, plan.max_students),
+        Usage("Storage", 0, plan.max_storage_bytes, unit="bytes"),
+    ]

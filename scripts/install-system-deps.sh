@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite needs, only when they are missing.
+#
+#   chromium          -> /usr/bin/chromium, driven by Playwright in the e2e tests
+#   fonts-liberation  -> metric-compatible fonts so screenshots render the same everywhere
+#
+# Idempotent: when everything is present it only prints a line and exits 0 without
+# touching apt. Runs as root in CI; as another user it uses sudo when available.
+set -euo pipefail
+
+PACKAGES=(chromium fonts-liberation)
+
+is_installed() {
+    # dpkg-query prints "install ok installed" for a fully installed package.
+    local status
+    status="$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]]
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-system-deps: this script needs a Debian/Ubuntu system (dpkg-query, apt-get)." >&2
+    echo "install-system-deps: install these packages by other means: ${PACKAGES[*]}" >&2
+    exit 1
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    if ! is_installed "$pkg"; then
+        missing+=("$pkg")
+    fi
+done
+# The package being installed is not enough if the binary the tests launch is absent.
+if [[ ! -x /usr/bin/chromium ]] && [[ " ${missing[*]} " != *" chromium "* ]]; then
+    missing+=(chromium)
+fi
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-system-deps: already installed: ${PACKAGES[*]}"
+    exit 0
+fi
+
+if [[ "$(id -u)" -eq 0 ]]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    echo "install-system-deps: missing packages: ${missing[*]}" >&2
+    echo "install-system-deps: not running as root and sudo is not available." >&2
+    echo "install-system-deps: run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "install-system-deps: installing: ${missing[*]}"
+"${SUDO[@]}" apt-get update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+
+if [[ ! -x /usr/bin/chromium ]]; then
+    echo "install-system-deps: chromium was installed but /usr/bin/chromium is missing." >&2
+    exit 1
+fi
+echo "install-system-deps: done"
