@@ -28,7 +28,9 @@ def _require_postgres() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment: None, django_db_blocker: pytest.FixtureRequest) -> None:
+def django_db_setup(
+    django_test_environment: None, django_db_blocker: pytest.FixtureRequest
+) -> None:
     _require_postgres()
     from django.core.management import call_command
     from django.db import connections

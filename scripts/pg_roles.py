@@ -21,7 +21,11 @@ from psycopg import sql
 
 def _parts(url: str) -> tuple[str, str | None, str]:
     parsed = urlparse(url)
-    return unquote(parsed.username or ""), (unquote(parsed.password) if parsed.password else None), parsed.path.lstrip("/")
+    return (
+        unquote(parsed.username or ""),
+        (unquote(parsed.password) if parsed.password else None),
+        parsed.path.lstrip("/"),
+    )
 
 
 def _ensure_role(cur: psycopg.Cursor, name: str, password: str | None) -> None:
@@ -46,14 +50,21 @@ def provision(admin_url: str, owner_url: str, app_url: str, *, recreate: bool = 
         _ensure_role(cur, owner, owner_pw)
         _ensure_role(cur, app, app_pw)
         if recreate:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(database)))
+            cur.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
         if not cur.fetchone():
-            cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(database), sql.Identifier(owner)))
-        cur.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
-            sql.Identifier(database), sql.Identifier(app)))
+            cur.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(database), sql.Identifier(owner)
+                )
+            )
+        cur.execute(
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                sql.Identifier(database), sql.Identifier(app)
+            )
+        )
     db_admin_url = admin_url.rsplit("/", 1)[0] + "/" + database
     with psycopg.connect(db_admin_url, autocommit=True) as conn, conn.cursor() as cur:
         # Only the owner creates objects; the runtime role gets DML grants after migrate.
@@ -64,8 +75,10 @@ def provision(admin_url: str, owner_url: str, app_url: str, *, recreate: bool = 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--admin-url", default=os.environ.get(
-        "DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+    )
     parser.add_argument("--owner-url", default=os.environ.get("DATABASE_OWNER_URL"))
     parser.add_argument("--app-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--recreate", action="store_true", help="drop the database first")

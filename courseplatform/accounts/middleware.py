@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
@@ -22,6 +23,8 @@ class SchoolAccountMiddleware:
         user = request.user
         if user.is_authenticated and user.school_id != (school.pk if school else None):
             logout(request)
+        if request.user.is_authenticated:
+            structlog.contextvars.bind_contextvars(user_id=request.user.pk)
         if (
             request.host_kind == "platform"  # type: ignore[attr-defined]
             and request.path.startswith("/admin/")

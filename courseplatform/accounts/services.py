@@ -176,13 +176,17 @@ def consume_login_link(*, school: School, token: str) -> User:
         raise AccountError("This sign-in link has expired. Please log in.") from exc
     except signing.BadSignature as exc:
         raise AccountError("This sign-in link is not valid.") from exc
-    if not isinstance(payload, dict) or payload.get("s") != school.pk:
+    if (
+        not isinstance(payload, dict)
+        or payload.get("s") != school.pk
+        or not isinstance(payload.get("u"), int)
+    ):
         raise AccountError("This sign-in link is not valid.")
     now = timezone.now()
     with transaction.atomic():
         consumed = LoginLink.objects.filter(
             school=school,
-            user_id=payload.get("u"),
+            user_id=payload["u"],
             nonce_digest=_digest(str(payload.get("n", ""))),
             used_at__isnull=True,
             expires_at__gt=now,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -44,5 +45,6 @@ class TenantMiddleware:
                 request, "tenancy/suspended.html", {"school": match.school}, status=403
             ).render()
         request.urlconf = SCHOOL_URLCONF  # type: ignore[attr-defined]
+        structlog.contextvars.bind_contextvars(school_id=match.school.pk)
         with school_context(match.school):
             return self.get_response(request)

@@ -16,6 +16,9 @@ from .rls import school_context
 from .slugs import normalize_slug, slug_problem
 
 
+SCHOOL_NAME_MAX = 120
+
+
 @dataclass(frozen=True)
 class NewSchool:
     school: School
@@ -47,8 +50,8 @@ def create_school(
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give your school a name."})
-    if len(name) > School._meta.get_field("name").max_length:  # type: ignore[union-attr]
-        raise ValidationError({"name": "Use at most 120 characters."})
+    if len(name) > SCHOOL_NAME_MAX:
+        raise ValidationError({"name": f"Use at most {SCHOOL_NAME_MAX} characters."})
     try:
         plan = Plan.objects.get(code=plan_code)
     except Plan.DoesNotExist as exc:

@@ -28,10 +28,12 @@ def test_even_the_schema_owner_cannot_rewrite_audit_history() -> None:
     # A separate, committed connection as the table owner: the trigger, not a
     # missing GRANT, is what refuses the change.
     with psycopg.connect(os.environ["DATABASE_OWNER_URL"], autocommit=True) as conn:
-        entry_id = conn.execute(
+        row = conn.execute(
             "INSERT INTO ops_auditlog (action, target_type, target_id, data, created_at) "
             "VALUES ('test.owner', '', '', '{}', now()) RETURNING id"
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None
+        entry_id = row[0]
         with pytest.raises(psycopg.Error, match="append-only"):
             conn.execute("UPDATE ops_auditlog SET action = 'x' WHERE id = %s", [entry_id])
         with pytest.raises(psycopg.Error, match="append-only"):

@@ -8,7 +8,6 @@ granted what it needs on every table (see ``tenancy.grants``).
 from typing import Any
 
 from django.conf import settings
-
 from django.core.management.commands.migrate import Command as DjangoMigrate
 
 from courseplatform.tenancy import routers

@@ -25,14 +25,24 @@ class Command(BaseCommand):
         school = School.objects.filter(slug=DEMO_SLUG).first()
         if school is None:
             school = create_school(
-                slug=DEMO_SLUG, name="Demo Academy", owner_email=OWNER_EMAIL,
-                owner_password=OWNER_PASSWORD, owner_name="Dana Owner", plan_code="premium",
+                slug=DEMO_SLUG,
+                name="Demo Academy",
+                owner_email=OWNER_EMAIL,
+                owner_password=OWNER_PASSWORD,
+                owner_name="Dana Owner",
+                plan_code="premium",
             ).school
         with school_context(school):
             if not User.objects.filter(school=school, email=STUDENT_EMAIL).exists():
-                register_user(school=school, email=STUDENT_EMAIL, password=STUDENT_PASSWORD,
-                              full_name="Sam Student")
+                register_user(
+                    school=school,
+                    email=STUDENT_EMAIL,
+                    password=STUDENT_PASSWORD,
+                    full_name="Sam Student",
+                )
         self.stdout.write(self.style.SUCCESS("Demo school ready:"))
         self.stdout.write(f"  site:     {school_url(school, '/')}")
-        self.stdout.write(f"  owner:    {OWNER_EMAIL} / {OWNER_PASSWORD}  ({school_url(school, '/manage/')})")
+        self.stdout.write(
+            f"  owner:    {OWNER_EMAIL} / {OWNER_PASSWORD}  ({school_url(school, '/manage/')})"
+        )
         self.stdout.write(f"  student:  {STUDENT_EMAIL} / {STUDENT_PASSWORD}")
