@@ -198,7 +198,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "courseplatform" / "static"]
 # Serve straight from the finders so `make serve` needs no collectstatic; production
 # runs collectstatic and whitenoise serves STATIC_ROOT with far-future headers.
