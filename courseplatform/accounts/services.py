@@ -223,3 +223,23 @@ def notify_existing_account(*, school: School, email: str, port: str | None = No
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )
+
+
+def send_invitation(
+    *, school: School, user: User, course_title: str = "", port: str | None = None
+) -> None:
+    """Email a new account (created by an instructor) a link to choose its password."""
+    link = school_url(
+        school,
+        f"/accounts/password-reset/{_uid(user)}/{default_token_generator.make_token(user)}/",
+        port=port,
+    )
+    send_mail(
+        subject=f"You have been invited to {school.name}",
+        message=render_to_string(
+            "accounts/email/invitation.txt",
+            {"school": school, "user": user, "link": link, "course_title": course_title},
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )

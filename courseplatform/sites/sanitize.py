@@ -27,3 +27,16 @@ def sanitize_html(html: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+
+
+_markdown = None
+
+
+def markdown_to_html(source: str) -> str:
+    """Render author Markdown (raw HTML allowed) and sanitise the result."""
+    global _markdown
+    if _markdown is None:
+        from markdown_it import MarkdownIt
+
+        _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+    return sanitize_html(_markdown.render(source or ""))

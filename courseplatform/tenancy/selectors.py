@@ -119,11 +119,12 @@ class Usage:
 def school_usage(school: School) -> list[Usage]:
     """Usage against the plan's limits, for the dashboard. Later apps add their counts."""
     from courseplatform.accounts.models import User
+    from courseplatform.courses.selectors import count_courses
 
     students = User.objects.filter(school=school, role=User.Role.STUDENT).count()
     plan = school.plan
     return [
-        Usage("Courses", 0, plan.max_courses),
+        Usage("Courses", count_courses(school=school), plan.max_courses),
         Usage("Students", students, plan.max_students),
         Usage("Storage", 0, plan.max_storage_bytes, unit="bytes"),
     ]

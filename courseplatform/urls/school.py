@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from courseplatform.accounts import views as account_views
+from courseplatform.ops import files
 from courseplatform.sites import views as site_views
 from courseplatform.tenancy import views as tenancy_views
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("manage/", tenancy_views.dashboard, name="manage_dashboard"),
     path("manage/students/", account_views.manage_people, name="manage_people"),
     path("manage/settings/", tenancy_views.school_settings, name="manage_settings"),
+    path("files/<str:token>/", files.serve_signed_file, name="school_file"),
 ]

@@ -1,0 +1,467 @@
+"""Writes on courses: authoring, publishing, enrolment and progress.
+
+Every function is keyword-only, takes the school first and the acting user
+next, checks that every object it is handed belongs to that school, and
+raises ``CourseError`` (a message for the person) or ``PermissionDenied``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from courseplatform.accounts.models import User, normalize_email
+from courseplatform.ops import files
+from courseplatform.ops.services import record_audit
+from courseplatform.sites.sanitize import markdown_to_html
+from courseplatform.tenancy.models import School
+
+from .models import (
+    TITLE_MAX,
+    Attachment,
+    Course,
+    CourseInstructor,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    Section,
+)
+from .selectors import can_manage_course, is_enrolled
+
+
+class CourseError(Exception):
+    """A request that cannot be honoured; the message is safe to show."""
+
+
+def _own(school: School, *objects: Any) -> None:
+    for obj in objects:
+        if obj is None or getattr(obj, "school_id", None) != school.pk:
+            raise PermissionDenied("Not found.")
+
+
+def _require_manager(school: School, actor: User, course: Course | None = None) -> None:
+    if actor.school_id != school.pk or not actor.can_manage_school:
+        raise PermissionDenied("Only the school's owner and instructors can do this.")
+    if course is not None and not can_manage_course(user=actor, course=course):
+        raise PermissionDenied("You are not an instructor of this course.")
+
+
+def _clean_title(title: str, what: str = "title") -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({what: "This field is required."})
+    if len(title) > TITLE_MAX:
+        raise ValidationError({what: f"Use at most {TITLE_MAX} characters."})
+    return title
+
+
+def _unique_slug(school: School, title: str, *, exclude_pk: int | None = None) -> str:
+    base = (slugify(title) or "course")[:70].strip("-") or "course"
+    candidates = Course.objects.filter(school=school, slug__startswith=base)
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    taken = set(candidates.values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+# --- courses ---------------------------------------------------------------------------
+
+
+def create_course(
+    *, school: School, actor: User, title: str, subtitle: str = "", description_md: str = ""
+) -> Course:
+    """Create a draft course, refusing when the plan's course limit is reached."""
+    _require_manager(school, actor)
+    title = _clean_title(title)
+    with transaction.atomic():
+        # Serialise course creation per school so two requests cannot both pass the limit.
+        locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
+        limit = locked.plan.max_courses
+        if limit is not None and Course.objects.filter(school=school).count() >= limit:
+            raise CourseError(
+                f"Your {locked.plan.name} plan includes up to {limit} courses. Delete a course "
+                "or upgrade to a bigger plan (Premium: 70 courses, Enterprise: unlimited) "
+                "to create more."
+            )
+        course = Course.objects.create(
+            school=school,
+            title=title,
+            slug=_unique_slug(school, title),
+            subtitle=subtitle.strip()[:300],
+            description_md=description_md,
+            description_html=markdown_to_html(description_md),
+        )
+        CourseInstructor.objects.create(school=school, course=course, user=actor)
+        record_audit(school=school, actor=actor, action="course.created", target=course)
+    return course
+
+
+def update_course(
+    *,
+    school: School,
+    actor: User,
+    course: Course,
+    title: str,
+    subtitle: str,
+    description_md: str,
+    slug: str | None = None,
+) -> Course:
+    _own(school, course)
+    _require_manager(school, actor, course)
+    course.title = _clean_title(title)
+    course.subtitle = (subtitle or "").strip()
+    if len(course.subtitle) > 300:
+        raise ValidationError({"subtitle": "Use at most 300 characters."})
+    course.description_md = description_md or ""
+    course.description_html = markdown_to_html(course.description_md)
+    if slug is not None and slug != course.slug:
+        wanted = slugify(slug)[:80]
+        if not wanted:
+            raise ValidationError({"slug": "Use letters, digits and hyphens."})
+        if Course.objects.filter(school=school, slug=wanted).exclude(pk=course.pk).exists():
+            raise ValidationError({"slug": "Another course already uses this address."})
+        course.slug = wanted
+    course.save()
+    return course
+
+
+def set_course_cover(*, school: School, actor: User, course: Course, upload: Any) -> Course:
+    _own(school, course)
+    _require_manager(school, actor, course)
+    from django.conf import settings
+
+    try:
+        checked = files.check_image(upload, max_bytes=settings.MAX_IMAGE_BYTES)
+    except files.UploadRejected as exc:
+        raise ValidationError({"cover": str(exc)}) from exc
+    old = course.cover_key
+    course.cover_key = files.store_school_file(
+        school=school, folder="covers", upload=upload, extension=checked.extension
+    )
+    course.save(update_fields=["cover_key", "updated_at"])
+    if old:
+        transaction.on_commit(lambda: files.delete_school_file(school=school, key=old))
+    return course
+
+
+def set_course_status(*, school: School, actor: User, course: Course, publish: bool) -> Course:
+    _own(school, course)
+    _require_manager(school, actor, course)
+    if publish and not Lesson.objects.filter(course=course).exists():
+        raise CourseError("Add at least one lesson before publishing.")
+    course.status = Course.Status.PUBLISHED if publish else Course.Status.DRAFT
+    if publish and course.published_at is None:
+        course.published_at = timezone.now()
+    course.save(update_fields=["status", "published_at", "updated_at"])
+    record_audit(
+        school=school,
+        actor=actor,
+        action="course.published" if publish else "course.unpublished",
+        target=course,
+    )
+    return course
+
+
+def delete_course(*, school: School, actor: User, course: Course) -> None:
+    _own(school, course)
+    _require_manager(school, actor, course)
+    keys = [
+        course.cover_key,
+        *Attachment.objects.filter(lesson__course=course).values_list("storage_key", flat=True),
+    ]
+    with transaction.atomic():
+        record_audit(
+            school=school,
+            actor=actor,
+            action="course.deleted",
+            target=course,
+            data={"title": course.title},
+        )
+        course.delete()
+
+        def cleanup() -> None:
+            for key in keys:
+                files.delete_school_file(school=school, key=key)
+
+        transaction.on_commit(cleanup)
+
+
+# --- outline ---------------------------------------------------------------------------
+
+
+def add_section(*, school: School, actor: User, course: Course, title: str) -> Section:
+    _own(school, course)
+    _require_manager(school, actor, course)
+    position = (course.sections.aggregate(m=Max("position"))["m"] or 0) + 1
+    return Section.objects.create(
+        school=school, course=course, title=_clean_title(title), position=position
+    )
+
+
+def rename_section(*, school: School, actor: User, section: Section, title: str) -> Section:
+    _own(school, section)
+    _require_manager(school, actor, section.course)
+    section.title = _clean_title(title)
+    section.save(update_fields=["title"])
+    return section
+
+
+def delete_section(*, school: School, actor: User, section: Section) -> None:
+    _own(school, section)
+    _require_manager(school, actor, section.course)
+    section.delete()
+
+
+def add_lesson(
+    *, school: School, actor: User, section: Section, title: str, kind: str = Lesson.Kind.TEXT
+) -> Lesson:
+    _own(school, section)
+    _require_manager(school, actor, section.course)
+    if kind not in Lesson.Kind.values:
+        raise ValidationError({"kind": "Choose video, text or file download."})
+    position = (section.lessons.aggregate(m=Max("position"))["m"] or 0) + 1
+    return Lesson.objects.create(
+        school=school,
+        course_id=section.course_id,
+        section=section,
+        title=_clean_title(title),
+        kind=kind,
+        position=position,
+    )
+
+
+def update_lesson(
+    *,
+    school: School,
+    actor: User,
+    lesson: Lesson,
+    title: str,
+    kind: str,
+    body_md: str,
+    is_preview: bool,
+    duration_minutes: int,
+) -> Lesson:
+    _own(school, lesson)
+    _require_manager(school, actor, lesson.course)
+    if kind not in Lesson.Kind.values:
+        raise ValidationError({"kind": "Choose video, text or file download."})
+    if not 0 <= duration_minutes <= 24 * 60:
+        raise ValidationError({"duration_minutes": "Use a duration between 0 and 1440 minutes."})
+    lesson.title = _clean_title(title)
+    lesson.kind = kind
+    lesson.body_md = body_md or ""
+    lesson.body_html = markdown_to_html(lesson.body_md)
+    lesson.is_preview = is_preview
+    lesson.duration_minutes = duration_minutes
+    lesson.save()
+    return lesson
+
+
+def delete_lesson(*, school: School, actor: User, lesson: Lesson) -> None:
+    _own(school, lesson)
+    _require_manager(school, actor, lesson.course)
+    keys = list(lesson.attachments.values_list("storage_key", flat=True))
+    lesson.delete()
+    transaction.on_commit(
+        lambda: [files.delete_school_file(school=school, key=k) for k in keys]  # type: ignore[func-returns-value]
+    )
+
+
+def reorder_sections(
+    *, school: School, actor: User, course: Course, section_ids: Sequence[int]
+) -> None:
+    """Put the course's sections in the given order; the ids must be exactly its sections."""
+    _own(school, course)
+    _require_manager(school, actor, course)
+    current = set(Section.objects.filter(school=school, course=course).values_list("pk", flat=True))
+    if len(section_ids) != len(set(section_ids)) or set(section_ids) != current:
+        raise CourseError("The new order must list each section of this course exactly once.")
+    with transaction.atomic():
+        for position, pk in enumerate(section_ids, start=1):
+            Section.objects.filter(school=school, course=course, pk=pk).update(position=position)
+
+
+def reorder_lessons(
+    *, school: School, actor: User, section: Section, lesson_ids: Sequence[int]
+) -> None:
+    """Make ``lesson_ids`` the lessons of ``section`` in that order.
+
+    Lessons may come from other sections of the same course (drag between
+    sections); ids of other courses or schools are refused and nothing changes.
+    """
+    _own(school, section)
+    _require_manager(school, actor, section.course)
+    if len(lesson_ids) != len(set(lesson_ids)):
+        raise CourseError("A lesson appears twice in the new order.")
+    found = set(
+        Lesson.objects.filter(
+            school=school, course_id=section.course_id, pk__in=lesson_ids
+        ).values_list("pk", flat=True)
+    )
+    if found != set(lesson_ids):
+        raise CourseError("The new order contains lessons that are not part of this course.")
+    remaining = set(section.lessons.values_list("pk", flat=True)) - found
+    if remaining:
+        raise CourseError("The new order must keep every lesson of the section.")
+    with transaction.atomic():
+        for position, pk in enumerate(lesson_ids, start=1):
+            Lesson.objects.filter(school=school, pk=pk).update(section=section, position=position)
+
+
+def add_attachment(*, school: School, actor: User, lesson: Lesson, upload: Any) -> Attachment:
+    _own(school, lesson)
+    _require_manager(school, actor, lesson.course)
+    try:
+        checked = files.check_attachment(upload, max_bytes=files.max_attachment_bytes(school))
+    except files.UploadRejected as exc:
+        raise ValidationError({"file": str(exc)}) from exc
+    key = files.store_school_file(
+        school=school, folder="attachments", upload=upload, extension=checked.extension
+    )
+    filename = (upload.name or f"file.{checked.extension}").replace("/", "_")[-255:]
+    return Attachment.objects.create(
+        school=school,
+        lesson=lesson,
+        storage_key=key,
+        filename=filename,
+        content_type=checked.content_type,
+        size=checked.size,
+    )
+
+
+def delete_attachment(*, school: School, actor: User, attachment: Attachment) -> None:
+    _own(school, attachment)
+    _require_manager(school, actor, attachment.lesson.course)
+    key = attachment.storage_key
+    attachment.delete()
+    transaction.on_commit(lambda: files.delete_school_file(school=school, key=key))
+
+
+# --- enrolment and progress ------------------------------------------------------------
+
+
+def enroll_student(
+    *, school: School, actor: User | None, course: Course, student: User, source: str
+) -> tuple[Enrollment, bool]:
+    """Enrol ``student`` (idempotent). Returns the enrolment and whether it is new."""
+    _own(school, course, student)
+    if source not in Enrollment.Source.values:
+        raise ValueError(f"unknown enrolment source {source!r}")
+    try:
+        with transaction.atomic():
+            enrollment, created = Enrollment.objects.get_or_create(
+                school=school, student=student, course=course, defaults={"source": source}
+            )
+    except IntegrityError:  # a concurrent request enrolled the same student first
+        return Enrollment.objects.get(school=school, student=student, course=course), False
+    if created:
+        record_audit(
+            school=school,
+            actor=actor or student,
+            action="enrollment.created",
+            target=enrollment,
+            data={"course": course.pk, "source": source},
+        )
+    return enrollment, created
+
+
+def enroll_by_email(
+    *,
+    school: School,
+    actor: User,
+    course: Course,
+    email: str,
+    full_name: str = "",
+    port: str | None = None,
+) -> tuple[Enrollment, bool]:
+    """Enrol an existing student by email, or create the account and send an
+    invitation to set a password. Returns (enrolment, account_created)."""
+    from django.core.validators import validate_email
+
+    from courseplatform.accounts.services import send_invitation
+
+    _own(school, course)
+    _require_manager(school, actor, course)
+    address = normalize_email(email)
+    try:
+        validate_email(address)
+    except ValidationError as exc:
+        raise ValidationError({"email": "Enter a valid email address."}) from exc
+    with transaction.atomic():
+        student = User.objects.filter(school=school, email=address).first()
+        account_created = student is None
+        if student is None:
+            name = (full_name or "").strip()[:120] or address.split("@")[0]
+            student = User.objects.create_user(
+                address, None, school=school, full_name=name, role=User.Role.STUDENT
+            )
+            record_audit(school=school, actor=actor, action="account.invited", target=student)
+        enrollment, _ = enroll_student(
+            school=school,
+            actor=actor,
+            course=course,
+            student=student,
+            source=Enrollment.Source.MANUAL,
+        )
+    if account_created:
+        send_invitation(school=school, user=student, course_title=course.title, port=port)
+    return enrollment, account_created
+
+
+def remove_enrollment(*, school: School, actor: User, enrollment: Enrollment) -> None:
+    _own(school, enrollment)
+    _require_manager(school, actor, enrollment.course)
+    with transaction.atomic():
+        LessonProgress.objects.filter(
+            school=school, student_id=enrollment.student_id, course_id=enrollment.course_id
+        ).delete()
+        record_audit(
+            school=school,
+            actor=actor,
+            action="enrollment.removed",
+            target=enrollment,
+            data={"course": enrollment.course_id, "student": enrollment.student_id},
+        )
+        enrollment.delete()
+
+
+def set_lesson_completed(
+    *, school: School, student: User, lesson: Lesson, completed: bool = True
+) -> LessonProgress:
+    """Mark a lesson (in)complete for an enrolled student; others are refused."""
+    _own(school, lesson, student)
+    if not is_enrolled(student=student, course_id=lesson.course_id):
+        raise PermissionDenied("Enrol in this course to track your progress.")
+    now = timezone.now()
+    with transaction.atomic():
+        progress, _ = LessonProgress.objects.get_or_create(
+            school=school,
+            student=student,
+            lesson=lesson,
+            defaults={"course_id": lesson.course_id},
+        )
+        progress.completed_at = (progress.completed_at or now) if completed else None
+        progress.save(update_fields=["completed_at", "updated_at"])
+        Enrollment.objects.filter(
+            school=school, student=student, course_id=lesson.course_id
+        ).update(last_activity_at=now, last_lesson=lesson)
+    return progress
+
+
+def record_lesson_visit(*, school: School, student: User, lesson: Lesson) -> None:
+    """Remember where an enrolled student is, for "continue where you left off"."""
+    _own(school, lesson)
+    Enrollment.objects.filter(school=school, student=student, course_id=lesson.course_id).update(
+        last_activity_at=timezone.now(), last_lesson=lesson
+    )
