@@ -7,6 +7,8 @@ local-memory cache, the database task worker and PLATFORM_DOMAIN=localhost.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
     "courseplatform.ops",
     "courseplatform.sites",
     "courseplatform.courses",
+    "courseplatform.access",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -325,3 +328,23 @@ LOGGING = {
 MAX_IMAGE_BYTES = int(os.environ.get("MAX_IMAGE_BYTES", str(5 * 1024 * 1024)))
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(100 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- access codes ----------------------------------------------------------------
+# Lookup digests are HMAC-SHA256 keyed with ACCESS_CODE_HMAC_KEY. Changing it makes
+# every existing code unfindable, so it is not rotated (it never leaves the server).
+# ACCESS_CODE_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first. To rotate,
+# put a new key first, keep the old ones, run `manage.py rotate_access_code_keys`,
+# then drop the old keys. Without them, keys are derived from SECRET_KEY.
+ACCESS_CODE_HMAC_KEY = (
+    os.environ.get("ACCESS_CODE_HMAC_KEY")
+    or hashlib.sha256(f"access-code-digest:{SECRET_KEY}".encode()).hexdigest()
+).encode()
+ACCESS_CODE_ENCRYPTION_KEYS = [
+    key.strip() for key in os.environ.get("ACCESS_CODE_ENCRYPTION_KEYS", "").split(",") if key.strip()
+] or [
+    base64.urlsafe_b64encode(
+        hashlib.sha256(f"access-code-encryption:{SECRET_KEY}".encode()).digest()
+    ).decode()
+]
+RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "10/900")
+RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")

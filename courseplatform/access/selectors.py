@@ -1,0 +1,81 @@
+"""Reads of access codes for the management area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from courseplatform.courses.models import Course
+from courseplatform.tenancy.models import School
+
+from .models import AccessCode, AccessCodeBatch, Redemption
+
+
+@dataclass(frozen=True)
+class BatchStats:
+    issued: int  # codes x uses per code
+    used: int
+    remaining: int
+    expired: bool
+    revoked: bool
+
+
+def batch_stats(batch: AccessCodeBatch) -> BatchStats:
+    used = int(getattr(batch, "uses_total", 0) or 0)
+    issued = batch.code_count * batch.uses_per_code
+    expired = batch.expires_at is not None and batch.expires_at <= timezone.now()
+    revoked = batch.revoked_at is not None
+    revoked_codes = int(getattr(batch, "revoked_codes", 0) or 0)
+    remaining = (
+        0 if (expired or revoked) else max(0, issued - used - revoked_codes * batch.uses_per_code)
+    )
+    return BatchStats(issued, used, remaining, expired, revoked)
+
+
+def batches_for_school(*, school: School) -> QuerySet[AccessCodeBatch]:
+    """Batches with totals and courses: a fixed number of queries."""
+    return (
+        AccessCodeBatch.objects.filter(school=school)
+        .annotate(
+            uses_total=Sum("codes__uses_count"),
+            revoked_codes=Count(
+                "codes", filter=Q(codes__revoked_at__isnull=False, codes__uses_count=0)
+            ),
+        )
+        .prefetch_related(Prefetch("courses", queryset=Course.objects.only("id", "title")))
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def get_batch(*, school: School, batch_id: int) -> AccessCodeBatch:
+    batch = batches_for_school(school=school).filter(pk=batch_id).first()
+    if batch is None:
+        raise Http404("No such batch.")
+    return batch
+
+
+def get_code(*, school: School, code_id: int) -> AccessCode:
+    code = AccessCode.objects.select_related("batch").filter(school=school, pk=code_id).first()
+    if code is None:
+        raise Http404("No such code.")
+    return code
+
+
+def redemptions_of_batch(*, school: School, batch: AccessCodeBatch) -> QuerySet[Redemption]:
+    return (
+        Redemption.objects.filter(school=school, code__batch=batch)
+        .select_related("student", "code")
+        .order_by("-created_at")
+    )
+
+
+def redemptions_of_code(*, school: School, code: AccessCode) -> QuerySet[Redemption]:
+    return (
+        Redemption.objects.filter(school=school, code=code)
+        .select_related("student")
+        .order_by("-created_at")
+    )

@@ -1,0 +1,307 @@
+"""Writes on access codes: batches, revocation and redemption.
+
+Redemption is the money path. It is one transaction: a conditional UPDATE of
+the code row (uses left, not revoked, not expired) that PostgreSQL serialises
+per row, a unique (code, student) redemption, and the enrolments. N uses
+therefore mean exactly N redemptions under any concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from courseplatform.accounts.models import User
+from courseplatform.courses.models import Course, Enrollment
+from courseplatform.courses.services import enroll_student
+from courseplatform.ops.services import record_audit
+from courseplatform.tenancy.models import School
+
+from . import codes
+from .models import (
+    MAX_BATCH_SIZE,
+    MAX_USES_PER_CODE,
+    AccessCode,
+    AccessCodeBatch,
+    BatchCourse,
+    Redemption,
+)
+
+BULK_SIZE = 1000
+
+
+def _require_manager(school: School, actor: User) -> None:
+    if actor.school_id != school.pk or not actor.can_manage_school:
+        raise PermissionDenied("Only the school's owner and instructors can manage codes.")
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    batch: AccessCodeBatch
+    codes: list[str]  # formatted plaintext, shown once to the creator (and re-exportable)
+
+
+def create_batch(
+    *,
+    school: School,
+    actor: User,
+    name: str,
+    course_ids: Sequence[int],
+    code_count: int,
+    uses_per_code: int = 1,
+    expires_at: datetime | None = None,
+    note: str = "",
+) -> NewBatch:
+    _require_manager(school, actor)
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Give the batch a name, e.g. “Spring workshop”."
+    elif len(name) > 120:
+        errors["name"] = "Use at most 120 characters."
+    if not 1 <= code_count <= MAX_BATCH_SIZE:
+        errors["code_count"] = f"Create between 1 and {MAX_BATCH_SIZE:,} codes."
+    if not 1 <= uses_per_code <= MAX_USES_PER_CODE:
+        errors["uses_per_code"] = f"Each code can be used 1 to {MAX_USES_PER_CODE:,} times."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must be in the future."
+    unique_ids = sorted(set(course_ids))
+    courses = list(Course.objects.filter(school=school, pk__in=unique_ids))
+    if not unique_ids:
+        errors["courses"] = "Choose at least one course."
+    elif len(courses) != len(unique_ids):
+        errors["courses"] = "Choose courses of this school only."
+    if errors:
+        raise ValidationError(errors)
+
+    plaintexts: list[str] = []
+    seen: set[str] = set()
+    while len(plaintexts) < code_count:
+        code = codes.generate_code()
+        if code not in seen:  # 80-bit codes: a repeat is astronomically unlikely; be exact
+            seen.add(code)
+            plaintexts.append(code)
+    with transaction.atomic():
+        batch = AccessCodeBatch.objects.create(
+            school=school,
+            name=name,
+            uses_per_code=uses_per_code,
+            code_count=code_count,
+            expires_at=expires_at,
+            note=note.strip(),
+            created_by=actor,
+        )
+        BatchCourse.objects.bulk_create(
+            [BatchCourse(school=school, batch=batch, course=c) for c in courses]
+        )
+        AccessCode.objects.bulk_create(
+            [
+                AccessCode(
+                    school=school,
+                    batch=batch,
+                    digest=codes.code_digest(code),
+                    ciphertext=codes.encrypt_code(code),
+                    max_uses=uses_per_code,
+                    expires_at=expires_at,
+                )
+                for code in plaintexts
+            ],
+            batch_size=BULK_SIZE,
+        )
+        record_audit(
+            school=school,
+            actor=actor,
+            action="codes.batch_created",
+            target=batch,
+            data={
+                "codes": code_count,
+                "uses_per_code": uses_per_code,
+                "courses": [c.pk for c in courses],
+            },
+        )
+    return NewBatch(batch, [codes.format_code(c) for c in plaintexts])
+
+
+def revoke_batch(*, school: School, actor: User, batch: AccessCodeBatch) -> AccessCodeBatch:
+    _require_manager(school, actor)
+    if batch.school_id != school.pk:
+        raise PermissionDenied("Not found.")
+    now = timezone.now()
+    with transaction.atomic():
+        batch.revoked_at = batch.revoked_at or now
+        batch.save(update_fields=["revoked_at"])
+        AccessCode.objects.filter(school=school, batch=batch, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        record_audit(school=school, actor=actor, action="codes.batch_revoked", target=batch)
+    return batch
+
+
+def revoke_code(*, school: School, actor: User, code: AccessCode) -> AccessCode:
+    _require_manager(school, actor)
+    if code.school_id != school.pk:
+        raise PermissionDenied("Not found.")
+    with transaction.atomic():
+        if code.revoked_at is None:
+            code.revoked_at = timezone.now()
+            code.save(update_fields=["revoked_at"])
+        record_audit(
+            school=school,
+            actor=actor,
+            action="codes.code_revoked",
+            target=code,
+            data={"batch": code.batch_id},
+        )
+    return code
+
+
+def export_batch_codes(*, school: School, actor: User, batch: AccessCodeBatch) -> list[AccessCode]:
+    """Codes of a batch with their plaintext attached as ``.plaintext`` (audited)."""
+    _require_manager(school, actor)
+    if batch.school_id != school.pk:
+        raise PermissionDenied("Not found.")
+    rows = list(AccessCode.objects.filter(school=school, batch=batch).order_by("id"))
+    for row in rows:
+        row.plaintext = codes.format_code(codes.decrypt_code(row.ciphertext))  # type: ignore[attr-defined]
+    record_audit(school=school, actor=actor, action="codes.batch_exported", target=batch)
+    return rows
+
+
+# --- redemption --------------------------------------------------------------------------
+
+
+class RedeemError(Exception):
+    """Why a code was not accepted. ``reason`` is stable for logs and tests."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+MESSAGES = {
+    "format": "That does not look like a code. Codes have 16 letters and digits, "
+    "like K7QM-3XTA-9BDR-W2HN.",
+    "invalid": "We could not find that code. Check it for typos and try again.",
+    "revoked": "This code has been withdrawn by the school.",
+    "expired": "This code has expired.",
+    "exhausted": "This code has been fully used.",
+}
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    courses: list[Course]
+    newly_enrolled: list[Course] = field(default_factory=list)
+    already_enrolled: bool = False
+
+    @property
+    def first_course(self) -> Course | None:
+        ordered = self.newly_enrolled or self.courses
+        return ordered[0] if ordered else None
+
+
+def _fail(
+    school: School, student: User, reason: str, ip: str | None, code: AccessCode | None = None
+) -> RedeemError:
+    # The audit never holds the plaintext; a matched code is referenced by id.
+    record_audit(
+        school=school,
+        actor=student,
+        action="codes.redeem_failed",
+        target=code,
+        data={"reason": reason},
+        ip=ip,
+    )
+    return RedeemError(reason, MESSAGES[reason])
+
+
+def redeem_code(
+    *, school: School, student: User, raw_code: str, ip: str | None = None
+) -> RedeemResult:
+    """Enrol ``student`` in every course of the code's batch, consuming one use.
+
+    Raises RedeemError (reason: format, invalid, revoked, expired, exhausted). A
+    code of another school fails exactly like a wrong code. If the student is
+    already enrolled in every course, no use is consumed.
+    """
+    if student.school_id != school.pk:
+        raise PermissionDenied("Not found.")
+    try:
+        normalized = codes.normalize_code(raw_code)
+    except codes.CodeFormatError:
+        raise _fail(school, student, "format", ip) from None
+    code = (
+        AccessCode.objects.select_related("batch")
+        .filter(school=school, digest=codes.code_digest(normalized))
+        .first()
+    )
+    if code is None:
+        raise _fail(school, student, "invalid", ip)
+    courses = list(
+        Course.objects.filter(school=school, batchcourse__batch_id=code.batch_id).order_by("id")
+    )
+    enrolled = set(
+        Enrollment.objects.filter(school=school, student=student, course__in=courses).values_list(
+            "course_id", flat=True
+        )
+    )
+    if courses and enrolled >= {c.pk for c in courses}:
+        return RedeemResult(courses=courses, already_enrolled=True)
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # The row lock taken by this UPDATE serialises concurrent redemptions of the
+            # same code; each re-checks uses_count after the previous one commits.
+            consumed = AccessCode.objects.filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+                school=school,
+                pk=code.pk,
+                revoked_at__isnull=True,
+                uses_count__lt=F("max_uses"),
+            ).update(uses_count=F("uses_count") + 1)
+            if consumed != 1:
+                raise _NoUseLeft
+            Redemption.objects.create(school=school, code=code, student=student, ip=ip)
+            newly = []
+            for course in courses:
+                _, created = enroll_student(
+                    school=school,
+                    actor=student,
+                    course=course,
+                    student=student,
+                    source=Enrollment.Source.CODE,
+                )
+                if created:
+                    newly.append(course)
+            record_audit(
+                school=school,
+                actor=student,
+                action="codes.redeemed",
+                target=code,
+                data={"batch": code.batch_id, "courses": [c.pk for c in courses]},
+                ip=ip,
+            )
+    except _NoUseLeft:
+        code.refresh_from_db(fields=["revoked_at", "expires_at", "uses_count"])
+        if code.revoked_at is not None:
+            reason = "revoked"
+        elif code.expires_at is not None and code.expires_at <= now:
+            reason = "expired"
+        else:
+            reason = "exhausted"
+        raise _fail(school, student, reason, ip, code) from None
+    except IntegrityError:
+        # This student already redeemed this code; the use taken above is rolled back.
+        return RedeemResult(courses=courses, already_enrolled=True)
+    return RedeemResult(courses=courses, newly_enrolled=newly)
+
+
+class _NoUseLeft(Exception):
+    """Internal: the conditional UPDATE matched no row."""
