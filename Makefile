@@ -66,8 +66,9 @@ lint: python-deps
 	$(VENV)/bin/ruff format --check . || true
 	$(VENV)/bin/mypy courseplatform
 
-bench: python-deps
-	@echo "make bench: not yet — the benchmark scenarios arrive with the benchmark issue."
+bench: TEST_DB = courseplatform_bench
+bench: python-deps assets
+	$(TEST_ENV) bash -c '$(PY) scripts/pg_roles.py --recreate && $(PY) manage.py migrate -v0 && $(PY) bench/run.py $(BENCH_ARGS)'
 
 clean:
 	rm -rf $(VENV) frontend/node_modules courseplatform/static/dist var/test test-output

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "courseplatform.sites",
     "courseplatform.courses",
     "courseplatform.access",
+    "courseplatform.video",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -86,6 +86,9 @@ class Lesson(TenantModel):
     body_md = models.TextField(blank=True)
     body_html = models.TextField(blank=True, help_text="Sanitised rendering of body_md.")
     is_preview = models.BooleanField(default=False, help_text="Free preview without enrolment.")
+    video = models.ForeignKey(
+        "video.VideoAsset", null=True, blank=True, on_delete=models.SET_NULL, related_name="lessons"
+    )
     duration_minutes = models.PositiveIntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,61 @@
+"""`make bench`: run every scenario in bench/scenarios and write bench/report.md.
+
+A scenario is a module with ``TITLE`` and ``run() -> str`` returning a Markdown
+section. Each scenario measures against a baseline in the same run (ratios, not
+absolute timings), so the report is comparable across machines. Timings are
+reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import platform
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseplatform.settings")
+    import django
+
+    django.setup()
+    import bench.scenarios as scenarios
+
+    only = set(sys.argv[1:])
+    sections = []
+    failed = 0
+    for info in sorted(pkgutil.iter_modules(scenarios.__path__), key=lambda m: m.name):
+        if only and info.name not in only:
+            continue
+        module = importlib.import_module(f"bench.scenarios.{info.name}")
+        started = time.perf_counter()
+        print(f"bench: {info.name} …", flush=True)
+        try:
+            body = module.run()
+        except Exception:
+            failed += 1
+            body = "```\n" + traceback.format_exc() + "```\n"
+        elapsed = time.perf_counter() - started
+        sections.append(f"## {module.TITLE}\n\n{body}\n\n_scenario took {elapsed:.1f} s_\n")
+    header = (
+        "# Benchmark report\n\n"
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} on {platform.node()} "
+        f"({os.cpu_count()} CPUs, Python {platform.python_version()}).\n"
+        "Ratios compare against a baseline measured in the same run.\n\n"
+    )
+    report = header + ("\n".join(sections) if sections else "No scenarios yet.\n")
+    (ROOT / "bench" / "report.md").write_text(report)
+    print(report)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
