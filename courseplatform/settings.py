@@ -333,19 +333,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- access codes ----------------------------------------------------------------
 # Lookup digests are HMAC-SHA256 keyed with ACCESS_CODE_HMAC_KEY. Changing it makes
 # every existing code unfindable, so it is not rotated (it never leaves the server).
-# ACCESS_CODE_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first. To rotate,
-# put a new key first, keep the old ones, run `manage.py rotate_access_code_keys`,
-# then drop the old keys. Without them, keys are derived from SECRET_KEY.
+# ENCRYPTION_KEYS (alias ACCESS_CODE_ENCRYPTION_KEYS): comma-separated Fernet keys,
+# newest first, for secrets kept at rest (access codes, video keys). To rotate, put a
+# new key first, keep the old ones, run `manage.py rotate_access_code_keys`, then drop
+# the old keys. Without them, a key is derived from SECRET_KEY.
 ACCESS_CODE_HMAC_KEY = (
     os.environ.get("ACCESS_CODE_HMAC_KEY")
     or hashlib.sha256(f"access-code-digest:{SECRET_KEY}".encode()).hexdigest()
 ).encode()
-ACCESS_CODE_ENCRYPTION_KEYS = [
-    key.strip() for key in os.environ.get("ACCESS_CODE_ENCRYPTION_KEYS", "").split(",") if key.strip()
+ENCRYPTION_KEYS = [
+    key.strip()
+    for key in (
+        os.environ.get("ENCRYPTION_KEYS") or os.environ.get("ACCESS_CODE_ENCRYPTION_KEYS", "")
+    ).split(",")
+    if key.strip()
 ] or [
     base64.urlsafe_b64encode(
         hashlib.sha256(f"access-code-encryption:{SECRET_KEY}".encode()).digest()
     ).decode()
 ]
+ACCESS_CODE_ENCRYPTION_KEYS = ENCRYPTION_KEYS
 RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "10/900")
 RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")
