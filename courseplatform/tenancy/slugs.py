@@ -36,7 +36,7 @@ def slug_problem(value: str) -> str | None:
         return f"Use at least {SLUG_MIN} characters."
     if len(value) > SLUG_MAX:
         return f"Use at most {SLUG_MAX} characters."
-    if not _SLUG_RE.match(value):
+    if not _SLUG_RE.fullmatch(value):
         return (
             "Use only lowercase letters, digits and hyphens, "
             "starting and ending with a letter or digit."
