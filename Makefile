@@ -17,7 +17,7 @@ TEST_ENV = DATABASE_URL=postgres://cp_app@$(PG_HOST)/$(TEST_DB) \
 	DATABASE_OWNER_URL=postgres://cp_owner@$(PG_HOST)/$(TEST_DB) \
 	DATABASE_ADMIN_URL=$${DATABASE_ADMIN_URL:-postgres://postgres@$(PG_HOST)/postgres} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
-	PLATFORM_DOMAIN=localhost VAR_DIR=$(CURDIR)/var/test
+	CACHE_KEY_PREFIX=$(TEST_DB) PLATFORM_DOMAIN=localhost VAR_DIR=$(CURDIR)/var/test
 
 .PHONY: help setup python-deps assets migrate demo serve test lint bench system-deps clean
 

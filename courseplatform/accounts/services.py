@@ -44,7 +44,10 @@ def register_user(
     """Create an account in ``school``'s pool (raises ValidationError on bad input)."""
     address = normalize_email(email)
     candidate = User(school=school, email=address, full_name=full_name.strip(), role=role)
-    validate_password(password, user=candidate)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
     candidate.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -131,7 +134,7 @@ def change_role(*, school: School, actor: User, user: User, role: str) -> User:
         raise AccountError("No such user in this school.")
     if role not in User.Role.values:
         raise AccountError("Unknown role.")
-    if actor.role != User.Role.OWNER:
+    if actor.school_id != school.pk or actor.role != User.Role.OWNER:
         raise AccountError("Only the school owner can change roles.")
     if user.pk == actor.pk and role != User.Role.OWNER:
         raise AccountError("An owner cannot demote themselves; transfer ownership first.")

@@ -97,13 +97,14 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                     ip=ip,
                 )
             except ValidationError as exc:
-                if exc.code == "duplicate_email":
+                if getattr(exc, "code", None) == "duplicate_email":
                     services.notify_existing_account(
                         school=school, email=form.cleaned_data["email"], port=request.host_port  # type: ignore[attr-defined]
                     )
                     form.add_error(None, services.SIGNUP_NOT_POSSIBLE)
                 else:
-                    form.add_error("password", exc)
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
             else:
                 services.send_verification_email(
                     school=school, user=user, port=request.host_port  # type: ignore[attr-defined]

@@ -58,7 +58,10 @@ def create_school(
         raise ValidationError({"plan": f"Unknown plan {plan_code!r}."}) from exc
     address = normalize_email(owner_email)
     if owner_password is not None:
-        validate_password(owner_password, user=User(email=address, full_name=owner_name))
+        try:
+            validate_password(owner_password, user=User(email=address, full_name=owner_name))
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
 
     try:
         with transaction.atomic():
