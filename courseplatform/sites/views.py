@@ -13,5 +13,5 @@ def school_home(request: HttpRequest) -> HttpResponse:
     page = get_published_home_page(school)
     # Stored HTML was sanitised on save; cleaning again on render keeps a row edited
     # behind our back (shell, SQL) from ever reaching a browser unsanitised.
-    body = mark_safe(sanitize_html(page.body_html)) if page else ""  # noqa: S308
+    body = mark_safe(sanitize_html(page.published_html)) if page else ""  # noqa: S308
     return render(request, "sites/home.html", {"page": page, "body": body})

@@ -20,6 +20,8 @@ class Plan(models.Model):
     max_storage_bytes = models.BigIntegerField(null=True, blank=True)
     max_video_minutes = models.PositiveIntegerField(null=True, blank=True)
     max_upload_bytes = models.BigIntegerField(null=True, blank=True)
+    max_pages = models.PositiveIntegerField(null=True, blank=True)
+    max_page_bytes = models.PositiveIntegerField(null=True, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
