@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "courseplatform.ops.middleware.RequestIdMiddleware",
     "courseplatform.ops.middleware.HealthCheckMiddleware",
+    # Before the tenant gate, so its 404/403 pages carry the policy too (ops/csp.py).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "courseplatform.tenancy.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -106,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "courseplatform.tenancy.context_processors.tenancy",
                 "courseplatform.sites.context_processors.theme",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -282,6 +285,25 @@ X_FRAME_OPTIONS = "DENY"
 if PLATFORM_SCHEME == "https":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content-Security-Policy on every response, built by ops/csp.py (which explains each
+# directive): no inline script anywhere. CSP_EXTRA_ORIGINS (comma-separated) adds origins
+# to img/media/connect-src; CSP_REPORT_URI adds report-uri; CSP_REPORT_ONLY=true sends
+# the policy as Content-Security-Policy-Report-Only instead of enforcing it.
+from courseplatform.ops.csp import build_policy as _build_csp  # noqa: E402
+
+_csp = _build_csp(
+    platform_domain=PLATFORM_DOMAIN,
+    platform_scheme=PLATFORM_SCHEME,
+    storage_endpoint=S3_ENDPOINT_URL,
+    storage_bucket=S3_BUCKET,
+    cdn_base_url=os.environ.get("VIDEO_CDN_BASE_URL", ""),
+    extra_origins=[o for o in os.environ.get("CSP_EXTRA_ORIGINS", "").split(",") if o.strip()],
+    report_uri=os.environ.get("CSP_REPORT_URI", ""),
+)
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+SECURE_CSP = {} if CSP_REPORT_ONLY else _csp
+SECURE_CSP_REPORT_ONLY = _csp if CSP_REPORT_ONLY else {}
+
 # --- i18n --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -355,3 +377,23 @@ ENCRYPTION_KEYS = [
 ACCESS_CODE_ENCRYPTION_KEYS = ENCRYPTION_KEYS
 RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "10/900")
 RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")
+
+# --- video playback ----------------------------------------------------------------
+# Segment, init, poster and key URLs carry `?verify=<issued>-<mac>` tokens in the format
+# Cloudflare's WAF function is_timed_hmac_valid_v0() checks (see video/signing.py).
+# VIDEO_SIGNING_SECRETS: comma-separated "current,previous"; URLs are signed with the
+# first and any listed secret is accepted, so rotate by putting a new secret first
+# (and adding it to the CDN rule) before dropping the old one. Without it, a secret is
+# derived from SECRET_KEY. VIDEO_TOKEN_TTL_SECONDS: how long a token is valid after it
+# was issued (the ttl of the Cloudflare rule must match); playlists are re-signed on
+# every fetch. VIDEO_CDN_BASE_URL (e.g. https://cdn.example.com): segment URLs become
+# <cdn>/<storage key>?verify=... (R2 behind Cloudflare, validated at the edge); without
+# it local storage is served by the app's token-checking view and S3 storage through
+# presigned GET URLs.
+VIDEO_SIGNING_SECRETS = [
+    secret.strip()
+    for secret in os.environ.get("VIDEO_SIGNING_SECRETS", "").split(",")
+    if secret.strip()
+] or [hashlib.sha256(f"video-signing:{SECRET_KEY}".encode()).hexdigest()]
+VIDEO_TOKEN_TTL_SECONDS = int(os.environ.get("VIDEO_TOKEN_TTL_SECONDS", "300"))
+VIDEO_CDN_BASE_URL = os.environ.get("VIDEO_CDN_BASE_URL", "").strip().rstrip("/")

@@ -19,5 +19,16 @@ echo "Platform: http://localhost:${PORT}/   (schools at http://<slug>.localhost:
 pids+=($!)
 "$PY" manage.py db_worker --queue-name '*' &
 pids+=($!)
+# Video watchdog: every 60 s re-queue transcodes whose worker stopped sending heartbeats.
+# Each run is bounded (timeout); the loop stops with the others (TERM ends its sleep too).
+(
+  s=""
+  trap 'kill "$s" 2>/dev/null; exit 0' INT TERM
+  while true; do
+    sleep 60 & s=$!; wait "$s"
+    timeout 120 "$PY" manage.py reclaim_stalled_videos --quiet || true
+  done
+) &
+pids+=($!)
 # Stop everything as soon as either process exits.
 wait -n

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,10 +28,12 @@ def batch_stats(batch: AccessCodeBatch) -> BatchStats:
     issued = batch.code_count * batch.uses_per_code
     expired = batch.expires_at is not None and batch.expires_at <= timezone.now()
     revoked = batch.revoked_at is not None
-    revoked_codes = int(getattr(batch, "revoked_codes", 0) or 0)
-    remaining = (
-        0 if (expired or revoked) else max(0, issued - used - revoked_codes * batch.uses_per_code)
-    )
+    # Uses left on codes that are not revoked (a revoked, partly used code has none left).
+    uses_left = getattr(batch, "uses_left", None)
+    if uses_left is None:
+        revoked_codes = int(getattr(batch, "revoked_codes", 0) or 0)
+        uses_left = issued - used - revoked_codes * batch.uses_per_code
+    remaining = 0 if (expired or revoked) else max(0, int(uses_left))
     return BatchStats(issued, used, remaining, expired, revoked)
 
 
@@ -43,6 +45,11 @@ def batches_for_school(*, school: School) -> QuerySet[AccessCodeBatch]:
             uses_total=Sum("codes__uses_count"),
             revoked_codes=Count(
                 "codes", filter=Q(codes__revoked_at__isnull=False, codes__uses_count=0)
+            ),
+            uses_left=Sum(
+                F("codes__max_uses") - F("codes__uses_count"),
+                filter=Q(codes__revoked_at__isnull=True),
+                default=0,
             ),
         )
         .prefetch_related(Prefetch("courses", queryset=Course.objects.only("id", "title")))
@@ -63,6 +70,11 @@ def get_code(*, school: School, code_id: int) -> AccessCode:
     if code is None:
         raise Http404("No such code.")
     return code
+
+
+def codes_of_batch(*, school: School, batch: AccessCodeBatch) -> QuerySet[AccessCode]:
+    """The batch's codes (no plaintext), in creation order, for paging."""
+    return AccessCode.objects.filter(school=school, batch=batch).order_by("id")
 
 
 def redemptions_of_batch(*, school: School, batch: AccessCodeBatch) -> QuerySet[Redemption]:

@@ -8,7 +8,7 @@ therefore mean exactly N redemptions under any concurrency.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -161,15 +161,33 @@ def revoke_code(*, school: School, actor: User, code: AccessCode) -> AccessCode:
     return code
 
 
-def export_batch_codes(*, school: School, actor: User, batch: AccessCodeBatch) -> list[AccessCode]:
-    """Codes of a batch with their plaintext attached as ``.plaintext`` (audited)."""
+def export_batch_codes(
+    *,
+    school: School,
+    actor: User,
+    batch: AccessCodeBatch,
+    code_ids: Collection[int] | None = None,
+) -> list[AccessCode]:
+    """Codes of a batch with their plaintext attached as ``.plaintext`` (audited).
+
+    ``code_ids`` limits the result to those codes of the batch (one page of a table).
+    """
     _require_manager(school, actor)
     if batch.school_id != school.pk:
         raise PermissionDenied("Not found.")
-    rows = list(AccessCode.objects.filter(school=school, batch=batch).order_by("id"))
+    qs = AccessCode.objects.filter(school=school, batch=batch)
+    if code_ids is not None:
+        qs = qs.filter(pk__in=list(code_ids))
+    rows = list(qs.order_by("id"))
     for row in rows:
         row.plaintext = codes.format_code(codes.decrypt_code(row.ciphertext))  # type: ignore[attr-defined]
-    record_audit(school=school, actor=actor, action="codes.batch_exported", target=batch)
+    record_audit(
+        school=school,
+        actor=actor,
+        action="codes.batch_exported",
+        target=batch,
+        data={} if code_ids is None else {"codes": len(rows)},
+    )
     return rows
 
 

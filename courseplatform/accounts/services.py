@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -67,6 +68,15 @@ def _uid(user: User) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
+def _html_email(template: str, context: dict[str, Any], *, school: School,
+                port: str | None) -> str:
+    """The HTML alternative of an email: the .txt's words in the school's colours and logo."""
+    from courseplatform.sites.theming import email_branding
+
+    brand = email_branding(school, port=port)
+    return render_to_string(f"accounts/email/{template}.html", {**context, "brand": brand})
+
+
 def send_verification_email(*, school: School, user: User, port: str | None = None) -> None:
     link = school_url(
         school,
@@ -79,6 +89,7 @@ def send_verification_email(*, school: School, user: User, port: str | None = No
         message=render_to_string("accounts/email/verify.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
+        html_message=_html_email("verify", context, school=school, port=port),
     )
 
 
@@ -105,13 +116,13 @@ def request_password_reset(
         f"/accounts/password-reset/{_uid(user)}/{default_token_generator.make_token(user)}/",
         port=port,
     )
+    context = {"school": school, "user": user, "link": link}
     send_mail(
         subject=f"Reset your password for {school.name}",
-        message=render_to_string(
-            "accounts/email/password_reset.txt", {"school": school, "user": user, "link": link}
-        ),
+        message=render_to_string("accounts/email/password_reset.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
+        html_message=_html_email("password_reset", context, school=school, port=port),
     )
     record_audit(school=school, actor=None, action="account.password_reset_requested",
                  target=user, ip=ip)
@@ -215,16 +226,15 @@ def notify_existing_account(*, school: School, email: str, port: str | None = No
     user = User.objects.filter(school=school, email=normalize_email(email)).first()
     if user is None:
         return
+    context = {"school": school, "user": user,
+               "login": school_url(school, "/accounts/login/", port=port),
+               "reset": school_url(school, "/accounts/password-reset/", port=port)}
     send_mail(
         subject=f"Someone tried to create an account at {school.name}",
-        message=render_to_string(
-            "accounts/email/account_exists.txt",
-            {"school": school, "user": user,
-             "login": school_url(school, "/accounts/login/", port=port),
-             "reset": school_url(school, "/accounts/password-reset/", port=port)},
-        ),
+        message=render_to_string("accounts/email/account_exists.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
+        html_message=_html_email("account_exists", context, school=school, port=port),
     )
 
 
@@ -237,12 +247,11 @@ def send_invitation(
         f"/accounts/password-reset/{_uid(user)}/{default_token_generator.make_token(user)}/",
         port=port,
     )
+    context = {"school": school, "user": user, "link": link, "course_title": course_title}
     send_mail(
         subject=f"You have been invited to {school.name}",
-        message=render_to_string(
-            "accounts/email/invitation.txt",
-            {"school": school, "user": user, "link": link, "course_title": course_title},
-        ),
+        message=render_to_string("accounts/email/invitation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
+        html_message=_html_email("invitation", context, school=school, port=port),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from courseplatform.accounts.models import User
@@ -192,6 +192,36 @@ def get_lesson_of_course(*, course: Course, lesson_id: int) -> Lesson:
     return lesson
 
 
+def get_attachment_of_course(*, course: Course, attachment_id: int) -> Attachment:
+    """An attachment of one of ``course``'s lessons; 404 for any other id."""
+    attachment = (
+        Attachment.objects.select_related("lesson")
+        .filter(school_id=course.school_id, lesson__course=course, pk=attachment_id)
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such file.")
+    return attachment
+
+
+def get_enrollment(*, student: User, course: Course) -> Enrollment | None:
+    if not student.is_authenticated or student.school_id != course.school_id:
+        return None
+    return Enrollment.objects.filter(
+        school_id=course.school_id, student=student, course=course
+    ).first()
+
+
+def enrolled_course_ids(*, school: School, student: User) -> set[int]:
+    if not student.is_authenticated or student.school_id != school.pk:
+        return set()
+    return set(
+        Enrollment.objects.filter(school=school, student=student).values_list(
+            "course_id", flat=True
+        )
+    )
+
+
 def completed_lesson_ids(*, student: User, course: Course) -> set[int]:
     if not student.is_authenticated:
         return set()
@@ -221,7 +251,7 @@ def my_courses(*, school: School, student: User) -> list[MyCourse]:
     enrollments = list(
         Enrollment.objects.filter(school=school, student=student)
         .select_related("course")
-        .order_by("-last_activity_at", "-created_at")
+        .order_by(F("last_activity_at").desc(nulls_last=True), "-created_at")
     )
     course_ids = [e.course_id for e in enrollments]
     lessons_by_course: dict[int, list[int]] = {cid: [] for cid in course_ids}

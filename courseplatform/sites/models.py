@@ -9,11 +9,17 @@ from courseplatform.tenancy.models import TenantModel
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5.")
 
 
+# The bundled, self-hosted fonts (npm @fontsource-variable packages, copied to
+# static/dist/fonts/ by frontend/scripts/copy-assets.mjs). sites/theming.py maps each
+# key to its CSS font stack; a key added here needs an entry there and in themeFonts.
 FONT_CHOICES = [
     ("inter", "Inter"),
-    ("system", "System UI"),
-    ("serif", "Serif (Georgia)"),
-    ("mono", "Monospace"),
+    ("source-sans-3", "Source Sans 3"),
+    ("montserrat", "Montserrat"),
+    ("lora", "Lora (serif)"),
+    ("merriweather", "Merriweather (serif)"),
+    ("jetbrains-mono", "JetBrains Mono"),
+    ("system", "System UI (no download)"),
 ]
 
 

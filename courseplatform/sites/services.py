@@ -1,26 +1,428 @@
+"""Writes on a school's site: the default site, pages, drafts, publishing, revisions.
+
+Every function is keyword-only, takes the school first and the acting user next,
+checks that each object it is handed belongs to that school (``Http404`` otherwise,
+exactly like a missing id) and raises ``PageError`` (a message for the person),
+``PageTooLarge``, ``ValidationError`` or ``PermissionDenied``. HTML, CSS and the
+builder's project JSON are sanitised here before anything is stored (and again when
+pages are rendered). Anything that changes what visitors see bumps the school's site
+version, which retires every cached rendering of its pages and menu.
+"""
+
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 
+from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
 
-from .models import Page, Theme
-from .sanitize import sanitize_html
+from .builder import json_size, sanitize_css, sanitize_page_html, sanitize_project
+from .cache_keys import bump_site_version
+from .models import Page, PageRevision, Theme
+
+TITLE_MAX = 200
+SLUG_MAX = 80
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class Starter:
+    key: str
+    name: str
+    description: str
+
+
+STARTERS: dict[str, Starter] = {
+    s.key: s
+    for s in (
+        Starter("classic", "Classic", "A welcoming hero, what students get, your course "
+                "catalogue, a code redemption box and answers to common questions."),
+        Starter("bold", "Bold", "A dark, full-width hero with big type, a featured course "
+                "grid, testimonials and a strong call to action."),
+        Starter("minimal", "Minimal", "Quiet and text-first: a short introduction, your "
+                "courses and a simple code box. Lots of white space."),
+    )
+}
+BLANK = "blank"
+
+
+class PageError(Exception):
+    """A request that cannot be honoured; the message is safe to show."""
+
+
+class PageTooLarge(PageError):
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"This page is {_kb(size)} but your plan allows {_kb(limit)} per page "
+            "(HTML, styles and builder data together). Remove some content or images "
+            "embedded as text, or split it into two pages. Nothing was saved."
+        )
+
+
+@dataclass(frozen=True)
+class DraftSaved:
+    page: Page
+    size: int
+    limit: int | None
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+def _own(school: School, *objects: Any) -> None:
+    for obj in objects:
+        if obj is None or getattr(obj, "school_id", None) != school.pk:
+            raise Http404("Not found.")
+
+
+def _require_manager(school: School, actor: Any) -> None:
+    if (
+        not getattr(actor, "is_authenticated", False)
+        or actor.school_id != school.pk
+        or not actor.can_manage_school
+    ):
+        raise PermissionDenied("Only the school's owner and instructors can change its site.")
+
+
+def _changed(school: School) -> None:
+    """Retire cached renderings now, and again once the transaction commits (so a
+    request that read the old rows meanwhile cannot keep them cached)."""
+    bump_site_version(school.pk)
+    transaction.on_commit(lambda: bump_site_version(school.pk))
+
+
+def page_bytes(html: str, css: str, project: Any) -> int:
+    return len(html.encode()) + len(css.encode()) + (json_size(project) if project else 0)
+
+
+def check_page_size(school: School, size: int) -> int | None:
+    limit = school.plan.max_page_bytes
+    if limit is not None and size > limit:
+        raise PageTooLarge(size, limit)
+    return limit
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": "Give the page a title."})
+    if len(title) > TITLE_MAX:
+        raise ValidationError({"title": f"Use at most {TITLE_MAX} characters."})
+    return title
+
+
+def _unique_slug(school: School, base: str, *, exclude_pk: int | None = None) -> str:
+    base = (slugify(base) or "page")[:70].strip("-") or "page"
+    taken = set(
+        Page.objects.filter(school=school, slug__startswith=base)
+        .exclude(pk=exclude_pk or 0)
+        .values_list("slug", flat=True)
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def starter_html(*, school: School, starter: str, title: str = "") -> str:
+    if starter != BLANK and starter not in STARTERS:
+        raise ValidationError({"starter": "Choose one of the starter templates."})
+    body = render_to_string(
+        f"sites/starters/{starter}.html", {"school": school, "title": title or school.name}
+    )
+    return sanitize_page_html(body)
+
+
+# --- the default site ----------------------------------------------------------------------
 
 
 def create_default_site(*, school: School) -> tuple[Theme, Page]:
-    """Every new school starts with a theme and a published landing page."""
+    """Every new school starts with a theme and a published home page (Classic starter)."""
     theme = Theme.objects.create(school=school)
-    body = render_to_string("sites/default_home.html", {"school": school})
+    html = starter_html(school=school, starter="classic")
+    now = timezone.now()
     page = Page.objects.create(
         school=school,
         slug="home",
         title=school.name,
-        draft_html=sanitize_html(body),
-        published_html=sanitize_html(body),
+        draft_html=html,
+        draft_updated_at=now,
+        published_html=html,
         status=Page.Status.PUBLISHED,
         is_home=True,
-        published_at=timezone.now(),
+        published_at=now,
     )
+    revision = PageRevision.objects.create(
+        school=school, page=page, number=1, kind=PageRevision.Kind.PUBLISH, html=html
+    )
+    page.published_revision = revision
+    page.save(update_fields=["published_revision"])
     return theme, page
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def create_page(
+    *, school: School, actor: Any, title: str, starter: str = BLANK, slug: str = ""
+) -> Page:
+    """A new draft page, refused once the plan's page count is reached."""
+    _require_manager(school, actor)
+    title = _clean_title(title)
+    html = starter_html(school=school, starter=starter, title=title)
+    check_page_size(school, page_bytes(html, "", None))
+    with transaction.atomic():
+        # Serialise page creation per school so two requests cannot both pass the limit.
+        locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
+        limit = locked.plan.max_pages
+        if limit is not None and Page.objects.filter(school=school).count() >= limit:
+            raise PageError(
+                f"Your {locked.plan.name} plan includes up to {limit} pages. Delete a page you "
+                "no longer need or upgrade to a bigger plan to add more."
+            )
+        if slug:
+            slug = _check_slug(school, slug)
+        next_order = (
+            Page.objects.filter(school=school).aggregate(m=Max("nav_order"))["m"] or 0
+        ) + 1
+        page = Page.objects.create(
+            school=school,
+            title=title,
+            slug=slug or _unique_slug(school, title),
+            draft_html=html,
+            draft_updated_at=timezone.now(),
+            nav_order=next_order,
+        )
+        record_audit(school=school, actor=actor, action="site.page_created", target=page,
+                     data={"slug": page.slug, "starter": starter})
+    return page
+
+
+def _check_slug(school: School, slug: str, *, exclude_pk: int | None = None) -> str:
+    slug = (slug or "").strip().lower()
+    if not _SLUG.fullmatch(slug):
+        raise ValidationError(
+            {"slug": "Use lowercase letters, digits and hyphens (for example about-us)."}
+        )
+    clash = Page.objects.filter(school=school, slug=slug).exclude(pk=exclude_pk or 0)
+    if clash.exists():
+        raise ValidationError({"slug": "Another page already uses this address."})
+    return slug
+
+
+def update_page(
+    *, school: School, actor: Any, page: Page, title: str, slug: str, show_in_nav: bool
+) -> Page:
+    _own(school, page)
+    _require_manager(school, actor)
+    title = _clean_title(title)
+    slug = page.slug if page.is_home and not slug else _check_slug(school, slug,
+                                                                   exclude_pk=page.pk)
+    with transaction.atomic():
+        before = {"title": page.title, "slug": page.slug, "show_in_nav": page.show_in_nav}
+        page.title, page.slug, page.show_in_nav = title, slug, bool(show_in_nav)
+        page.save(update_fields=["title", "slug", "show_in_nav", "updated_at"])
+        record_audit(school=school, actor=actor, action="site.page_updated", target=page,
+                     data={"from": before})
+        _changed(school)
+    return page
+
+
+def set_show_in_nav(*, school: School, actor: Any, page: Page, show: bool) -> Page:
+    _own(school, page)
+    _require_manager(school, actor)
+    page.show_in_nav = bool(show)
+    page.save(update_fields=["show_in_nav", "updated_at"])
+    _changed(school)
+    return page
+
+
+def move_page(*, school: School, actor: Any, page: Page, direction: int) -> None:
+    """Move a page one place up (-1) or down (+1) in the site menu."""
+    _own(school, page)
+    _require_manager(school, actor)
+    with transaction.atomic():
+        pages = list(
+            Page.objects.select_for_update()
+            .filter(school=school, is_home=False)
+            .order_by("nav_order", "title", "id")
+        )
+        index = next((i for i, p in enumerate(pages) if p.pk == page.pk), None)
+        if index is None:
+            return
+        target = index + (1 if direction > 0 else -1)
+        if 0 <= target < len(pages):
+            pages[index], pages[target] = pages[target], pages[index]
+        for position, item in enumerate(pages, start=1):
+            if item.nav_order != position:
+                Page.objects.filter(pk=item.pk).update(nav_order=position)
+        _changed(school)
+
+
+def delete_page(*, school: School, actor: Any, page: Page) -> None:
+    _own(school, page)
+    _require_manager(school, actor)
+    if page.is_home:
+        raise PageError("The home page cannot be deleted. Make another page the home page first.")
+    with transaction.atomic():
+        record_audit(school=school, actor=actor, action="site.page_deleted", target=page,
+                     data={"slug": page.slug, "title": page.title})
+        page.delete()
+        _changed(school)
+
+
+def set_home_page(*, school: School, actor: Any, page: Page) -> Page:
+    _own(school, page)
+    _require_manager(school, actor)
+    if page.status != Page.Status.PUBLISHED:
+        raise PageError("Publish this page before making it the home page.")
+    with transaction.atomic():
+        previous = Page.objects.filter(school=school, is_home=True).exclude(pk=page.pk)
+        previous_slugs = list(previous.values_list("slug", flat=True))
+        previous.update(is_home=False)
+        page.is_home = True
+        page.save(update_fields=["is_home", "updated_at"])
+        record_audit(school=school, actor=actor, action="site.home_changed", target=page,
+                     data={"from": previous_slugs, "to": page.slug})
+        _changed(school)
+    return page
+
+
+# --- drafts, publishing, revisions ---------------------------------------------------------
+
+
+def save_draft(
+    *, school: School, actor: Any, page: Page, html: str, css: str, project: Any
+) -> DraftSaved:
+    """Autosave from the builder: size-checked first (nothing stored when too big),
+    then sanitised and stored as the page's draft."""
+    _own(school, page)
+    _require_manager(school, actor)
+    if not isinstance(html, str) or not isinstance(css, str):
+        raise ValidationError("html and css must be strings.")
+    if project is None:
+        project = {}
+    if not isinstance(project, dict):
+        raise ValidationError("project must be an object.")
+    size = page_bytes(html, css, project)
+    limit = check_page_size(school, size)
+    clean_html = sanitize_page_html(html)
+    clean_css = sanitize_css(css)
+    try:
+        clean_project = sanitize_project(project)
+    except ValueError as exc:
+        raise PageError(str(exc)) from exc
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Page.objects.filter(school=school, pk=page.pk).update(
+            draft_html=clean_html,
+            draft_css=clean_css,
+            draft_project=clean_project,
+            draft_updated_at=now,
+            updated_at=now,
+        )
+        if not updated:
+            raise Http404("Not found.")
+    page.draft_html, page.draft_css, page.draft_project = clean_html, clean_css, clean_project
+    page.draft_updated_at = now
+    return DraftSaved(page=page, size=size, limit=limit)
+
+
+def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
+    """Snapshot the draft as a new revision and make it the live page."""
+    _own(school, page)
+    _require_manager(school, actor)
+    with transaction.atomic():
+        locked = Page.objects.select_for_update().get(school=school, pk=page.pk)
+        html = sanitize_page_html(locked.draft_html)
+        css = sanitize_css(locked.draft_css)
+        project = sanitize_project(locked.draft_project)
+        if not html.strip():
+            raise PageError("This page is empty. Add something to it before publishing.")
+        number = (
+            PageRevision.objects.filter(school=school, page=locked).aggregate(m=Max("number"))["m"]
+            or 0
+        ) + 1
+        revision = PageRevision.objects.create(
+            school=school, page=locked, number=number, kind=PageRevision.Kind.PUBLISH,
+            html=html, css=css, project=project, created_by=actor,
+        )
+        locked.published_html, locked.published_css = html, css
+        locked.published_revision = revision
+        locked.published_at = revision.created_at
+        locked.status = Page.Status.PUBLISHED
+        locked.save(update_fields=["published_html", "published_css", "published_revision",
+                                   "published_at", "status", "updated_at"])
+        record_audit(school=school, actor=actor, action="site.page_published", target=locked,
+                     data={"revision": number})
+        _changed(school)
+    page.refresh_from_db()
+    return revision
+
+
+def unpublish_page(*, school: School, actor: Any, page: Page) -> Page:
+    _own(school, page)
+    _require_manager(school, actor)
+    if page.is_home:
+        raise PageError("The home page is always published. Make another page the home page "
+                        "first.")
+    with transaction.atomic():
+        page.status = Page.Status.DRAFT
+        page.save(update_fields=["status", "updated_at"])
+        record_audit(school=school, actor=actor, action="site.page_unpublished", target=page)
+        _changed(school)
+    return page
+
+
+def restore_revision(
+    *, school: School, actor: Any, page: Page, revision: PageRevision
+) -> Page:
+    """Copy a revision into the draft; the live page changes only when it is published."""
+    _own(school, page, revision)
+    _require_manager(school, actor)
+    if revision.page_id != page.pk:
+        raise Http404("Not found.")
+    check_page_size(school, page_bytes(revision.html, revision.css, revision.project))
+    now = timezone.now()
+    with transaction.atomic():
+        page.draft_html = sanitize_page_html(revision.html)
+        page.draft_css = sanitize_css(revision.css)
+        page.draft_project = sanitize_project(revision.project)
+        page.draft_updated_at = now
+        page.save(update_fields=["draft_html", "draft_css", "draft_project", "draft_updated_at",
+                                 "updated_at"])
+        record_audit(school=school, actor=actor, action="site.page_restored", target=page,
+                     data={"revision": revision.number})
+    return page
+
+
+def apply_starter(*, school: School, actor: Any, page: Page, starter: str) -> Page:
+    """Replace the page's draft with a starter template (the live page is untouched)."""
+    _own(school, page)
+    _require_manager(school, actor)
+    html = starter_html(school=school, starter=starter, title=page.title)
+    check_page_size(school, page_bytes(html, "", None))
+    now = timezone.now()
+    with transaction.atomic():
+        page.draft_html, page.draft_css, page.draft_project = html, "", {}
+        page.draft_updated_at = now
+        page.save(update_fields=["draft_html", "draft_css", "draft_project", "draft_updated_at",
+                                 "updated_at"])
+        record_audit(school=school, actor=actor, action="site.starter_applied", target=page,
+                     data={"starter": starter})
+    return page

@@ -5,13 +5,23 @@ from django.urls import include, path
 from courseplatform.accounts import views as account_views
 from courseplatform.ops import files
 from courseplatform.sites import views as site_views
+from courseplatform.sites import views_theme
 from courseplatform.tenancy import views as tenancy_views
 
 urlpatterns = [
     path("", site_views.school_home, name="school_home"),
+    # Early: segment requests are the most frequent of all, keep their resolution short.
+    path("video/", include("courseplatform.video.urls")),
+    path("", include("courseplatform.courses.urls")),
+    path("", include("courseplatform.access.urls")),
+    path("", include("courseplatform.sites.urls")),
     path("accounts/", include("courseplatform.accounts.urls")),
     path("manage/", tenancy_views.dashboard, name="manage_dashboard"),
+    path("manage/courses/", include("courseplatform.courses.urls_manage")),
+    path("manage/videos/", include("courseplatform.video.urls_manage")),
     path("manage/students/", account_views.manage_people, name="manage_people"),
     path("manage/settings/", tenancy_views.school_settings, name="manage_settings"),
+    path("manage/site/", include("courseplatform.sites.urls_manage")),
+    path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),
     path("files/<str:token>/", files.serve_signed_file, name="school_file"),
 ]

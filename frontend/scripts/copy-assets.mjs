@@ -1,7 +1,7 @@
 // Copies the runtime assets that are not produced by Tailwind into
-// courseplatform/static/dist/: htmx and the Inter font files that src/fonts.css
-// references. No dependencies beyond Node itself (>= 20).
-import { copyFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
+// courseplatform/static/dist/: htmx, SortableJS, our src/js/*.js and the Inter font
+// files that src/fonts.css references. No dependencies beyond Node itself (>= 20).
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,6 +25,16 @@ function copy(from, to) {
 // htmx 2.0.x, minified. Loaded with <script defer> by templates/base.html.
 copy(join(modulesDir, "htmx.org", "dist", "htmx.min.js"), join(distDir, "htmx.min.js"));
 
+// SortableJS (drag-and-drop of the course outline) and our own outline.js, loaded with
+// <script defer> by the course editor (courses/manage/course_edit.html).
+copy(join(modulesDir, "sortablejs", "Sortable.min.js"), join(distDir, "Sortable.min.js"));
+copy(join(frontendDir, "src", "js", "outline.js"), join(distDir, "outline.js"));
+
+// hls.js (adaptive HLS playback) and our video player, loaded with <script defer> by
+// video/partials/player.html. player.js is a plain script: no bundling needed.
+copy(join(modulesDir, "hls.js", "dist", "hls.min.js"), join(distDir, "hls.min.js"));
+copy(join(frontendDir, "src", "js", "player.js"), join(distDir, "player.js"));
+
 // Every font file named by src/fonts.css as url(./fonts/<name>.woff2); the CSS ends up
 // in dist/app.css, so ./fonts/ resolves to dist/fonts/.
 const fontSource = join(modulesDir, "@fontsource-variable", "inter");
@@ -40,4 +50,41 @@ for (const name of names) {
 // The SIL Open Font License asks that the licence travel with the fonts.
 copy(join(fontSource, "LICENSE"), join(fontsDir, "LICENSE.txt"));
 
-console.log(`copy-assets: done (${names.length} font files, htmx)`);
+// The theme fonts a school can choose (sites/theming.py FONTS): for each package, one
+// stylesheet dist/fonts/<key>.css (its upright and italic @font-face rules, pointing at
+// files next to it) plus the .woff2 files it names. School pages link only the sheets
+// of their theme's fonts; browsers fetch only the unicode ranges a page uses.
+const themeFonts = {
+  "source-sans-3": "source-sans-3",
+  montserrat: "montserrat",
+  lora: "lora",
+  merriweather: "merriweather",
+  "jetbrains-mono": "jetbrains-mono",
+};
+let themeFontFiles = 0;
+for (const [key, pkg] of Object.entries(themeFonts)) {
+  const source = join(modulesDir, "@fontsource-variable", pkg);
+  let css = "";
+  for (const sheet of ["wght.css", "wght-italic.css"]) {
+    try {
+      css += readFileSync(join(source, sheet), "utf8") + "\n";
+    } catch {
+      console.error(`copy-assets: missing @fontsource-variable/${pkg}/${sheet} (did you run "npm ci"?)`);
+      process.exit(1);
+    }
+  }
+  const files = [...new Set([...css.matchAll(/url\(\s*["']?\.\/files\/([\w.-]+\.woff2)["']?\s*\)/g)].map((m) => m[1]))];
+  for (const name of files) {
+    copy(join(source, "files", name), join(fontsDir, name));
+  }
+  themeFontFiles += files.length;
+  mkdirSync(fontsDir, { recursive: true });
+  writeFileSync(join(fontsDir, `${key}.css`), css.replaceAll("url(./files/", "url(./"));
+  copy(join(source, "LICENSE"), join(fontsDir, `LICENSE-${key}.txt`));
+}
+
+// The theme editor's live preview (sites/manage/theme.html).
+copy(join(frontendDir, "src", "js", "theme-preview.js"), join(distDir, "theme-preview.js"));
+
+console.log(`copy-assets: done (${names.length} font files, htmx, Sortable, outline.js)`);
+console.log(`copy-assets: theme fonts ${Object.keys(themeFonts).join(", ")} (${themeFontFiles} files)`);

@@ -179,11 +179,13 @@ def test_school_home_content_stays_inside_the_page_gutters(live_app: LiveApp, pa
 
     response = page.goto(live_app.url(f"{slug}.", "/"))
     assert response is not None and response.status == 200
-    expect(page.locator("main .card").first).to_be_visible()
+    expect(page.locator("main .cp-feature").first).to_be_visible()
     for viewport in (VIEWPORT, PHONE):
         page.set_viewport_size(viewport)  # type: ignore[arg-type]
         boxes = page.evaluate(
-            """() => [...document.querySelectorAll('main h1, main .card, main .btn')].map(el => {
+            """() => [...document.querySelectorAll(
+                'main h1, main .card, main .btn, main .cp-feature, main .cp-btn, main .cp-redeem'
+            )].map(el => {
                 // Headings are full-width blocks: measure their text, not their box.
                 let target = el;
                 if (el.tagName === 'H1') {

@@ -15,8 +15,11 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--owner-email", required=True)
         parser.add_argument("--owner-name", default="")
-        parser.add_argument("--password", default=None,
-                            help="Owner password; omit to have the owner use password reset.")
+        parser.add_argument(
+            "--password",
+            default=None,
+            help="Owner password; omit to have the owner use password reset.",
+        )
         parser.add_argument("--plan", default="free", choices=["free", "premium", "enterprise"])
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,8 +33,12 @@ class Command(BaseCommand):
                 plan_code=options["plan"],
             )
         except ValidationError as exc:
-            messages = "; ".join(
-                f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()
-            ) if hasattr(exc, "error_dict") else " ".join(exc.messages)
+            messages = (
+                "; ".join(
+                    f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()
+                )
+                if hasattr(exc, "error_dict")
+                else " ".join(exc.messages)
+            )
             raise CommandError(messages) from exc
         self.stdout.write(school_url(created.school, "/"))

@@ -1,8 +1,13 @@
 """Demo data for `make demo`: school `demo` with an owner, a student partway through
 a sample course, and an access-code batch with one code printed for a newcomer."""
 
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
@@ -25,6 +30,12 @@ STUDENT_EMAIL = "student@demo.example"
 STUDENT_PASSWORD = "demo-student-pass-2026"
 COURSE_TITLE = "Watercolour for Beginners"
 BATCH_NAME = "Demo codes"
+VIDEO_LESSON = "Watch: a first wash"
+VIDEO_SECONDS = 30
+VIDEO_BODY = (
+    "Watch the whole wash once before you try it. The sample clip is a test pattern "
+    "with a tone: replace it with your own recording from the lesson editor."
+)
 
 LESSONS = [
     (
@@ -33,7 +44,8 @@ LESSONS = [
             (
                 "Welcome to the course",
                 True,
-                "Welcome! In this course you will paint **five small pictures**, one per lesson.\n\n"
+                "Welcome! In this course you will paint **five small pictures**, "
+                "one per lesson.\n\n"
                 "- Work at your own pace\n- Mark each lesson complete when you are done\n"
                 "- Download the supplies list below",
             ),
@@ -71,6 +83,17 @@ SUPPLIES = (
 )
 
 
+def _demo_clip_command(ffmpeg: str, target: Path) -> list[str]:
+    """ffmpeg test pattern + a beeping tone, 1080p30, VIDEO_SECONDS long."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={VIDEO_SECONDS}",
+        "-f", "lavfi", "-i", f"sine=frequency=330:beep_factor=4:duration={VIDEO_SECONDS}",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "128k", "-shortest", "-movflags", "+faststart", str(target),
+    ]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Create (idempotently) the demo school and print its credentials and a code."
 
@@ -99,11 +122,15 @@ class Command(BaseCommand):
             if course is None:
                 course = self._sample_course(school, owner, student)
             code = self._unused_code(school, owner, course)
+            video_lesson = self._demo_video(school, owner, course)
         self.stdout.write(self.style.SUCCESS("Demo school ready:"))
         self.stdout.write(f"  site:     {school_url(school, '/')}")
         self.stdout.write(f"  owner:    {OWNER_EMAIL} / {OWNER_PASSWORD}")
         self.stdout.write(f"            manage at {school_url(school, '/manage/')}")
         self.stdout.write(f"  student:  {STUDENT_EMAIL} / {STUDENT_PASSWORD}")
+        if video_lesson is not None:
+            lesson_path = f"/courses/{course.slug}/lessons/{video_lesson.pk}/"
+            self.stdout.write(f"  video:    {school_url(school, lesson_path)}")
         self.stdout.write(
             f"  code:     {code}  (sign up as a new student, then redeem it at "
             f"{school_url(school, '/redeem/')})"
@@ -155,6 +182,76 @@ class Command(BaseCommand):
         courses.set_lesson_completed(school=school, student=student, lesson=lessons[0])
         courses.record_lesson_visit(school=school, student=student, lesson=lessons[1])
         return course
+
+    def _demo_video(self, school: School, owner: User, course: Course) -> Lesson | None:
+        """A ~30 s 1080p test-pattern clip, transcoded now (not by the worker) and attached
+        to the video lesson "Watch: a first wash" in section 2. Idempotent: a lesson whose
+        video is ready is left alone; a missing or failed one is (re)made."""
+        from courseplatform.video import pipeline
+        from courseplatform.video import services as videos
+        from courseplatform.video.models import VideoAsset
+
+        section = course.sections.order_by("position", "id")[1:2].first()
+        if section is None:
+            return None
+        lesson = Lesson.objects.filter(school=school, course=course, title=VIDEO_LESSON).first()
+        if lesson is None:
+            lesson = courses.add_lesson(
+                school=school, actor=owner, section=section, title=VIDEO_LESSON,
+                kind=Lesson.Kind.VIDEO,
+            )  # fmt: skip
+            courses.update_lesson(
+                school=school, actor=owner, lesson=lesson, title=VIDEO_LESSON,
+                kind=Lesson.Kind.VIDEO, body_md=VIDEO_BODY, is_preview=True, duration_minutes=1,
+            )  # fmt: skip
+            others = [pk for pk in section.lessons.values_list("pk", flat=True) if pk != lesson.pk]
+            courses.reorder_lessons(
+                school=school, actor=owner, section=section, lesson_ids=[lesson.pk, *others]
+            )
+        asset = lesson.video
+        if asset is not None and asset.status == VideoAsset.Status.READY:
+            return lesson
+        self.stdout.write("Demo video: generating a 30 s 1080p test clip…")
+        with tempfile.TemporaryDirectory(prefix="cp-demo-") as tmp:
+            source = Path(tmp) / "first-wash.mp4"
+            try:
+                subprocess.run(
+                    _demo_clip_command(pipeline.ffmpeg_exe(), source),
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                self.stderr.write(f"Demo video skipped: could not generate the clip ({exc}).")
+                return lesson
+            if asset is None:
+                asset = videos.create_asset(
+                    school=school, actor=owner, filename=source.name,
+                    size=source.stat().st_size, title="A first wash (demo clip)",
+                )  # fmt: skip
+                # Attached at once, so a re-run after an interruption finds and reuses it.
+                videos.attach_video_to_lesson(
+                    school=school, actor=owner, lesson=lesson, asset=asset
+                )
+            if default_storage.exists(asset.source_key):
+                default_storage.delete(asset.source_key)
+            with source.open("rb") as fh:
+                default_storage.save(asset.source_key, File(fh))
+            VideoAsset.objects.filter(school=school, pk=asset.pk).update(
+                status=VideoAsset.Status.PROCESSING,
+                source_bytes=source.stat().st_size,
+                uploaded_bytes=source.stat().st_size,
+                error_message="",
+            )
+            self.stdout.write("Demo video: transcoding the HLS ladder (one ffmpeg run)…")
+            try:
+                asset = pipeline.process_asset(school=school, asset=asset, echo=self.stdout.write)
+            except Exception as exc:
+                videos.mark_failed(school=school, asset=asset, message=str(exc))
+                self.stderr.write(f"Demo video failed: {exc}")
+                return lesson
+        videos.attach_video_to_lesson(school=school, actor=owner, lesson=lesson, asset=asset)
+        return lesson
 
     def _unused_code(self, school: School, owner: User, course: Course) -> str:
         batch = AccessCodeBatch.objects.filter(school=school, name=BATCH_NAME).first()

@@ -1,0 +1,119 @@
+"""Forms of the instructor authoring area (/manage/courses/).
+
+Forms only parse and shape input; the rules (title length, unique slug, plan
+limits, upload checks) live in ``services`` and come back as ``ValidationError``
+or ``CourseError``, which the views attach to these forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from courseplatform.accounts.forms import StyledFormMixin
+
+from .models import TITLE_MAX, Lesson
+
+MARKDOWN_HELP = (
+    "Markdown: **bold**, _italic_, [links](https://example.com), lists, headings. "
+    "Scripts and unsafe HTML are removed."
+)
+
+
+def _markdown_widget(preview_url: str | None, target: str, rows: int = 8) -> forms.Textarea:
+    attrs: dict[str, Any] = {"rows": rows, "spellcheck": "true", "class": "font-mono"}
+    if preview_url:
+        # Live preview: htmx posts the textarea (its own name/value) and swaps the
+        # sanitised HTML into the preview pane.
+        attrs.update({
+            "hx-post": preview_url,
+            "hx-trigger": "input changed delay:400ms",
+            "hx-target": target,
+            "hx-swap": "innerHTML",
+            "hx-sync": "this:replace",
+        })
+    return forms.Textarea(attrs=attrs)
+
+
+class CourseCreateForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(
+        max_length=TITLE_MAX,
+        widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "e.g. Watercolour basics"}),
+    )
+    subtitle = forms.CharField(
+        max_length=300, required=False,
+        help_text="One line shown under the title in your catalogue.",
+    )
+    description_md = forms.CharField(
+        label="Description", required=False, help_text=MARKDOWN_HELP,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-mono"}),
+    )
+
+
+class CourseDetailsForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(max_length=TITLE_MAX)
+    slug = forms.CharField(
+        label="Address", max_length=80,
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+    subtitle = forms.CharField(max_length=300, required=False)
+    description_md = forms.CharField(label="Description", required=False, help_text=MARKDOWN_HELP)
+
+    def __init__(self, *args: Any, preview_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        widget = _markdown_widget(preview_url, "#description-preview")
+        widget.attrs["class"] = f"{widget.attrs['class']} input"
+        self.fields["description_md"].widget = widget
+
+
+class CoverForm(StyledFormMixin, forms.Form):
+    cover = forms.FileField(
+        label="Image file",
+        help_text="JPEG, PNG, WebP or GIF; a 16:9 image of at least 1280 by 720 pixels looks best.",
+        widget=forms.FileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        ),
+    )
+
+
+class SectionForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(
+        label="Section title", max_length=TITLE_MAX,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Getting started"}),
+    )
+
+
+class LessonAddForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(
+        label="Lesson title", max_length=TITLE_MAX,
+        widget=forms.TextInput(attrs={"placeholder": "New lesson title"}),
+    )
+    kind = forms.ChoiceField(label="Type", choices=Lesson.Kind.choices, initial=Lesson.Kind.TEXT)
+
+
+class LessonForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(max_length=TITLE_MAX)
+    kind = forms.ChoiceField(label="Type", choices=Lesson.Kind.choices)
+    duration_minutes = forms.IntegerField(
+        label="Estimated duration (minutes)", min_value=0, max_value=24 * 60, required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    is_preview = forms.BooleanField(
+        label="Free preview: anyone can open this lesson without enrolling", required=False,
+    )
+    body_md = forms.CharField(label="Lesson text", required=False, help_text=MARKDOWN_HELP)
+
+    def __init__(self, *args: Any, preview_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        widget = _markdown_widget(preview_url, "#body-preview", rows=16)
+        widget.attrs["class"] = f"{widget.attrs['class']} input"
+        self.fields["body_md"].widget = widget
+        self.fields["duration_minutes"].widget.attrs["class"] += " max-w-40"
+
+
+class AttachmentForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label="Add a file",
+        help_text="PDF, ZIP, Word, Excel, PowerPoint, EPUB, images, MP3, TXT, Markdown or CSV.",
+    )

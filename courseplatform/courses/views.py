@@ -1,0 +1,374 @@
+"""The school site's course pages: catalogue, course, lesson, progress, downloads, My courses.
+
+Thin views: every read goes through ``selectors`` and every write through
+``services``. A course of another school, a draft (for anyone but its managers)
+and a lesson or attachment id of another course all answer 404 alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from courseplatform.accounts.models import User
+from courseplatform.ops import files
+from courseplatform.sites.sanitize import sanitize_html
+from courseplatform.tenancy.models import School
+
+from . import selectors, services
+from .models import Course, Enrollment, Lesson, Section
+
+LOGIN_PATH = "/accounts/login/"
+REDEEM_PATH = "/redeem/"
+
+# Cover images are stored as <uuid>.<ext>; the extension names the type (checked on upload).
+_IMAGE_TYPES = {extension: content_type for content_type, extension in files.IMAGE_FORMATS.values()}
+
+
+def cover_url(school: School, course: Course) -> str:
+    """A short-lived inline URL of the course's cover image ("" when it has none)."""
+    if not course.cover_key:
+        return ""
+    extension = course.cover_key.rsplit(".", 1)[-1].lower()
+    try:
+        return files.signed_file_url(
+            school=school,
+            key=course.cover_key,
+            filename=f"{course.slug}-cover.{extension}",
+            content_type=_IMAGE_TYPES.get(extension, "application/octet-stream"),
+            inline=True,
+        )
+    except ValueError:  # a key outside the school's prefix is never signed
+        return ""
+
+
+def _html(stored: str) -> SafeString:
+    # Sanitised on save; cleaned again on render so a row edited behind our back
+    # (shell, SQL) never reaches a browser unsanitised (as sites.views does).
+    return mark_safe(sanitize_html(stored)) if stored else SafeString("")  # noqa: S308
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- who may see what -------------------------------------------------------------------
+
+
+@dataclass
+class Viewer:
+    """What the current user may do with one course (two queries at most, once per page)."""
+
+    course: Course
+    is_manager: bool
+    enrollment: Enrollment | None
+
+    @property
+    def has_full_access(self) -> bool:
+        return self.is_manager or self.enrollment is not None
+
+    def can_view(self, lesson: Lesson) -> bool:
+        # The same rule as selectors.can_view_lesson, without a query per lesson.
+        return self.has_full_access or (lesson.is_preview and self.course.is_published)
+
+
+def _viewer(user: Any, course: Course) -> Viewer:
+    if not user.is_authenticated:
+        return Viewer(course, False, None)
+    return Viewer(
+        course,
+        selectors.can_manage_course(user=user, course=course),
+        selectors.get_enrollment(student=user, course=course),
+    )
+
+
+@dataclass
+class OutlineLesson:
+    lesson: Lesson
+    section: Section
+    number: int
+    completed: bool
+    viewable: bool
+
+
+@dataclass
+class OutlineSection:
+    section: Section
+    lessons: list[OutlineLesson]
+
+    @property
+    def completed_count(self) -> int:
+        return sum(1 for item in self.lessons if item.completed)
+
+
+@dataclass
+class Syllabus:
+    sections: list[OutlineSection]
+    flat: list[OutlineLesson]
+
+    @property
+    def total(self) -> int:
+        return len(self.flat)
+
+    @property
+    def completed(self) -> int:
+        return sum(1 for item in self.flat if item.completed)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.total) if self.total else 0
+
+    @property
+    def minutes(self) -> int:
+        return sum(item.lesson.duration_minutes for item in self.flat)
+
+    @property
+    def previews(self) -> int:
+        return sum(1 for item in self.flat if item.lesson.is_preview)
+
+    @property
+    def kind_counts(self) -> list[tuple[str, str, int]]:
+        """(kind, label, count) for each lesson kind present, e.g. ("video", "videos", 4)."""
+        labels = {
+            Lesson.Kind.VIDEO: ("video", "videos"),
+            Lesson.Kind.TEXT: ("reading", "readings"),
+            Lesson.Kind.FILE: ("download", "downloads"),
+        }
+        result = []
+        for kind, (one, many) in labels.items():
+            count = sum(1 for item in self.flat if item.lesson.kind == kind)
+            if count:
+                result.append((str(kind), one if count == 1 else many, count))
+        return result
+
+    def position(self, lesson_id: int) -> int:
+        return next(i for i, item in enumerate(self.flat) if item.lesson.pk == lesson_id)
+
+    def continue_lesson(self, enrollment: Enrollment | None) -> Lesson | None:
+        """Where an enrolled student picks up: the last lesson opened unless it is
+        done, else the first lesson not yet completed, else the first lesson."""
+        if not self.flat:
+            return None
+        if enrollment is not None and enrollment.last_lesson_id is not None:
+            for item in self.flat:
+                if item.lesson.pk == enrollment.last_lesson_id and not item.completed:
+                    return item.lesson
+        for item in self.flat:
+            if not item.completed:
+                return item.lesson
+        return self.flat[0].lesson
+
+
+def _syllabus(*, user: Any, course: Course, viewer: Viewer) -> Syllabus:
+    done = selectors.completed_lesson_ids(student=user, course=course)
+    sections: list[OutlineSection] = []
+    flat: list[OutlineLesson] = []
+    for section in selectors.outline(course=course):
+        items = []
+        for lesson in section.lessons.all():
+            item = OutlineLesson(
+                lesson, section, len(flat) + 1, lesson.pk in done, viewer.can_view(lesson)
+            )
+            items.append(item)
+            flat.append(item)
+        sections.append(OutlineSection(section, items))
+    return Syllabus(sections, flat)
+
+
+# --- catalogue --------------------------------------------------------------------------
+
+
+@dataclass
+class CourseCard:
+    course: Course
+    cover_url: str
+    enrolled: bool
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    school = request.school  # type: ignore[attr-defined]
+    enrolled = selectors.enrolled_course_ids(school=school, student=request.user)  # type: ignore[arg-type]
+    cards = [
+        CourseCard(course, cover_url(school, course), course.pk in enrolled)
+        for course in selectors.published_courses(school=school)
+    ]
+    return render(request, "courses/catalogue.html", {"cards": cards})
+
+
+# --- course page ------------------------------------------------------------------------
+
+
+@require_GET
+def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    school = request.school  # type: ignore[attr-defined]
+    user = request.user
+    course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
+    viewer = _viewer(user, course)
+    syllabus = _syllabus(user=user, course=course, viewer=viewer)
+    return render(
+        request,
+        "courses/course_detail.html",
+        {
+            "course": course,
+            "viewer": viewer,
+            "syllabus": syllabus,
+            "description": _html(course.description_html),
+            "cover_url": cover_url(school, course),
+            "continue_lesson": syllabus.continue_lesson(viewer.enrollment)
+            if viewer.has_full_access
+            else None,
+            "first_preview": next(
+                (item.lesson for item in syllabus.flat if item.lesson.is_preview), None
+            ),
+            "redeem_url": REDEEM_PATH,
+        },
+    )
+
+
+# --- lesson page ------------------------------------------------------------------------
+
+
+def _lesson_context(
+    request: HttpRequest, course: Course, lesson: Lesson, viewer: Viewer
+) -> dict[str, Any]:
+    syllabus = _syllabus(user=request.user, course=course, viewer=viewer)
+    index = syllabus.position(lesson.pk)
+    return {
+        "course": course,
+        "lesson": lesson,
+        "viewer": viewer,
+        "syllabus": syllabus,
+        "current": syllabus.flat[index],
+        "previous": syllabus.flat[index - 1] if index > 0 else None,
+        "next": syllabus.flat[index + 1] if index + 1 < len(syllabus.flat) else None,
+        "body": _html(lesson.body_html),
+        "attachments": list(lesson.attachments.all()),
+        "redeem_url": REDEEM_PATH,
+    }
+
+
+def _locked(request: HttpRequest, course: Course, lesson: Lesson) -> HttpResponse:
+    """Anonymous visitors log in first; a signed-in student without access gets a 403 page."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), LOGIN_PATH)
+    return render(
+        request,
+        "courses/lesson_locked.html",
+        {"course": course, "lesson": lesson, "redeem_url": REDEEM_PATH},
+        status=403,
+    )
+
+
+@require_GET
+def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
+    school = request.school  # type: ignore[attr-defined]
+    user = request.user
+    course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
+    lesson = selectors.get_lesson_of_course(course=course, lesson_id=lesson_id)
+    if not selectors.can_view_lesson(user=user, course=course, lesson=lesson):  # type: ignore[arg-type]
+        return _locked(request, course, lesson)
+    viewer = _viewer(user, course)
+    if viewer.enrollment is not None:
+        services.record_lesson_visit(school=school, student=user, lesson=lesson)  # type: ignore[arg-type]
+    return render(
+        request, "courses/lesson_detail.html", _lesson_context(request, course, lesson, viewer)
+    )
+
+
+@require_POST
+def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
+    """Mark a lesson complete (``completed=1``, the default) or not (``completed=0``).
+
+    Marking complete moves on to the next lesson: a redirect, or ``HX-Redirect``
+    for htmx. Otherwise htmx gets the re-rendered lesson layout to swap in.
+    Students not enrolled in the course are refused by the service (403).
+    """
+    school = request.school  # type: ignore[attr-defined]
+    user = request.user
+    course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
+    lesson = selectors.get_lesson_of_course(course=course, lesson_id=lesson_id)
+    lesson_url = reverse("courses:lesson", args=[course.slug, lesson.pk])
+    if not user.is_authenticated:
+        if _is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = f"{LOGIN_PATH}?next={lesson_url}"
+            return response
+        return redirect_to_login(lesson_url, LOGIN_PATH)
+    completed = request.POST.get("completed", "1") != "0"
+    services.set_lesson_completed(
+        school=school,
+        student=user,  # type: ignore[arg-type]
+        lesson=lesson,
+        completed=completed,
+    )
+    viewer = _viewer(user, course)
+    context = _lesson_context(request, course, lesson, viewer)
+    target = lesson_url
+    if completed and context["next"] is not None:
+        target = reverse("courses:lesson", args=[course.slug, context["next"].lesson.pk])
+        messages.success(request, f"“{lesson.title}” completed. On to the next lesson.")
+    if _is_htmx(request):
+        if completed and target != lesson_url:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return render(request, "courses/_lesson_layout.html", context)
+    return redirect(target)
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+@require_GET
+def attachment_download(request: HttpRequest, slug: str, attachment_id: int) -> HttpResponse:
+    """Check access to the attachment's lesson, then hand out a short-lived signed URL."""
+    school = request.school  # type: ignore[attr-defined]
+    user = request.user
+    course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
+    attachment = selectors.get_attachment_of_course(course=course, attachment_id=attachment_id)
+    lesson = attachment.lesson
+    if not selectors.can_view_lesson(user=user, course=course, lesson=lesson):  # type: ignore[arg-type]
+        return _locked(request, course, lesson)
+    url = files.signed_file_url(
+        school=school,
+        key=attachment.storage_key,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response = HttpResponseRedirect(url)
+    add_never_cache_headers(response)  # the signed URL expires: never reuse this redirect
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- My courses -------------------------------------------------------------------------
+
+
+@dataclass
+class MyCourseCard:
+    item: selectors.MyCourse
+    cover_url: str
+    available: bool
+
+
+@require_GET
+@login_required
+def my_courses(request: HttpRequest) -> HttpResponse:
+    school = request.school  # type: ignore[attr-defined]
+    user: User = request.user  # type: ignore[assignment]
+    cards = [
+        MyCourseCard(item, cover_url(school, item.course), item.course.is_published)
+        for item in selectors.my_courses(school=school, student=user)
+    ]
+    return render(request, "courses/my_courses.html", {"cards": cards})

@@ -1,0 +1,192 @@
+"""A course's students in the management area: list, add by email, remove, CSV export.
+
+Owners see every course, instructors only their own; any other course id
+(missing, another school's, or a course the instructor does not teach) is 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from courseplatform.accounts.decorators import manager_required
+from courseplatform.accounts.forms import StyledFormMixin
+from courseplatform.accounts.models import User
+
+from . import selectors, services
+from .models import Course
+
+CSV_COLUMNS = (
+    "name",
+    "email",
+    "enrolled_at",
+    "last_activity",
+    "progress_percent",
+    "completed_lessons",
+    "total_lessons",
+    "source",
+)
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class AddStudentForm(StyledFormMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "off", "placeholder": "student@example.com"}
+        ),
+    )
+    full_name = forms.CharField(
+        label="Name",
+        max_length=120,
+        required=False,
+        help_text="Used only when we create a new account.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+def _course(request: HttpRequest, course_id: int) -> Course:
+    return selectors.get_course_for_manager(
+        school=request.school,  # type: ignore[attr-defined]
+        user=request.user,  # type: ignore[arg-type]
+        course_id=course_id,
+    )
+
+
+def _render_roster(
+    request: HttpRequest, course: Course, form: AddStudentForm, *, status: int = 200
+) -> HttpResponse:
+    rows = selectors.roster(school=request.school, course=course)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "courses/manage/roster.html",
+        {"course": course, "rows": rows, "form": form, "nav_active": "courses"},
+        status=status,
+    )
+
+
+@require_GET
+@manager_required
+def roster(request: HttpRequest, course_id: int) -> HttpResponse:
+    return _render_roster(request, _course(request, course_id), AddStudentForm())
+
+
+@require_POST
+@manager_required
+def roster_add(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id)
+    form = AddStudentForm(request.POST)
+    if form.is_valid():
+        try:
+            enrollment, invited = services.enroll_by_email(
+                school=request.school,  # type: ignore[attr-defined]
+                actor=request.user,  # type: ignore[arg-type]
+                course=course,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                port=request.host_port,  # type: ignore[attr-defined]
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except services.CourseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            student: User = enrollment.student
+            if invited:
+                messages.success(
+                    request,
+                    f"{student.email} is enrolled. We created an account and emailed an "
+                    "invitation to choose a password.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"{student.full_name or student.email} ({student.email}) is enrolled. "
+                    "No invitation was sent: they already have an account and can log in.",
+                )
+            return redirect("courses:roster", course_id=course.pk)
+    return _render_roster(request, course, form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def roster_remove(request: HttpRequest, course_id: int, enrollment_id: int) -> HttpResponse:
+    """GET asks for confirmation (works without JavaScript); POST removes."""
+    course = _course(request, course_id)
+    enrollment = selectors.get_enrollment_for_manager(
+        school=request.school,  # type: ignore[attr-defined]
+        user=request.user,  # type: ignore[arg-type]
+        enrollment_id=enrollment_id,
+    )
+    if enrollment.course_id != course.pk:
+        raise Http404("No such enrolment.")
+    if request.method == "POST":
+        name = enrollment.student.full_name or enrollment.student.email
+        services.remove_enrollment(
+            school=request.school,  # type: ignore[attr-defined]
+            actor=request.user,  # type: ignore[arg-type]
+            enrollment=enrollment,
+        )
+        messages.success(request, f"{name} was removed from “{course.title}”.")
+        return redirect("courses:roster", course_id=course.pk)
+    return render(
+        request,
+        "courses/manage/roster_remove.html",
+        {"course": course, "enrollment": enrollment, "nav_active": "courses"},
+    )
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise spreadsheet formulas: text starting with = + - @ TAB or CR gets a ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _when(value: datetime | None) -> str:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
+
+@require_GET
+@manager_required
+def roster_csv(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id)
+    rows = selectors.roster(school=request.school, course=course)  # type: ignore[attr-defined]
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # BOM: Excel then reads the file as UTF-8
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        enrollment = row.enrollment
+        student = enrollment.student
+        writer.writerow(
+            [
+                csv_safe(value)
+                for value in (
+                    student.full_name,
+                    student.email,
+                    _when(enrollment.created_at),
+                    _when(enrollment.last_activity_at),
+                    row.percent,
+                    row.completed,
+                    row.total,
+                    enrollment.source,
+                )
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{course.slug}-students.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response

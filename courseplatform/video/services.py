@@ -1,0 +1,409 @@
+"""Writes on videos: create an asset for an upload, start/cancel its processing,
+delete it with its files, attach it to a lesson, and meter storage and minutes.
+
+Every function is keyword-only, takes the school first (and the acting user next
+where a person acts), checks that every object it is handed belongs to that
+school, and raises ``ValidationError`` (a message for the person) or
+``PermissionDenied``.
+
+Storage keys follow the layout contract in ``video/models.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import unicodedata
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from courseplatform.ops.services import record_audit
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.storage import school_storage_key
+
+from .models import VideoAsset
+
+if TYPE_CHECKING:
+    from courseplatform.courses.models import Lesson
+
+logger = logging.getLogger(__name__)
+
+MAX_FILENAME_CHARS = 120
+# Statuses whose job may still be running somewhere; deleting such an asset cancels it.
+ACTIVE_STATUSES = (VideoAsset.Status.QUEUED, VideoAsset.Status.PROCESSING)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _own(school: School, *objects: Any) -> None:
+    for obj in objects:
+        if obj is None or getattr(obj, "school_id", None) != school.pk:
+            raise PermissionDenied("Not found.")
+
+
+def _require_manager(school: School, actor: Any) -> None:
+    if (
+        actor is None
+        or getattr(actor, "school_id", None) != school.pk
+        or not getattr(actor, "can_manage_school", False)
+    ):
+        raise PermissionDenied("Only the school's owner and instructors can manage videos.")
+
+
+def _mb(size: int) -> str:
+    if size >= 1024**3:
+        return f"{size / 1024**3:.1f} GB"
+    return f"{size / 1024**2:.1f} MB"
+
+
+def sanitize_filename(filename: str) -> str:
+    """A storage-safe version of an uploaded file's name (ASCII, no paths, ≤120 chars).
+
+    ``"../../My Holiday (1).MOV"`` becomes ``"My_Holiday_1.mov"``; a name with
+    nothing usable left becomes ``"video"`` plus its extension.
+    """
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    ext = re.sub(r"[^A-Za-z0-9]", "", ext).lower()[:10]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_-")
+    stem = re.sub(r"_+", "_", stem) or "video"
+    stem = stem[: MAX_FILENAME_CHARS - len(ext) - 1]
+    return f"{stem}.{ext}" if ext else stem
+
+
+def source_key_for(asset: VideoAsset, filename: str) -> str:
+    return school_storage_key(
+        asset.school_id, "videos", str(asset.uuid), "source", sanitize_filename(filename)
+    )
+
+
+def delete_storage_prefix(prefix: str) -> int:
+    """Delete every file under ``prefix`` in default storage; return how many."""
+    if not prefix.startswith("schools/") or ".." in prefix:
+        raise ValueError(f"refusing to delete outside a school prefix: {prefix!r}")
+    prefix = prefix.rstrip("/") + "/"
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is not None:  # S3: one listing, batched deletes
+        count = 0
+        for obj in bucket.objects.filter(Prefix=prefix):
+            obj.delete()
+            count += 1
+        return count
+    return _delete_local_tree(prefix.rstrip("/"))
+
+
+def _delete_local_tree(path: str) -> int:
+    try:
+        dirs, files = default_storage.listdir(path)
+    except FileNotFoundError:
+        return 0
+    count = 0
+    for name in files:
+        default_storage.delete(f"{path}/{name}")
+        count += 1
+    for name in dirs:
+        count += _delete_local_tree(f"{path}/{name}")
+    # Remove the now-empty directory itself (FileSystemStorage keeps directories).
+    location = getattr(default_storage, "path", None)
+    if location is not None:
+        with contextlib.suppress(OSError):
+            os.rmdir(location(path))
+    return count
+
+
+# --- metering --------------------------------------------------------------------------
+
+
+def school_video_bytes(*, school: School, exclude: VideoAsset | None = None) -> int:
+    """Bytes of video a school holds: sources + renditions of every asset, plus the
+    declared size of uploads still in flight (they are reserved against the quota)."""
+    assets = VideoAsset.objects.filter(school=school)
+    if exclude is not None:
+        assets = assets.exclude(pk=exclude.pk)
+    stored = assets.aggregate(
+        total=Coalesce(Sum(F("source_bytes") + F("output_bytes")), 0),
+        uploading=Coalesce(
+            Sum("declared_size", filter=Q(status=VideoAsset.Status.UPLOADING, source_bytes=0)), 0
+        ),
+    )
+    return int(stored["total"]) + int(stored["uploading"])
+
+
+def school_video_minutes(*, school: School, exclude: VideoAsset | None = None) -> float:
+    """Minutes of video a school holds (every probed asset that is not failed)."""
+    assets = VideoAsset.objects.filter(school=school, duration_seconds__isnull=False).exclude(
+        status=VideoAsset.Status.FAILED
+    )
+    if exclude is not None:
+        assets = assets.exclude(pk=exclude.pk)
+    seconds = assets.aggregate(s=Coalesce(Sum("duration_seconds"), 0.0))["s"]
+    return float(seconds) / 60.0
+
+
+def remaining_video_minutes(*, school: School, exclude: VideoAsset | None = None) -> float | None:
+    """Minutes the plan still allows (None = unlimited)."""
+    limit = school.plan.max_video_minutes
+    if limit is None:
+        return None
+    return max(0.0, limit - school_video_minutes(school=school, exclude=exclude))
+
+
+def _check_size_limits(
+    *, school: School, size: int, exclude: VideoAsset | None = None, field: str = "file"
+) -> None:
+    plan = school.plan
+    if plan.max_upload_bytes is not None and size > plan.max_upload_bytes:
+        raise ValidationError(
+            {
+                field: f"This video is {_mb(size)}; your plan ({plan.name}) accepts videos "
+                f"up to {_mb(plan.max_upload_bytes)}."
+            }
+        )
+    if plan.max_storage_bytes is not None:
+        used = school_video_bytes(school=school, exclude=exclude)
+        if used + size > plan.max_storage_bytes:
+            free = max(0, plan.max_storage_bytes - used)
+            raise ValidationError(
+                {
+                    field: f"Not enough storage left: this video is {_mb(size)} and your plan "
+                    f"({plan.name}) has {_mb(free)} free of {_mb(plan.max_storage_bytes)}. "
+                    "Delete videos you no longer need or upgrade your plan."
+                }
+            )
+
+
+# --- assets ----------------------------------------------------------------------------
+
+
+def create_asset(
+    *, school: School, actor: Any, filename: str, size: int, title: str = ""
+) -> VideoAsset:
+    """Reserve an asset for an upload of ``size`` bytes; status UPLOADING."""
+    _require_manager(school, actor)
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise ValidationError({"file": "The file is empty."})
+    # Browsers may send a path ("C:\\fakepath\\clip.mp4"); keep the last component.
+    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not filename:
+        raise ValidationError({"file": "The file has no name."})
+    title = (title or "").strip()
+    if len(title) > 200:
+        raise ValidationError({"title": "Use at most 200 characters."})
+    with transaction.atomic():
+        _check_size_limits(school=school, size=size)
+        asset = VideoAsset(
+            school=school,
+            title=title or filename.rsplit(".", 1)[0][:200],
+            original_filename=filename[:255],
+            status=VideoAsset.Status.UPLOADING,
+            declared_size=size,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        asset.source_key = source_key_for(asset, filename)
+        asset.hls_prefix = school_storage_key(school.pk, "videos", str(asset.uuid), "hls") + "/"
+        asset.save()
+        record_audit(
+            school=school,
+            actor=actor,
+            action="video.created",
+            target=asset,
+            data={"filename": asset.original_filename, "size": size},
+        )
+    return asset
+
+
+def mark_failed(*, school: School, asset: VideoAsset, message: str) -> None:
+    """Record a final failure with a message the instructor can act on."""
+    VideoAsset.objects.filter(school=school, pk=asset.pk).update(
+        status=VideoAsset.Status.FAILED,
+        error_message=message,
+        eta_seconds=None,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    asset.status = VideoAsset.Status.FAILED
+    asset.error_message = message
+
+
+def enqueue_transcode(*, school: School, asset: VideoAsset, delay_seconds: float = 0) -> None:
+    """Enqueue the transcode task once the current transaction commits."""
+    from . import tasks
+
+    school_id, asset_id = school.pk, asset.pk
+
+    def _enqueue() -> None:
+        task = tasks.transcode_video
+        if delay_seconds > 0:
+            task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+        task.enqueue(school_id, asset_id)
+
+    transaction.on_commit(_enqueue)
+
+
+def start_processing(*, school: School, asset: VideoAsset) -> None:
+    """The source of ``asset`` is completely in storage: check it and queue the transcode.
+
+    Called by the upload layer. Re-checks the plan's upload and storage limits with
+    the real size; over a limit the asset is marked FAILED (the message says why),
+    its source is removed, and ``ValidationError`` is raised with the same message.
+    Calling it again for an asset already queued or processing does nothing.
+    """
+    _own(school, asset)
+    asset.refresh_from_db()
+    if asset.status in ACTIVE_STATUSES:
+        return
+    if asset.status == VideoAsset.Status.READY:
+        raise ValidationError({"file": "This video has already been processed."})
+    if not asset.source_key or not default_storage.exists(asset.source_key):
+        raise ValidationError({"file": "The upload is not complete yet: its file is missing."})
+    size = int(default_storage.size(asset.source_key))
+    try:
+        _check_size_limits(school=school, size=size, exclude=asset)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        with transaction.atomic():
+            VideoAsset.objects.filter(school=school, pk=asset.pk).update(
+                uploaded_bytes=size, source_bytes=0
+            )
+            mark_failed(school=school, asset=asset, message=message)
+            key = asset.source_key
+            transaction.on_commit(lambda: default_storage.delete(key))
+        raise
+    if size <= 0:
+        mark_failed(school=school, asset=asset, message="The uploaded file is empty.")
+        raise ValidationError({"file": "The uploaded file is empty."})
+    with transaction.atomic():
+        VideoAsset.objects.filter(school=school, pk=asset.pk).update(
+            status=VideoAsset.Status.QUEUED,
+            source_bytes=size,
+            uploaded_bytes=size,
+            error_message="",
+            progress_percent=0,
+            eta_seconds=None,
+            attempts=0,
+            heartbeat_at=None,
+            started_at=None,
+            finished_at=None,
+            multipart_upload_id="",
+            updated_at=timezone.now(),
+        )
+        asset.refresh_from_db()
+        enqueue_transcode(school=school, asset=asset)
+
+
+def retry_processing(*, school: School, actor: Any, asset: VideoAsset) -> None:
+    """Queue a failed (or ready) asset again, for an instructor's "try again" button."""
+    _own(school, asset)
+    _require_manager(school, actor)
+    if asset.status not in (VideoAsset.Status.FAILED, VideoAsset.Status.READY):
+        raise ValidationError({"file": "This video is not finished processing yet."})
+    if not asset.source_key or not default_storage.exists(asset.source_key):
+        raise ValidationError({"file": "The original upload is gone; upload the video again."})
+    with transaction.atomic():
+        VideoAsset.objects.filter(school=school, pk=asset.pk).update(
+            status=VideoAsset.Status.QUEUED,
+            error_message="",
+            progress_percent=0,
+            eta_seconds=None,
+            attempts=0,
+            heartbeat_at=None,
+            updated_at=timezone.now(),
+        )
+        record_audit(school=school, actor=actor, action="video.reprocessed", target=asset)
+        enqueue_transcode(school=school, asset=asset)
+    asset.refresh_from_db()
+
+
+def delete_asset(*, school: School, actor: Any, asset: VideoAsset) -> None:
+    """Delete a video: cancel its job, detach it from lessons, remove all its files.
+
+    A running transcode notices at its next heartbeat (every ~2 s) that the row is
+    gone, kills ffmpeg, cleans its temp dir and removes anything it uploaded.
+    """
+    _own(school, asset)
+    _require_manager(school, actor)
+    prefix = asset.storage_prefix
+    upload_id = asset.multipart_upload_id
+    source_key = asset.source_key
+    was = asset.status
+    with transaction.atomic():
+        record_audit(
+            school=school,
+            actor=actor,
+            action="video.deleted",
+            target=asset,
+            data={
+                "title": asset.title,
+                "status": was,
+                "bytes": asset.bytes_stored,
+                "cancelled_job": was in ACTIVE_STATUSES,
+            },
+        )
+        asset.delete()
+
+        def cleanup() -> None:
+            if upload_id:
+                _abort_multipart(source_key, upload_id)
+            try:
+                delete_storage_prefix(prefix)
+            except Exception:
+                logger.exception("could not delete video files under %s", prefix)
+
+        transaction.on_commit(cleanup)
+
+
+def _abort_multipart(key: str, upload_id: str) -> None:
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is None:
+        return
+    try:
+        name = default_storage._normalize_name(key)  # type: ignore[attr-defined]
+        bucket.meta.client.abort_multipart_upload(Bucket=bucket.name, Key=name, UploadId=upload_id)
+    except Exception:
+        logger.info("multipart upload %s already gone", upload_id)
+
+
+def attach_video_to_lesson(
+    *, school: School, actor: Any, lesson: Lesson, asset: VideoAsset | None
+) -> Lesson:
+    """Make ``asset`` the video of ``lesson`` (None detaches it)."""
+    _own(school, lesson)
+    if asset is not None:
+        _own(school, asset)
+    _require_manager(school, actor)
+    from courseplatform.courses.selectors import can_manage_course
+
+    if not can_manage_course(user=actor, course=lesson.course):
+        raise PermissionDenied("You are not an instructor of this course.")
+    with transaction.atomic():
+        lesson.video = asset
+        fields = ["video", "updated_at"]
+        if asset is not None:
+            if lesson.kind != lesson.Kind.VIDEO:
+                lesson.kind = lesson.Kind.VIDEO
+                fields.append("kind")
+            if asset.duration_seconds and not lesson.duration_minutes:
+                lesson.duration_minutes = max(1, round(asset.duration_seconds / 60))
+                fields.append("duration_minutes")
+        lesson.save(update_fields=fields)
+        record_audit(
+            school=school,
+            actor=actor,
+            action="lesson.video_attached" if asset is not None else "lesson.video_detached",
+            target=lesson,
+            data={"video": str(asset.uuid) if asset is not None else None},
+        )
+    return lesson

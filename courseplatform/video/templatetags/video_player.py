@@ -1,0 +1,37 @@
+"""``{% video_player_context lesson as player %}``: URLs and state for the player partial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from courseplatform.video import playback
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def video_player_context(context: Any, lesson: Any) -> dict[str, Any] | None:
+    request = context.get("request")
+    if request is None or lesson is None:
+        return None
+    return playback.player_context(request=request, lesson=lesson)
+
+
+@register.filter
+def clock(seconds: Any) -> str:
+    """``754`` → ``12:34``; ``3725`` → ``1:02:05``."""
+    try:
+        total = int(float(seconds))
+    except (TypeError, ValueError):
+        return "0:00"
+    hours, rest = divmod(max(total, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def video_rates(value: str) -> list[str]:
+    """``"0.5,1,2"`` → ``["0.5", "1", "2"]`` (the speed menu)."""
+    return [part.strip() for part in str(value).split(",") if part.strip()]

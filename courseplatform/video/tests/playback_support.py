@@ -1,0 +1,309 @@
+"""A tiny, real, encrypted HLS ladder for the playback tests (no transcode task needed).
+
+:func:`make_hls` runs ffmpeg (from ``imageio-ffmpeg``) once: a lavfi test pattern
+and tone, two rungs (360p, 240p), fMP4 segments of 2 s, then encrypts every media
+segment with AES-128-CBC + PKCS#7 under a random key and IV and writes the playlists
+as the storage layout contract says (``video/models.py``): ``URI="key"``, relative
+``init.mp4`` / ``seg_00001.m4s`` names, and a master referencing
+``<height>p/index.m3u8``. :func:`store_ready_asset` copies that output into a
+storage backend under ``schools/<id>/videos/<uuid>/`` and creates the READY
+``VideoAsset`` with its ``Rendition`` rows and Fernet-encrypted key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from courseplatform.ops import crypto
+from courseplatform.video.models import Rendition, VideoAsset
+
+RUNGS = (("360p", 640, 360, "800k"), ("240p", 426, 240, "300k"))
+SEGMENT_SECONDS = 2
+_CACHE: dict[float, HlsOutput] = {}
+
+
+@dataclass
+class RungFiles:
+    name: str
+    width: int
+    height: int
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    files: list[str] = field(default_factory=list)  # init.mp4, seg_00001.m4s, ...
+
+
+@dataclass
+class HlsOutput:
+    root: Path
+    key: bytes
+    iv: bytes
+    duration: float
+    rungs: list[RungFiles]
+    clear: dict[str, bytes]  # "<rung>/<file>" -> unencrypted bytes (for decrypt checks)
+
+    def files(self) -> list[str]:
+        """Every file relative to the hls/ directory, master first."""
+        out = ["master.m3u8"]
+        for rung in self.rungs:
+            out.append(f"{rung.name}/index.m3u8")
+            out += [f"{rung.name}/{name}" for name in rung.files]
+        return out
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _encrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(data) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(padded) + encryptor.finalize()
+
+
+def decrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(data) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+def make_hls(duration: float = 4.0) -> HlsOutput:
+    """The encrypted two-rung ladder of a ``duration``-second clip (cached per process)."""
+    if duration in _CACHE and _CACHE[duration].root.exists():
+        return _CACHE[duration]
+    root = Path(tempfile.mkdtemp(prefix="cp-hls-"))
+    work = root / "ffmpeg"
+    work.mkdir()
+    split = ";".join(
+        [f"[0:v]split={len(RUNGS)}" + "".join(f"[s{i}]" for i in range(len(RUNGS)))]
+        + [f"[s{i}]scale={w}:{h}[v{i}]" for i, (_n, w, h, _b) in enumerate(RUNGS)]
+    )
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size=640x360:rate=24:duration={duration}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:duration={duration}",
+        "-filter_complex",
+        split,
+    ]
+    for i in range(len(RUNGS)):
+        command += ["-map", f"[v{i}]"]
+    for _ in RUNGS:
+        command += ["-map", "1:a"]
+    command += [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        str(24 * SEGMENT_SECONDS),
+        "-keyint_min",
+        str(24 * SEGMENT_SECONDS),
+        "-sc_threshold",
+        "0",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        "-ac",
+        "2",
+    ]
+    for i, (_n, _w, _h, bitrate) in enumerate(RUNGS):
+        command += [f"-b:v:{i}", bitrate]
+    command += [
+        "-f", "hls", "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod",
+        "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+        "-start_number", "1",
+        "-hls_segment_filename", str(work / "%v" / "seg_%05d.m4s"),
+        "-master_pl_name", "master.m3u8",
+        "-var_stream_map", " ".join(f"v:{i},a:{i},name:{n}" for i, (n, *_r) in enumerate(RUNGS)),
+        str(work / "%v" / "index.m3u8"),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    key, iv = secrets.token_bytes(16), secrets.token_bytes(16)
+    master_text = (work / "master.m3u8").read_text()
+    out = root / "hls"
+    rungs: list[RungFiles] = []
+    clear: dict[str, bytes] = {}
+    for name, width, height, _bitrate in RUNGS:
+        info = re.search(
+            rf"BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),RESOLUTION=\d+x\d+,CODECS=\"([^\"]+)\""
+            rf"[^\n]*\n{re.escape(name)}/index\.m3u8",
+            master_text,
+        )
+        assert info, master_text
+        rung_dir = work / name
+        (out / name).mkdir(parents=True)
+        init = next(p for p in rung_dir.iterdir() if p.name.startswith("init"))
+        shutil.copy(init, out / name / "init.mp4")
+        clear[f"{name}/init.mp4"] = init.read_bytes()
+        lines = [
+            "#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}",
+            "#EXT-X-MEDIA-SEQUENCE:1", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS",
+            '#EXT-X-MAP:URI="init.mp4"', f'#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x{iv.hex()}',
+        ]  # fmt: skip
+        files = ["init.mp4"]
+        source = (rung_dir / "index.m3u8").read_text().splitlines()
+        for index, line in enumerate(source):
+            if line.startswith("#EXTINF"):
+                segment = source[index + 1].strip()
+                data = (rung_dir / segment).read_bytes()
+                clear[f"{name}/{segment}"] = data
+                (out / name / segment).write_bytes(_encrypt(data, key, iv))
+                lines += [line, segment]
+                files.append(segment)
+        lines.append("#EXT-X-ENDLIST")
+        (out / name / "index.m3u8").write_text("\n".join(lines) + "\n")
+        rungs.append(RungFiles(name, width, height, int(info[1]), int(info[2]), info[3], files))
+    master = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for rung in rungs:
+        master += [
+            f"#EXT-X-STREAM-INF:BANDWIDTH={rung.bandwidth},"
+            f"AVERAGE-BANDWIDTH={rung.average_bandwidth},RESOLUTION={rung.width}x{rung.height},"
+            f'CODECS="{rung.codecs}",FRAME-RATE=24.000',
+            f"{rung.name}/index.m3u8",
+        ]
+    (out / "master.m3u8").write_text("\n".join(master) + "\n")
+    poster = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
+    poster += ["-i", "testsrc2=size=640x360:rate=1:duration=1", "-frames:v", "1"]
+    subprocess.run([*poster, str(root / "poster.jpg")], check=True, capture_output=True, timeout=60)
+    shutil.rmtree(work)
+    result = HlsOutput(root, key, iv, duration, rungs, clear)
+    _CACHE[duration] = result
+    return result
+
+
+def store_ready_asset(
+    *, school: Any, owner: Any, hls: HlsOutput, storage: Any = None, title: str = "Intro"
+) -> VideoAsset:
+    """Copy ``hls`` into ``storage`` under the asset's prefix and create the READY rows.
+
+    Call inside ``school_context(school)``.
+    """
+    storage = storage or default_storage
+    asset = VideoAsset.objects.create(
+        school=school,
+        title=title,
+        original_filename="intro.mp4",
+        status=VideoAsset.Status.READY,
+        created_by=owner,
+        duration_seconds=hls.duration,
+        width=640,
+        height=360,
+        frame_rate=24.0,
+        has_audio=True,
+        progress_percent=100,
+        finished_at=timezone.now(),
+        encryption_key_ciphertext=crypto.encrypt(hls.key),
+    )
+    prefix = asset.storage_prefix
+    asset.hls_prefix = f"{prefix}hls/"
+    output_bytes = 0
+    for rel in hls.files():
+        data = (hls.root / "hls" / rel).read_bytes()
+        saved = storage.save(f"{asset.hls_prefix}{rel}", ContentFile(data))
+        assert saved == f"{asset.hls_prefix}{rel}", saved
+        output_bytes += len(data)
+    poster = storage.save(
+        f"{prefix}poster.jpg", ContentFile((hls.root / "poster.jpg").read_bytes())
+    )
+    asset.poster_key = poster
+    asset.output_bytes = output_bytes
+    asset.save()
+    for rung in hls.rungs:
+        Rendition.objects.create(
+            school=school,
+            asset=asset,
+            name=rung.name,
+            width=rung.width,
+            height=rung.height,
+            bandwidth=rung.bandwidth,
+            average_bandwidth=rung.average_bandwidth,
+            codecs=rung.codecs,
+            frame_rate=24.0,
+            playlist_key=f"{asset.hls_prefix}{rung.name}/index.m3u8",
+            segment_count=len(rung.files) - 1,
+        )
+    return asset
+
+
+def remove_asset_files(asset: VideoAsset, storage: Any = None) -> None:
+    storage = storage or default_storage
+    if hasattr(storage, "bucket_name"):
+        for obj in storage.bucket.objects.filter(Prefix=asset.storage_prefix):
+            obj.delete()
+        return
+    path = Path(storage.path(asset.storage_prefix))
+    if path.is_dir() and os.sep + "schools" + os.sep in str(path):
+        shutil.rmtree(path)
+
+
+# --- Cloudflare's check, re-implemented from its documentation -----------------------------
+
+
+def cloudflare_is_timed_hmac_valid_v0(
+    key: str,
+    message_mac: str,
+    ttl: int,
+    current_timestamp: int,
+    length_of_separator: int = 0,
+    flags: str | None = None,
+) -> bool:
+    """What Cloudflare's Rules language function does, per its reference:
+
+    *MessageMAC* is ``<message><separator><timestamp>-<mac>`` with a 10-digit issue
+    timestamp; the MAC is HMAC-SHA256(key, message + timestamp), base64 (URL-safe
+    without padding when ``flags == "s"``, else standard base64 that must be
+    URL-encoded); valid while ``current_timestamp < timestamp + ttl``.
+    """
+    import base64
+    import hashlib
+    import hmac
+    from urllib.parse import unquote
+
+    match = re.fullmatch(r"(.+)(\d{10})-(.{43,})", message_mac, flags=re.DOTALL)
+    if match is None:
+        return False
+    head, stamp, mac_text = match.groups()
+    message = head[: len(head) - length_of_separator] if length_of_separator else head
+    try:
+        if flags == "s":
+            if len(mac_text) != 43:
+                return False
+            mac = base64.urlsafe_b64decode(mac_text + "=")
+        else:
+            mac = base64.b64decode(unquote(mac_text), validate=True)
+    except ValueError:
+        return False
+    expected = hmac.new(key.encode(), f"{message}{stamp}".encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(mac, expected) and current_timestamp < int(stamp) + ttl

@@ -1,0 +1,553 @@
+/*
+ * The lesson video player: hls.js (native HLS where hls.js cannot run, e.g. iOS
+ * Safari), a quality menu (Auto + each rung), playback speed, keyboard shortcuts,
+ * resume from the saved position, position saving and lesson auto-complete.
+ *
+ * Copied as-is to courseplatform/static/dist/player.js (plain script, no bundler,
+ * no inline script). Loaded with <script defer> after dist/hls.min.js by
+ * video/partials/player.html.
+ *
+ * Markup contract (video/partials/player.html):
+ *   [data-video-player]        root; data-src = master playlist URL,
+ *                              data-position-url = POST endpoint ("" = not tracked),
+ *                              data-resume = seconds to start at, data-duration
+ *   [data-player-video]        the <video>
+ *   [data-action=...]          play | toggle | back | forward | mute | menu | fullscreen
+ *   [data-menu=speed|quality]  menus; items carry data-rate / data-level
+ *   [data-player-*]            seek bar, time, labels, status line, error overlay
+ *
+ * Tokens in playlist URLs expire after a few minutes (VIDEO_TOKEN_TTL_SECONDS): when
+ * a segment or key request is refused (403) the player fetches fresh playlists and
+ * carries on from where it was.
+ *
+ * Shortcuts (when focus is in the player or on the page body): Space / K play-pause,
+ * ← / → seek 5 s, F full screen, M mute, > / < faster / slower.
+ */
+(function () {
+  "use strict";
+
+  var RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+  var SAVE_EVERY_MS = 10000;
+  var SEEK_STEP = 5;
+  var RATE_KEY = "courseplatform.video.rate";
+
+  function clock(seconds) {
+    var total = Math.max(0, Math.floor(seconds || 0));
+    var h = Math.floor(total / 3600);
+    var m = Math.floor((total % 3600) / 60);
+    var s = total % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  function csrfToken() {
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
+    } catch (e) {
+      /* fall through to the cookie */
+    }
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function Player(root) {
+    this.root = root;
+    this.video = root.querySelector("[data-player-video]");
+    this.frame = root.querySelector("[data-player-frame]");
+    this.src = root.getAttribute("data-src");
+    this.positionUrl = root.getAttribute("data-position-url") || "";
+    this.resume = parseFloat(root.getAttribute("data-resume") || "0") || 0;
+    this.completed = root.getAttribute("data-completed") === "1";
+    this.hls = null;
+    this.lastSaved = -1;
+    this.refreshes = [];
+    this.wantedLevel = -1;
+    this.init();
+  }
+
+  Player.prototype.$ = function (selector) {
+    return this.root.querySelector(selector);
+  };
+
+  Player.prototype.init = function () {
+    var self = this;
+    var video = this.video;
+    var Hls = window.Hls;
+    if (Hls && Hls.isSupported()) {
+      this.mode = "hls.js";
+      this.createHls(this.resume);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      this.mode = "native";
+      video.src = this.src;
+      video.addEventListener(
+        "loadedmetadata",
+        function () {
+          if (self.resume > 0) video.currentTime = self.resume;
+        },
+        { once: true }
+      );
+    } else {
+      this.showError("This browser cannot play this video. Try a current Chrome, Firefox, Edge or Safari.");
+      return;
+    }
+    this.root.setAttribute("data-mode", this.mode);
+    this.bindControls();
+    this.bindKeyboard();
+    this.bindProgress();
+    var stored = parseFloat(window.localStorage ? window.localStorage.getItem(RATE_KEY) : "");
+    if (RATES.indexOf(stored) >= 0) this.setRate(stored);
+  };
+
+  // --- hls.js -----------------------------------------------------------------
+
+  Player.prototype.createHls = function (startPosition) {
+    var self = this;
+    var Hls = window.Hls;
+    var hls = new Hls({
+      startPosition: startPosition > 0 ? startPosition : -1,
+      capLevelToPlayerSize: true,
+      maxBufferLength: 30,
+      backBufferLength: 60,
+    });
+    this.hls = hls;
+    this.root.hls = hls; // for the browser tests and for debugging
+    hls.on(Hls.Events.MANIFEST_PARSED, function () {
+      self.buildQualityMenu();
+      if (self.wantedLevel >= 0 && self.wantedLevel < hls.levels.length) {
+        hls.currentLevel = self.wantedLevel;
+      }
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHED, function (_event, data) {
+      self.root.setAttribute("data-level", String(data.level));
+      self.updateQualityLabel();
+    });
+    hls.on(Hls.Events.ERROR, function (_event, data) {
+      self.onHlsError(data);
+    });
+    hls.loadSource(this.src);
+    hls.attachMedia(this.video);
+  };
+
+  Player.prototype.onHlsError = function (data) {
+    var Hls = window.Hls;
+    var code = data.response && data.response.code;
+    if (code === 403 || code === 410) {
+      // A playlist, key or segment token expired: get fresh playlists and go on (after
+      // this event has been handled: hls.js must not be destroyed from inside it).
+      var self = this;
+      if (!this.refreshing) {
+        this.refreshing = true;
+        window.setTimeout(function () {
+          self.refreshing = false;
+          self.refresh();
+        }, 0);
+      }
+      return;
+    }
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+      this.hls.startLoad();
+    } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+      this.hls.recoverMediaError();
+    } else {
+      this.showError("The video could not be played. Reload the page to try again.");
+    }
+  };
+
+  Player.prototype.refresh = function () {
+    var now = Date.now();
+    this.refreshes = this.refreshes.filter(function (t) {
+      return now - t < 60000;
+    });
+    if (this.refreshes.length >= 3) {
+      this.showError("You no longer have access to this video, or your session expired. Reload the page.");
+      return;
+    }
+    this.refreshes.push(now);
+    this.root.setAttribute("data-refreshes", String(Number(this.root.getAttribute("data-refreshes") || 0) + 1));
+    var video = this.video;
+    var position = video.currentTime || this.resume;
+    var wasPlaying = !video.paused;
+    var hls = this.hls;
+    this.wantedLevel = hls && !hls.autoLevelEnabled ? hls.currentLevel : -1;
+    if (hls) hls.destroy();
+    this.createHls(position);
+    if (wasPlaying) {
+      video.play().catch(function () {});
+    }
+  };
+
+  // --- controls ---------------------------------------------------------------
+
+  Player.prototype.bindControls = function () {
+    var self = this;
+    var video = this.video;
+    this.root.addEventListener("click", function (event) {
+      var target = event.target.closest("[data-action], [data-rate], [data-level]");
+      if (!target || !self.root.contains(target)) return;
+      if (target.hasAttribute("data-rate")) {
+        self.setRate(parseFloat(target.getAttribute("data-rate")));
+        self.closeMenus();
+        return;
+      }
+      if (target.hasAttribute("data-level")) {
+        self.setLevel(parseInt(target.getAttribute("data-level"), 10));
+        self.closeMenus();
+        return;
+      }
+      var action = target.getAttribute("data-action");
+      if (action === "play") self.play();
+      else if (action === "toggle") self.toggle();
+      else if (action === "back") self.seekBy(-SEEK_STEP);
+      else if (action === "forward") self.seekBy(SEEK_STEP);
+      else if (action === "mute") self.toggleMute();
+      else if (action === "fullscreen") self.toggleFullscreen();
+      else if (action === "menu") self.toggleMenu(target);
+    });
+    document.addEventListener("click", function (event) {
+      if (!event.target.closest("[data-menu], [data-action=menu]")) self.closeMenus();
+    });
+    video.addEventListener("click", function () {
+      self.toggle();
+    });
+    video.addEventListener("dblclick", function () {
+      self.toggleFullscreen();
+    });
+
+    var seek = this.$("[data-player-seek]");
+    var current = this.$("[data-player-current]");
+    var durationEl = this.$("[data-player-duration]");
+    var seeking = false;
+    seek.addEventListener("input", function () {
+      seeking = true;
+      current.textContent = clock(parseFloat(seek.value));
+    });
+    seek.addEventListener("change", function () {
+      seeking = false;
+      video.currentTime = parseFloat(seek.value);
+    });
+    video.addEventListener("durationchange", function () {
+      if (isFinite(video.duration)) {
+        seek.max = String(video.duration);
+        durationEl.textContent = clock(video.duration);
+      }
+    });
+    video.addEventListener("timeupdate", function () {
+      if (!seeking) {
+        seek.value = String(video.currentTime);
+        current.textContent = clock(video.currentTime);
+      }
+    });
+    var onState = function () {
+      self.updatePlayState();
+    };
+    ["play", "pause", "ended", "playing"].forEach(function (name) {
+      video.addEventListener(name, onState);
+    });
+    video.addEventListener("volumechange", function () {
+      self.root.querySelector('[data-icon="volume"]').classList.toggle("hidden", video.muted);
+      self.root.querySelector('[data-icon="muted"]').classList.toggle("hidden", !video.muted);
+      self.$("[data-player-mute]").setAttribute("aria-label", video.muted ? "Unmute" : "Mute");
+    });
+    video.addEventListener("ratechange", function () {
+      self.updateRateLabel();
+    });
+    this.bindIdle();
+  };
+
+  // Controls fade out while the video plays and nobody moves the pointer or a key.
+  Player.prototype.bindIdle = function () {
+    var self = this;
+    var frame = this.frame;
+    var timer = null;
+    var wake = function () {
+      frame.setAttribute("data-idle", "false");
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var menuOpen = self.root.querySelector("[data-menu]:not(.hidden)");
+        var active = document.activeElement;
+        var focused = self.root.contains(active) && active !== self.video && active.matches(":focus-visible");
+        if (!self.video.paused && !menuOpen && !focused) frame.setAttribute("data-idle", "true");
+      }, 2500);
+    };
+    ["pointermove", "pointerdown", "keydown", "focusin"].forEach(function (name) {
+      frame.addEventListener(name, wake);
+    });
+    document.addEventListener("keydown", wake);
+    this.video.addEventListener("play", wake);
+    this.video.addEventListener("pause", wake);
+  };
+
+  Player.prototype.play = function () {
+    var self = this;
+    var promise = this.video.play();
+    if (promise && promise.catch) {
+      promise.catch(function (error) {
+        if (error && error.name === "NotAllowedError") self.updatePlayState();
+      });
+    }
+  };
+
+  Player.prototype.toggle = function () {
+    if (this.video.paused || this.video.ended) this.play();
+    else this.video.pause();
+  };
+
+  Player.prototype.seekBy = function (delta) {
+    var video = this.video;
+    var end = isFinite(video.duration) ? video.duration : Infinity;
+    video.currentTime = Math.min(Math.max(0, video.currentTime + delta), end);
+  };
+
+  Player.prototype.toggleMute = function () {
+    this.video.muted = !this.video.muted;
+  };
+
+  Player.prototype.toggleFullscreen = function () {
+    var frame = this.frame;
+    var doc = document;
+    if (doc.fullscreenElement || doc.webkitFullscreenElement) {
+      (doc.exitFullscreen || doc.webkitExitFullscreen).call(doc);
+    } else if (frame.requestFullscreen) {
+      frame.requestFullscreen().catch(function () {});
+    } else if (frame.webkitRequestFullscreen) {
+      frame.webkitRequestFullscreen();
+    } else if (this.video.webkitEnterFullscreen) {
+      this.video.webkitEnterFullscreen(); // iPhone: only the video element can go full screen
+    }
+  };
+
+  Player.prototype.setRate = function (rate) {
+    if (RATES.indexOf(rate) < 0) return;
+    this.video.playbackRate = rate;
+    this.video.defaultPlaybackRate = rate;
+    try {
+      window.localStorage.setItem(RATE_KEY, String(rate));
+    } catch (e) {
+      /* private mode */
+    }
+    this.updateRateLabel();
+  };
+
+  Player.prototype.stepRate = function (direction) {
+    var index = RATES.indexOf(this.video.playbackRate);
+    if (index < 0) index = RATES.indexOf(1);
+    var next = RATES[Math.min(Math.max(index + direction, 0), RATES.length - 1)];
+    this.setRate(next);
+    this.say("Speed " + next + "×");
+  };
+
+  Player.prototype.updateRateLabel = function () {
+    var rate = this.video.playbackRate;
+    this.$("[data-player-speed-label]").textContent = rate + "×";
+    this.root.querySelectorAll("[data-rate]").forEach(function (item) {
+      item.setAttribute("aria-checked", parseFloat(item.getAttribute("data-rate")) === rate ? "true" : "false");
+    });
+  };
+
+  Player.prototype.updatePlayState = function () {
+    var paused = this.video.paused || this.video.ended;
+    var toggle = this.$("[data-player-toggle]");
+    toggle.setAttribute("aria-label", paused ? "Play" : "Pause");
+    toggle.querySelector('[data-icon="play"]').classList.toggle("hidden", !paused);
+    toggle.querySelector('[data-icon="pause"]').classList.toggle("hidden", paused);
+    var big = this.$("[data-player-bigplay]");
+    big.classList.toggle("hidden", !paused);
+    big.classList.toggle("grid", paused);
+    this.root.setAttribute("data-state", paused ? "paused" : "playing");
+  };
+
+  // --- quality ----------------------------------------------------------------
+
+  Player.prototype.buildQualityMenu = function () {
+    var hls = this.hls;
+    var menu = this.$('[data-menu="quality"]');
+    var auto = menu.querySelector('[data-level="-1"]').parentElement;
+    menu.querySelectorAll("[data-level]").forEach(function (item) {
+      if (item.getAttribute("data-level") !== "-1") item.parentElement.remove();
+    });
+    var order = hls.levels
+      .map(function (level, index) {
+        return { level: level, index: index };
+      })
+      .sort(function (a, b) {
+        return (b.level.height || 0) - (a.level.height || 0) || b.level.bitrate - a.level.bitrate;
+      });
+    order.forEach(function (entry) {
+      var li = auto.cloneNode(true);
+      var button = li.querySelector("button");
+      button.setAttribute("data-level", String(entry.index));
+      button.setAttribute("aria-checked", "false");
+      button.textContent = entry.level.height ? entry.level.height + "p" : Math.round(entry.level.bitrate / 1000) + " kbps";
+      menu.appendChild(li);
+    });
+    this.$("[data-player-quality]").hidden = hls.levels.length < 2;
+    this.root.setAttribute("data-levels", String(hls.levels.length));
+    this.updateQualityLabel();
+  };
+
+  Player.prototype.setLevel = function (index) {
+    if (!this.hls) return;
+    this.wantedLevel = index;
+    this.hls.currentLevel = index; // -1 = automatic (ABR)
+    this.updateQualityLabel();
+  };
+
+  Player.prototype.updateQualityLabel = function () {
+    var hls = this.hls;
+    if (!hls) return;
+    var auto = hls.autoLevelEnabled;
+    var level = hls.levels[hls.currentLevel];
+    var name = level && level.height ? level.height + "p" : "";
+    this.$("[data-player-quality-label]").textContent = auto ? (name ? "Auto (" + name + ")" : "Auto") : name;
+    var selected = auto ? -1 : hls.currentLevel;
+    this.root.querySelectorAll("[data-level]").forEach(function (item) {
+      item.setAttribute("aria-checked", parseInt(item.getAttribute("data-level"), 10) === selected ? "true" : "false");
+    });
+  };
+
+  // --- menus ------------------------------------------------------------------
+
+  Player.prototype.toggleMenu = function (button) {
+    var menu = this.$('[data-menu="' + button.getAttribute("data-menu-target") + '"]');
+    var open = menu.classList.contains("hidden");
+    this.closeMenus();
+    if (open) {
+      menu.classList.remove("hidden");
+      button.setAttribute("aria-expanded", "true");
+      var checked = menu.querySelector('[aria-checked="true"]') || menu.querySelector("button");
+      if (checked) checked.focus();
+    }
+  };
+
+  Player.prototype.closeMenus = function () {
+    this.root.querySelectorAll("[data-menu]").forEach(function (menu) {
+      menu.classList.add("hidden");
+    });
+    this.root.querySelectorAll("[data-action=menu]").forEach(function (button) {
+      button.setAttribute("aria-expanded", "false");
+    });
+  };
+
+  // --- keyboard ---------------------------------------------------------------
+
+  Player.prototype.bindKeyboard = function () {
+    var self = this;
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (!self.root.isConnected) return; // swapped out by htmx
+      var target = event.target;
+      var inPlayer = self.root.contains(target);
+      var onPage = target === document.body || target === document.documentElement;
+      if (!inPlayer && !onPage) return;
+      if (target.closest && target.closest("input:not([data-player-seek]), textarea, select, [contenteditable]")) return;
+      var key = event.key;
+      var onButton = inPlayer && target.tagName === "BUTTON";
+      if (key === "Escape") {
+        self.closeMenus();
+        return;
+      }
+      if ((key === " " || key === "Enter") && onButton) return; // the button's own click
+      if (target.matches && target.matches("[data-player-seek]") && (key === "ArrowLeft" || key === "ArrowRight")) {
+        event.preventDefault();
+      }
+      var handled = true;
+      if (key === " " || key === "k" || key === "K") self.toggle();
+      else if (key === "ArrowLeft") self.seekBy(-SEEK_STEP);
+      else if (key === "ArrowRight") self.seekBy(SEEK_STEP);
+      else if (key === "f" || key === "F") self.toggleFullscreen();
+      else if (key === "m" || key === "M") self.toggleMute();
+      else if (key === ">" || (key === "." && event.shiftKey)) self.stepRate(1);
+      else if (key === "<" || (key === "," && event.shiftKey)) self.stepRate(-1);
+      else handled = false;
+      if (handled) event.preventDefault();
+    });
+  };
+
+  Player.prototype.say = function (text) {
+    var status = this.$("[data-player-status]");
+    if (status) status.textContent = text;
+  };
+
+  Player.prototype.showError = function (text) {
+    var el = this.$("[data-player-error]");
+    el.textContent = text;
+    el.classList.remove("hidden");
+    el.classList.add("grid");
+  };
+
+  // --- progress ---------------------------------------------------------------
+
+  Player.prototype.bindProgress = function () {
+    var self = this;
+    var video = this.video;
+    if (!this.positionUrl) return;
+    var timer = window.setInterval(function () {
+      if (!self.root.isConnected) {
+        window.clearInterval(timer);
+        if (self.hls) self.hls.destroy();
+        return;
+      }
+      if (!video.paused && !video.seeking) self.savePosition(false);
+    }, SAVE_EVERY_MS);
+    video.addEventListener("pause", function () {
+      self.savePosition(false);
+    });
+    video.addEventListener("ended", function () {
+      self.savePosition(false);
+    });
+    window.addEventListener("pagehide", function () {
+      self.savePosition(true);
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") self.savePosition(true);
+    });
+  };
+
+  Player.prototype.savePosition = function (leaving) {
+    if (!this.root.isConnected) return;
+    var position = this.video.currentTime;
+    if (!isFinite(position) || Math.floor(position) === this.lastSaved) return;
+    this.lastSaved = Math.floor(position);
+    var body = new FormData();
+    body.append("position", position.toFixed(2));
+    body.append("csrfmiddlewaretoken", csrfToken());
+    if (leaving && navigator.sendBeacon) {
+      navigator.sendBeacon(this.positionUrl, body);
+      return;
+    }
+    var self = this;
+    fetch(this.positionUrl, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      keepalive: true,
+    })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (data) {
+        if (data && data.completed_now && !self.completed) {
+          self.completed = true;
+          self.root.setAttribute("data-completed", "1");
+          self.say("Lesson completed ✓");
+          self.root.dispatchEvent(new CustomEvent("video:completed", { bubbles: true }));
+        }
+      })
+      .catch(function () {
+        self.lastSaved = -1; // try again next time
+      });
+  };
+
+  function start() {
+    document.querySelectorAll("[data-video-player]").forEach(function (root) {
+      if (!root.videoPlayer) root.videoPlayer = new Player(root);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  document.addEventListener("htmx:afterSettle", start);
+})();
