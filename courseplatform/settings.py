@@ -374,7 +374,6 @@ ENCRYPTION_KEYS = [
         hashlib.sha256(f"access-code-encryption:{SECRET_KEY}".encode()).digest()
     ).decode()
 ]
-ACCESS_CODE_ENCRYPTION_KEYS = ENCRYPTION_KEYS
 RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "10/900")
 RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")
 

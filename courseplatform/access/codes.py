@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+
+from courseplatform.ops import crypto
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_CHARS = 16  # 16 chars x 5 bits = 80 bits
@@ -56,26 +56,17 @@ def code_digest(code: str) -> str:
     return hmac.new(settings.ACCESS_CODE_HMAC_KEY, code.encode(), hashlib.sha256).hexdigest()
 
 
-@lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in keys])
-
-
-def _keys() -> tuple[str, ...]:
-    return tuple(settings.ACCESS_CODE_ENCRYPTION_KEYS)
-
-
 def encrypt_code(code: str) -> str:
-    return _fernet(_keys()).encrypt(code.encode()).decode()
+    return crypto.encrypt(code.encode())
 
 
 def decrypt_code(ciphertext: str) -> str:
     try:
-        return _fernet(_keys()).decrypt(ciphertext.encode()).decode()
-    except InvalidToken as exc:
+        return crypto.decrypt(ciphertext).decode()
+    except crypto.DecryptionError as exc:
         raise ValueError("cannot decrypt: the key it was encrypted with is not configured") from exc
 
 
 def reencrypt_code(ciphertext: str) -> str:
     """Re-encrypt with the current (first) key, for key rotation."""
-    return _fernet(_keys()).rotate(ciphertext.encode()).decode()
+    return crypto.rotate(ciphertext)

@@ -108,16 +108,15 @@ def test_encrypt_decrypt_round_trip() -> None:
 
 
 def test_decrypt_with_an_unknown_key_is_a_clear_error(settings: Any) -> None:
-    settings.ACCESS_CODE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     token = codes.encrypt_code("K7QM3XTA9BDRW2HN")
-    settings.ACCESS_CODE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(ValueError, match="not configured"):
         codes.decrypt_code(token)
 
 
 def _set_keys(settings: Any, keys: list[str]) -> None:
-    settings.ACCESS_CODE_ENCRYPTION_KEYS = keys
-    settings.ENCRYPTION_KEYS = keys  # the general name, should codes.py move to it
+    settings.ENCRYPTION_KEYS = keys
 
 
 def test_rotate_access_code_keys_reencrypts_every_school(

@@ -1,6 +1,6 @@
 """Re-encrypt every stored access code with the current (first) encryption key.
 
-Key rotation: put the new Fernet key first in ACCESS_CODE_ENCRYPTION_KEYS, keep the
+Key rotation: put the new Fernet key first in ENCRYPTION_KEYS, keep the
 old ones after it, run this command, then drop the old keys. It works across all
 schools (through the audited RLS bypass), commits chunk by chunk and can be re-run
 safely: a code already under the new key is simply re-encrypted again.
@@ -20,7 +20,7 @@ from courseplatform.tenancy.rls import platform_bypass
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt every access code with the first key of ACCESS_CODE_ENCRYPTION_KEYS."
+    help = "Re-encrypt every access code with the first key of ENCRYPTION_KEYS."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -60,5 +60,5 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(failed)} code(s) could not be decrypted with any configured key "
                 f"(ids: {shown}{', …' if len(failed) > 20 else ''}). Add the key they were "
-                "encrypted with to ACCESS_CODE_ENCRYPTION_KEYS and run the command again."
+                "encrypted with to ENCRYPTION_KEYS and run the command again."
             )
