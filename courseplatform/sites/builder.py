@@ -144,9 +144,11 @@ def normalize_embed_url(value: str) -> str | None:
         return None
     try:
         parts = urlsplit(value if "://" in value else f"https://{value}")
+        if parts.scheme not in {"http", "https"} or parts.username or parts.password or (
+            parts.port
+        ):
+            return None
     except ValueError:
-        return None
-    if parts.scheme not in {"http", "https"} or parts.username or parts.password or parts.port:
         return None
     host = (parts.hostname or "").lower()
     path = parts.path
@@ -212,7 +214,10 @@ def clean_attribute(tag: str, name: str, value: str) -> str | None:
 def _attribute_filter(tag: str, name: str, value: str) -> str | None:
     if name == "rel" and tag == "a":
         return "noopener noreferrer"  # added by nh3 itself (link_rel)
-    return clean_attribute(tag, name, value)
+    try:
+        return clean_attribute(tag, name, value)
+    except Exception:  # an unexpected value drops the attribute, never keeps it
+        return None
 
 
 _NH3_ATTRIBUTES = {"*": set(GLOBAL_ATTRIBUTES), **{t: set(a) for t, a in TAG_ATTRIBUTES.items()}}

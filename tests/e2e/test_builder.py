@@ -41,6 +41,7 @@ PRIMARY_RGB = "rgb(14, 116, 144)"
 HEADLINE = "Watercolour classes for everyone"
 
 XSS_HTML = """
+<h2 id="xss-probe">Still here</h2>
 <script>window.__xss = 1</script>
 <img src="x" onerror="window.__xss = 1">
 <img src=x onerror=window.__xss=1//>
@@ -63,7 +64,6 @@ XSS_HTML = """
 <math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>
 <noscript><p title="</noscript><img src=x onerror=window.__xss=1>"></noscript>
 <div data-cp-block="embed" data-url="javascript:window.__xss=1"></div>
-<h2 id="xss-probe">Still here</h2>
 """
 XSS_CSS = """
 #xss-probe{color:red;background:url(javascript:window.__xss=1)}

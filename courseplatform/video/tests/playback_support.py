@@ -12,6 +12,7 @@ storage backend under ``schools/<id>/videos/<uuid>/`` and creates the READY
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import secrets
@@ -90,6 +91,7 @@ def make_hls(duration: float = 4.0) -> HlsOutput:
     if duration in _CACHE and _CACHE[duration].root.exists():
         return _CACHE[duration]
     root = Path(tempfile.mkdtemp(prefix="cp-hls-"))
+    atexit.register(shutil.rmtree, root, True)
     work = root / "ffmpeg"
     work.mkdir()
     split = ";".join(
