@@ -215,18 +215,21 @@ def finish(body: Body, *, request: HttpRequest, school: School) -> SafeString:
             html = html.replace(token, _cover_url(school, key, slug))
     if f"<!--cp:{body.nonce}:" in html:
         pattern = re.compile(rf"<!--cp:{body.nonce}:(redeem|video:(\d+))-->")
-        cache: dict[str, str] = {}
+        videos: dict[str, str] = {}
+        forms = [0]
 
         def fill(match: re.Match[str]) -> str:
             slot = match.group(1)
-            if slot not in cache:
-                if slot == "redeem":
-                    cache[slot] = render_to_string(
-                        "sites/blocks/redeem.html", {"school": school}, request=request
-                    )
-                else:
-                    cache[slot] = _render_video(request, school, int(match.group(2)))
-            return cache[slot]
+            if slot == "redeem":
+                forms[0] += 1  # each form gets its own field id
+                return render_to_string(
+                    "sites/blocks/redeem.html",
+                    {"school": school, "field_id": f"cp-redeem-code-{forms[0]}"},
+                    request=request,
+                )
+            if slot not in videos:
+                videos[slot] = _render_video(request, school, int(match.group(2)))
+            return videos[slot]
 
         html = pattern.sub(fill, html)
     return mark_safe(html)  # noqa: S308 (sanitised author HTML + our own templates)

@@ -613,8 +613,7 @@ def _clean_component(data: Any, depth: int, budget: list[int]) -> dict[str, Any]
         return None
     tag = data.get("tagName")
     if kind == "wrapper":
-        tag = "body" if tag in {None, "body"} else None
-        if tag is None:
+        if tag not in {None, "body"}:
             return None
     elif tag is not None:
         if not isinstance(tag, str) or tag.lower() not in PAGE_TAGS:

@@ -47,8 +47,8 @@ STARTERS: dict[str, Starter] = {
     for s in (
         Starter("classic", "Classic", "A welcoming hero, what students get, your course "
                 "catalogue, a code redemption box and answers to common questions."),
-        Starter("bold", "Bold", "A dark, full-width hero with big type, a featured course "
-                "grid, testimonials and a strong call to action."),
+        Starter("bold", "Bold", "A full-width hero in your brand colour with big type, your "
+                "courses, testimonials and a strong call to action."),
         Starter("minimal", "Minimal", "Quiet and text-first: a short introduction, your "
                 "courses and a simple code box. Lots of white space."),
     )

@@ -117,14 +117,24 @@ class Usage:
 
 
 def school_usage(school: School) -> list[Usage]:
-    """Usage against the plan's limits, for the dashboard. Later apps add their counts."""
+    """Usage against the plan's limits, for the dashboard and settings."""
+    from django.db.models import Sum
+
     from courseplatform.accounts.models import User
+    from courseplatform.courses.models import Attachment
     from courseplatform.courses.selectors import count_courses
+    from courseplatform.video.services import school_video_bytes, school_video_minutes
 
     students = User.objects.filter(school=school, role=User.Role.STUDENT).count()
+    attachment_bytes = (
+        Attachment.objects.filter(school=school).aggregate(total=Sum("size"))["total"] or 0
+    )
     plan = school.plan
     return [
         Usage("Courses", count_courses(school=school), plan.max_courses),
         Usage("Students", students, plan.max_students),
-        Usage("Storage", 0, plan.max_storage_bytes, unit="bytes"),
+        Usage("Storage", school_video_bytes(school=school) + attachment_bytes,
+              plan.max_storage_bytes, unit="bytes"),
+        Usage("Video minutes", round(school_video_minutes(school=school)),
+              plan.max_video_minutes),
     ]

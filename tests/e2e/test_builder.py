@@ -15,13 +15,17 @@ Setup data is committed (the app runs in another process): unique slugs per run.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from courseplatform.courses import services as course_services
@@ -60,7 +64,8 @@ XSS_HTML = """
 <scr<script>ipt>window.__xss=1</scr</script>ipt>
 <p title="<img src=x onerror=window.__xss=1>">attribute trick</p>
 <details open ontoggle="window.__xss=1"><summary>toggle</summary></details>
-<form action="javascript:window.__xss=1"><input autofocus onfocus="window.__xss=1"><button>Go</button></form>
+<form action="javascript:window.__xss=1"><input autofocus onfocus="window.__xss=1">
+<button>Go</button></form>
 <math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>
 <noscript><p title="</noscript><img src=x onerror=window.__xss=1>"></noscript>
 <div data-cp-block="embed" data-url="javascript:window.__xss=1"></div>
@@ -124,6 +129,14 @@ def _school_with_course(prefix: str) -> tuple[Any, Any, Any]:
     return school, owner, home
 
 
+def _png_file(folder: Path) -> Path:
+    path = folder / "studio.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 80), (14, 116, 144)).save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
 def _log_in(page: Page, live_app: LiveApp, slug: str, email: str) -> None:
     page.goto(live_app.url(f"{slug}.", "/accounts/login/"))
     page.locator('input[name="email"]').fill(email)
@@ -142,7 +155,11 @@ def _drag_block(page: Page, label: str, selector: str) -> str:
     """Drag a block from the panel into the canvas with the mouse (GrapesJS uses native
     drag and drop); fall back to the GrapesJS API if the drop did not land."""
     before = _block_count(page, selector)
-    block = page.locator(".gjs-block", has_text=label).first
+    # Selecting a dropped block switches the panel to the styles: back to the blocks.
+    page.evaluate("""() => {
+        window.cpBuilder.editor.Panels.getButton('views', 'open-blocks').set('active', true);
+    }""")
+    block = page.locator(f'.gjs-block[title="{label}"]')
     block.scroll_into_view_if_needed()
     expect(block).to_be_visible()
     start = block.bounding_box()
@@ -197,7 +214,7 @@ def _desktop_and_phone(page: Page, name: str) -> None:
 
 
 def test_instructor_builds_and_publishes_home_page(
-    committed_db: None, live_app: LiveApp, browser_page: tuple[Page, list[str]]
+    committed_db: None, live_app: LiveApp, browser_page: tuple[Page, list[str]], tmp_path: Path
 ) -> None:
     page, problems = browser_page
     school, owner, home = _school_with_course("build")
@@ -222,6 +239,25 @@ def test_instructor_builds_and_publishes_home_page(
     expect(frame.locator(".cp-dynamic .cp-course-card__title").first).to_have_text(
         "Watercolour Basics")
 
+    # An image, uploaded through the asset manager (the Image block opens it on drop).
+    image_via = _drag_block(page, "Image", "img.cp-image")
+    if image_via == "api":
+        page.evaluate("""() => {
+            const editor = window.cpBuilder.editor;
+            const image = editor.getWrapper().find('img.cp-image').pop();
+            editor.select(image);
+            editor.runCommand('open-assets', {target: image});
+        }""")
+    uploader = page.locator(".gjs-am-file-uploader input[type=file]")
+    uploader.set_input_files(str(_png_file(tmp_path)))
+    asset = page.locator(".gjs-am-asset-image").first
+    expect(asset).to_be_visible()
+    asset.click()
+    page.evaluate("() => { window.cpBuilder.editor.Modal.close(); }")
+    image_src = page.evaluate(
+        "() => window.cpBuilder.editor.getWrapper().find('img.cp-image').pop().get('src')")
+    assert re.fullmatch(r"/site-media/[0-9a-f]{32}\.png", image_src), image_src
+
     # Edit the hero heading in place (double-click → rich text editor).
     heading = frame.locator(".cp-hero h1").first
     heading.dblclick()
@@ -240,7 +276,9 @@ def test_instructor_builds_and_publishes_home_page(
     expect(page.locator("[data-save-status]")).to_contain_text("revision 2")
 
     # --- the public home page, as a visitor ----------------------------------------------
-    visitor = page.context.browser.new_context(viewport=VIEWPORT)  # type: ignore[union-attr]
+    browser = page.context.browser
+    assert browser is not None
+    visitor = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     try:
         public = visitor.new_page()
         public.set_default_timeout(WAIT_MS)
@@ -256,6 +294,10 @@ def test_instructor_builds_and_publishes_home_page(
         cover_bg = public.locator(".cp-course-card__placeholder").first.evaluate(
             "el => getComputedStyle(el).backgroundImage")
         assert PRIMARY_RGB in cover_bg, cover_bg
+        # The uploaded image is served from this school's host.
+        image = public.locator(f'.cp-page img[src="{image_src}"]')
+        expect(image).to_be_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth") == 120
         # No placeholder markup reaches visitors, and the page never scrolls sideways.
         assert public.locator("[data-cp-block]").count() == 0
         _desktop_and_phone(public, "builder-published-home")
@@ -266,7 +308,7 @@ def test_instructor_builds_and_publishes_home_page(
     finally:
         visitor.close()
     assert not problems, problems
-    print(f"blocks added by: hero={hero_via}, catalogue={catalogue_via}")
+    print(f"blocks added by: hero={hero_via}, catalogue={catalogue_via}, image={image_via}")
 
 
 def test_xss_corpus_saved_through_the_builder_never_runs(

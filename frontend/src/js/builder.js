@@ -333,7 +333,6 @@ function dynamicBlocksPlugin(data) {
 
     const bm = editor.BlockManager;
     SECTION_BLOCKS.forEach((block) => bm.add(block.id, { ...block, category: "Sections" }));
-    ELEMENT_BLOCKS.forEach((block) => bm.add(block.id, { ...block, category: "Elements" }));
     DYNAMIC_BLOCKS.forEach((block) =>
       bm.add(block.id, {
         label: block.label,
@@ -343,6 +342,7 @@ function dynamicBlocksPlugin(data) {
         content: dynamicBlockContent(block),
       }),
     );
+    ELEMENT_BLOCKS.forEach((block) => bm.add(block.id, { ...block, category: "Elements" }));
   };
 }
 
@@ -580,6 +580,22 @@ function start() {
       publishButton.disabled = false;
     }
   });
+
+  // "Preview draft" shows what is saved: save pending changes first.
+  const previewLink = root.querySelector("[data-preview-draft]");
+  if (previewLink) {
+    previewLink.addEventListener("click", async (event) => {
+      if (!loaded || (!editor.getDirtyCount() && !saving)) return;
+      event.preventDefault();
+      const tab = window.open("", "_blank");
+      try {
+        await save();
+        if (tab) tab.location.href = previewLink.href;
+      } catch {
+        if (tab) tab.close();
+      }
+    });
+  }
 
   window.addEventListener("beforeunload", (event) => {
     if (loaded && (editor.getDirtyCount() || saving)) event.preventDefault();
