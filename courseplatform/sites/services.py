@@ -66,8 +66,8 @@ class PageTooLarge(PageError):
         self.limit = limit
         super().__init__(
             f"This page is {_kb(size)} but your plan allows {_kb(limit)} per page "
-            "(HTML, styles and builder data together). Remove some content or images "
-            "embedded as text, or split it into two pages. Nothing was saved."
+            "(HTML, styles and builder data together). Remove some content or split it "
+            "into two pages. Nothing was saved."
         )
 
 

@@ -112,10 +112,10 @@ def site_media(request: HttpRequest, name: str) -> FileResponse:
         raise Http404("No such file.")
     key = school_storage_key(_school(request).pk, SITE_MEDIA_FOLDER, name)
     try:
+        if not default_storage.exists(key):
+            raise Http404("No such file.")
         handle = default_storage.open(key, "rb")
     except (FileNotFoundError, OSError) as exc:
-        raise Http404("No such file.") from exc
-    except Exception as exc:  # S3: botocore ClientError for a missing key
         raise Http404("No such file.") from exc
     response = FileResponse(handle, content_type=_IMAGE_TYPES[name.rsplit(".", 1)[1]])
     # The name is random and never reused: cache it for a year, anywhere.

@@ -265,7 +265,11 @@ def test_instructor_builds_and_publishes_home_page(
     page.keyboard.type(HEADLINE)
     frame.locator(".cp-hero .cp-lead").first.click()  # leave the text editor
     expect(heading).to_have_text(HEADLINE)
-    page.evaluate("() => { window.cpBuilder.editor.select(null); }")
+    page.evaluate("""() => {
+        const editor = window.cpBuilder.editor;
+        editor.select(null);
+        editor.Panels.getButton('views', 'open-blocks').set('active', true);
+    }""")
     _wait_saved(page)
     expect(page.locator("[data-save-status]")).to_contain_text("Saved")
     _desktop_and_phone(page, "builder-editor")
@@ -375,3 +379,36 @@ def test_xss_corpus_saved_through_the_builder_never_runs(
                             "base").count() == 0
     screenshot(page, "builder-xss-page")
     assert not [p for p in problems if p.startswith("dialog")], problems
+
+
+def test_oversize_autosave_is_refused_with_an_inline_message(
+    committed_db: None, live_app: LiveApp, browser_page: tuple[Page, list[str]]
+) -> None:
+    from courseplatform.tenancy.models import Plan
+
+    page, _problems = browser_page
+    school, owner, home = _school_with_course("big")
+    tiny, _ = Plan.objects.get_or_create(
+        code="e2e-tiny-pages", defaults={"name": "Tiny", "max_pages": 2, "max_page_bytes": 40_000})
+    school.plan = tiny
+    school.save(update_fields=["plan"])
+    with school_context(school):
+        before = SitePage.objects.get(pk=home.pk).draft_html
+    _log_in(page, live_app, school.slug, owner.email)
+    page.goto(live_app.url(f"{school.slug}.", f"/manage/site/pages/{home.pk}/builder/"))
+    _wait_saved(page)
+    page.evaluate("""() => {
+        const text = 'Long text. '.repeat(5000);
+        window.cpBuilder.editor.getWrapper().append(
+            `<section class="cp-section"><p>${text}</p></section>`);
+    }""")
+    status = page.locator("[data-save-status]")
+    expect(status).to_have_attribute("data-state", "error")
+    expect(status).to_have_text("Not saved: page too large")
+    notice = page.locator("[data-builder-error]")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("your plan allows 39 KB per page")
+    expect(notice).to_contain_text("Nothing was saved")
+    with school_context(school):
+        assert SitePage.objects.get(pk=home.pk).draft_html == before
+    screenshot(page, "builder-oversize-error")

@@ -177,7 +177,8 @@ def test_another_schools_page_or_revision_is_404_and_unchanged(
                       ).status_code == 404
 
 
-def test_another_schools_images_are_not_listed(two_schools: Any, client_for: Any) -> None:
+def test_another_schools_images_are_not_listed(two_schools: Any, client_for: Any,
+                                               fresh_storage: Any) -> None:
     import io
 
     from django.core.files.uploadedfile import SimpleUploadedFile

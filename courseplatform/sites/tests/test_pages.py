@@ -553,7 +553,7 @@ def _png(name: str = "photo.png") -> SimpleUploadedFile:
 
 
 def test_builder_image_uploads_are_validated_and_served_per_school(
-    make_school: Any, client_for: Any
+    make_school: Any, client_for: Any, fresh_storage: Any
 ) -> None:
     alpha = make_school("alpha")
     make_school("bravo")

@@ -10,6 +10,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from courseplatform.access.codes import decrypt_code, format_code
 from courseplatform.access.models import AccessCode, AccessCodeBatch
@@ -237,15 +238,22 @@ class Command(BaseCommand):
                 default_storage.delete(asset.source_key)
             with source.open("rb") as fh:
                 default_storage.save(asset.source_key, File(fh))
+            # Claimed like a worker would (token + heartbeat), so the watchdog leaves it be.
+            token = timezone.now()
             VideoAsset.objects.filter(school=school, pk=asset.pk).update(
                 status=VideoAsset.Status.PROCESSING,
                 source_bytes=source.stat().st_size,
                 uploaded_bytes=source.stat().st_size,
                 error_message="",
+                started_at=token,
+                heartbeat_at=token,
             )
+            claim = pipeline.Claim(school=school, asset_id=asset.pk, token=token)
             self.stdout.write("Demo video: transcoding the HLS ladder (one ffmpeg run)…")
             try:
-                asset = pipeline.process_asset(school=school, asset=asset, echo=self.stdout.write)
+                asset = pipeline.process_asset(
+                    school=school, asset=asset, claim=claim, echo=self.stdout.write
+                )
             except Exception as exc:
                 videos.mark_failed(school=school, asset=asset, message=str(exc))
                 self.stderr.write(f"Demo video failed: {exc}")
