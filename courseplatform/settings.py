@@ -396,3 +396,11 @@ VIDEO_SIGNING_SECRETS = [
 ] or [hashlib.sha256(f"video-signing:{SECRET_KEY}".encode()).hexdigest()]
 VIDEO_TOKEN_TTL_SECONDS = int(os.environ.get("VIDEO_TOKEN_TTL_SECONDS", "300"))
 VIDEO_CDN_BASE_URL = os.environ.get("VIDEO_CDN_BASE_URL", "").strip().rstrip("/")
+
+# --- video processing -----------------------------------------------------------
+VIDEO_HEARTBEAT_TIMEOUT_SECONDS = int(os.environ.get("VIDEO_HEARTBEAT_TIMEOUT_SECONDS", "300"))
+VIDEO_MAX_ATTEMPTS = int(os.environ.get("VIDEO_MAX_ATTEMPTS", "3"))
+VIDEO_RETRY_BACKOFF_SECONDS = int(os.environ.get("VIDEO_RETRY_BACKOFF_SECONDS", "30"))
+VIDEO_WORK_DIR = os.environ.get("VIDEO_WORK_DIR", "")
+VIDEO_X264_PRESET = os.environ.get("VIDEO_X264_PRESET", "veryfast")
+VIDEO_FFMPEG_BINARY = os.environ.get("VIDEO_FFMPEG_BINARY", "")
