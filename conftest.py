@@ -12,7 +12,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.browser", "tests.fixtures.schools"]
+pytest_plugins = [
+    "tests.fixtures.s3",
+    "tests.fixtures.browser",
+    "tests.fixtures.schools",
+    "tests.fixtures.csp_guard",
+]
 
 
 def _require_postgres() -> None:
