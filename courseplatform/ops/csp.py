@@ -34,7 +34,6 @@ from urllib.parse import urlsplit
 
 from django.utils.csp import CSP
 
-# Add origins here (e.g. "https://www.youtube-nocookie.com") if pages may embed them.
 # Embeds the page builder allows (rendered as sandboxed iframes).
 FRAME_SOURCES: list[str] = ["https://www.youtube-nocookie.com", "https://player.vimeo.com"]
 
