@@ -15,7 +15,6 @@ from .models import Plan, School
 from .rls import school_context
 from .slugs import normalize_slug, slug_problem
 
-
 SCHOOL_NAME_MAX = 120
 
 

@@ -209,7 +209,8 @@ def test_student_signup_creates_logs_in_and_verification_link_works_once(
 
     # School A's token on school B's host: refused, and it does not burn the token.
     assert client_for(BRAVO).get(path).status_code == 400
-    assert _user(school_a.school, in_school, "new.student@example.com").email_verified_at is None
+    student = _user(school_a.school, in_school, "new.student@example.com")
+    assert student is not None and student.email_verified_at is None
 
     verified = client_for(ALPHA).get(path)
     assert verified.status_code == 302 and verified["Location"] == "/"
@@ -415,7 +416,8 @@ def test_password_reset_link_sets_new_password_once(
 ) -> None:
     client_for(ALPHA).post("/accounts/password-reset/", {"email": "owner@alpha.test"})
     path = _link_path(mailoutbox[0].body, "password-reset")
-    assert urlsplit(re.search(r"https?://\S+", mailoutbox[0].body).group(0)).hostname == ALPHA
+    link = re.search(r"https?://\S+", mailoutbox[0].body)
+    assert link is not None and urlsplit(link.group(0)).hostname == ALPHA
 
     # School A's link on school B's host.
     assert client_for(BRAVO).get(path).status_code == 400
@@ -497,7 +499,9 @@ def test_login_post_without_csrf_token_is_refused_and_changes_nothing(
 
     # With the token from the form the same client logs in.
     page = client.get("/accounts/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _text(page)).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _text(page))
+    assert found is not None
+    token = found.group(1)
     ok = client.post(
         "/accounts/login/",
         {"email": "owner@alpha.test", "password": PASSWORD, "csrfmiddlewaretoken": token},
