@@ -68,13 +68,30 @@ def _uid(user: User) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
-def _html_email(template: str, context: dict[str, Any], *, school: School,
-                port: str | None) -> str:
-    """The HTML alternative of an email: the .txt's words in the school's colours and logo."""
+def _send_school_email(
+    *, school: School, user: User, subject: str, template: str, context: dict[str, Any],
+    port: str | None,
+) -> None:
+    """Send ``accounts/email/<template>.txt`` plus its HTML twin in the school's brand."""
     from courseplatform.sites.theming import email_branding
 
-    brand = email_branding(school, port=port)
-    return render_to_string(f"accounts/email/{template}.html", {**context, "brand": brand})
+    context = {"school": school, "user": user, **context}
+    html = render_to_string(
+        f"accounts/email/{template}.html",
+        {**context, "brand": email_branding(school, port=port)},
+    )
+    send_mail(
+        subject=subject,
+        message=render_to_string(f"accounts/email/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+        html_message=html,
+    )
+
+
+def _reset_link(school: School, user: User, port: str | None) -> str:
+    token = default_token_generator.make_token(user)
+    return school_url(school, f"/accounts/password-reset/{_uid(user)}/{token}/", port=port)
 
 
 def send_verification_email(*, school: School, user: User, port: str | None = None) -> None:
@@ -83,14 +100,8 @@ def send_verification_email(*, school: School, user: User, port: str | None = No
         f"/accounts/verify/{_uid(user)}/{email_verification_token.make_token(user)}/",
         port=port,
     )
-    context = {"school": school, "user": user, "link": link}
-    send_mail(
-        subject=f"Confirm your email for {school.name}",
-        message=render_to_string("accounts/email/verify.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-        html_message=_html_email("verify", context, school=school, port=port),
-    )
+    _send_school_email(school=school, user=user, subject=f"Confirm your email for {school.name}",
+                       template="verify", context={"link": link}, port=port)
 
 
 def verify_email(*, school: School, user: User, token: str) -> bool:
@@ -111,19 +122,10 @@ def request_password_reset(
     user = User.objects.filter(school=school, email=normalize_email(email), is_active=True).first()
     if user is None:
         return
-    link = school_url(
-        school,
-        f"/accounts/password-reset/{_uid(user)}/{default_token_generator.make_token(user)}/",
-        port=port,
-    )
-    context = {"school": school, "user": user, "link": link}
-    send_mail(
-        subject=f"Reset your password for {school.name}",
-        message=render_to_string("accounts/email/password_reset.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-        html_message=_html_email("password_reset", context, school=school, port=port),
-    )
+    _send_school_email(school=school, user=user,
+                       subject=f"Reset your password for {school.name}",
+                       template="password_reset",
+                       context={"link": _reset_link(school, user, port)}, port=port)
     record_audit(school=school, actor=None, action="account.password_reset_requested",
                  target=user, ip=ip)
 
@@ -226,15 +228,11 @@ def notify_existing_account(*, school: School, email: str, port: str | None = No
     user = User.objects.filter(school=school, email=normalize_email(email)).first()
     if user is None:
         return
-    context = {"school": school, "user": user,
-               "login": school_url(school, "/accounts/login/", port=port),
-               "reset": school_url(school, "/accounts/password-reset/", port=port)}
-    send_mail(
-        subject=f"Someone tried to create an account at {school.name}",
-        message=render_to_string("accounts/email/account_exists.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-        html_message=_html_email("account_exists", context, school=school, port=port),
+    _send_school_email(
+        school=school, user=user, subject=f"Someone tried to create an account at {school.name}",
+        template="account_exists", port=port,
+        context={"login": school_url(school, "/accounts/login/", port=port),
+                 "reset": school_url(school, "/accounts/password-reset/", port=port)},
     )
 
 
@@ -242,16 +240,8 @@ def send_invitation(
     *, school: School, user: User, course_title: str = "", port: str | None = None
 ) -> None:
     """Email a new account (created by an instructor) a link to choose its password."""
-    link = school_url(
-        school,
-        f"/accounts/password-reset/{_uid(user)}/{default_token_generator.make_token(user)}/",
-        port=port,
-    )
-    context = {"school": school, "user": user, "link": link, "course_title": course_title}
-    send_mail(
-        subject=f"You have been invited to {school.name}",
-        message=render_to_string("accounts/email/invitation.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-        html_message=_html_email("invitation", context, school=school, port=port),
+    _send_school_email(
+        school=school, user=user, subject=f"You have been invited to {school.name}",
+        template="invitation", port=port,
+        context={"link": _reset_link(school, user, port), "course_title": course_title},
     )
