@@ -24,7 +24,11 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # Threads are reused: the next request (or a task) must not inherit our ids.
+            structlog.contextvars.clear_contextvars()
         response["X-Request-ID"] = request_id
         return response
 
