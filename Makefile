@@ -63,7 +63,7 @@ test: python-deps assets system-deps
 
 lint: python-deps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check . || true
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy courseplatform
 
 bench: TEST_DB = courseplatform_bench

@@ -85,33 +85,50 @@ def run() -> str:
 
     total = THREADS * PER_THREAD
     slug = f"bench-{uuid.uuid4().hex[:8]}"
-    created = create_school(slug=slug, name="Bench School", owner_email=f"o@{slug}.test",
-                            owner_password="a-long-bench-passphrase-42", owner_name="Owner",
-                            plan_code="enterprise")
+    created = create_school(
+        slug=slug,
+        name="Bench School",
+        owner_email=f"o@{slug}.test",
+        owner_password="a-long-bench-passphrase-42",
+        owner_name="Owner",
+        plan_code="enterprise",
+    )
     school, owner = created.school, created.owner
     with school_context(school):
         course = create_course(school=school, actor=owner, title="Bench course")
         plain_course = create_course(school=school, actor=owner, title="Baseline course")
         section = add_section(school=school, actor=owner, course=course, title="S")
         add_lesson(school=school, actor=owner, section=section, title="L")
-        single = create_batch(school=school, actor=owner, name="Single-use",
-                              course_ids=[course.pk], code_count=total).codes
-        shared = create_batch(school=school, actor=owner, name="Shared",
-                              course_ids=[course.pk], code_count=1,
-                              uses_per_code=total // 2).codes[0]
+        single = create_batch(
+            school=school, actor=owner, name="Single-use", course_ids=[course.pk], code_count=total
+        ).codes
+        shared = create_batch(
+            school=school,
+            actor=owner,
+            name="Shared",
+            course_ids=[course.pk],
+            code_count=1,
+            uses_per_code=total // 2,
+        ).codes[0]
         students = User.objects.bulk_create(
-            [User(school=school, email=f"s{i}@{slug}.test", full_name=f"S{i}",
-                  password="!") for i in range(total * 2)]
+            [
+                User(school=school, email=f"s{i}@{slug}.test", full_name=f"S{i}", password="!")
+                for i in range(total * 2)
+            ]
         )
     first, second = students[:total], students[total:]
 
     def redeem(student: Any, code: str) -> Callable[[], None]:
-        return lambda: redeem_code(school=school, student=student, raw_code=code,
-                                   ip="127.0.0.1")
+        return lambda: redeem_code(school=school, student=student, raw_code=code, ip="127.0.0.1")
 
     def enrol(student: Any) -> Callable[[], None]:
-        return lambda: enroll_student(school=school, actor=owner, course=plain_course,
-                                      student=student, source=Enrollment.Source.MANUAL)
+        return lambda: enroll_student(
+            school=school,
+            actor=owner,
+            course=plain_course,
+            student=student,
+            source=Enrollment.Source.MANUAL,
+        )
 
     base_wall, base_lat, base_fail = _burst(school, [enrol(s) for s in first])
     wall, lat, fail = _burst(school, [redeem(s, c) for s, c in zip(first, single, strict=True)])
@@ -131,21 +148,25 @@ def run() -> str:
 
     def row(name: str, wall_s: float, samples: list[float], failures: int) -> str:
         rate = len(samples) / wall_s if wall_s else 0.0
-        return (f"| {name} | {len(samples)} | {failures} | {rate:.0f}/s | "
-                f"{statistics.median(samples) * 1000:.1f} ms | "
-                f"{_percentile(samples, 95) * 1000:.1f} ms |")
+        return (
+            f"| {name} | {len(samples)} | {failures} | {rate:.0f}/s | "
+            f"{statistics.median(samples) * 1000:.1f} ms | "
+            f"{_percentile(samples, 95) * 1000:.1f} ms |"
+        )
 
     ratio = (len(lat) / wall) / (len(base_lat) / base_wall) if base_wall and wall else 0.0
-    return "\n".join([
-        f"{THREADS} threads, {total} operations per burst, PostgreSQL with row-level security.",
-        "",
-        "| burst | done | failed | throughput | p50 | p95 |",
-        "|---|---:|---:|---:|---:|---:|",
-        row("baseline: direct enrolment", base_wall, base_lat, base_fail),
-        row("redeem distinct single-use codes", wall, lat, fail),
-        row(f"race for one {total // 2}-use code", race_wall, race_lat, race_fail),
-        "",
-        f"Redemption throughput vs direct enrolment: **{ratio:.2f}x**.",
-        f"The shared code was redeemed exactly **{race_ok}** times "
-        f"(uses: {total // 2}, attempts: {total}).",
-    ])
+    return "\n".join(
+        [
+            f"{THREADS} threads, {total} operations per burst, PostgreSQL with row-level security.",
+            "",
+            "| burst | done | failed | throughput | p50 | p95 |",
+            "|---|---:|---:|---:|---:|---:|",
+            row("baseline: direct enrolment", base_wall, base_lat, base_fail),
+            row("redeem distinct single-use codes", wall, lat, fail),
+            row(f"race for one {total // 2}-use code", race_wall, race_lat, race_fail),
+            "",
+            f"Redemption throughput vs direct enrolment: **{ratio:.2f}x**.",
+            f"The shared code was redeemed exactly **{race_ok}** times "
+            f"(uses: {total // 2}, attempts: {total}).",
+        ]
+    )

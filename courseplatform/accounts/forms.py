@@ -23,7 +23,8 @@ class LoginForm(StyledFormMixin, forms.Form):
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
     password = forms.CharField(
-        max_length=4096, strip=False,
+        max_length=4096,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -36,7 +37,8 @@ class SignupForm(StyledFormMixin, forms.Form):
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(
-        max_length=4096, strip=False,
+        max_length=4096,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validators_help_text_html(),
     )
@@ -50,7 +52,9 @@ class PasswordResetRequestForm(StyledFormMixin, forms.Form):
 
 class SetPasswordForm(StyledFormMixin, forms.Form):
     password = forms.CharField(
-        label="New password", max_length=4096, strip=False,
+        label="New password",
+        max_length=4096,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validators_help_text_html(),
     )

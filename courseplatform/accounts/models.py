@@ -20,7 +20,11 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(
-        self, email: str, password: str | None = None, *, school: School | None = None,
+        self,
+        email: str,
+        password: str | None = None,
+        *,
+        school: School | None = None,
         **extra: Any,
     ) -> User:
         if not email:
@@ -74,7 +78,8 @@ class User(AbstractBaseUser, PermissionsMixin):
                 fields=["school", "email"], name="user_email_unique_per_school"
             ),
             models.UniqueConstraint(
-                fields=["email"], condition=models.Q(school__isnull=True),
+                fields=["email"],
+                condition=models.Q(school__isnull=True),
                 name="staff_email_unique",
             ),
             models.CheckConstraint(

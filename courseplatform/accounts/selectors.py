@@ -8,9 +8,19 @@ from .models import User
 
 
 def list_school_people(*, school: School) -> QuerySet[User]:
-    return User.objects.filter(school=school).order_by("role", "email").only(
-        "id", "email", "full_name", "role", "date_joined", "last_login", "email_verified_at",
-        "school_id",
+    return (
+        User.objects.filter(school=school)
+        .order_by("role", "email")
+        .only(
+            "id",
+            "email",
+            "full_name",
+            "role",
+            "date_joined",
+            "last_login",
+            "email_verified_at",
+            "school_id",
+        )
     )
 
 

@@ -55,12 +55,19 @@ def register_user(
             user = User.objects.create_user(
                 address, password, school=school, full_name=full_name.strip(), role=role
             )
-            record_audit(school=school, actor=user, action="account.signup", target=user,
-                         data={"role": role}, ip=ip)
+            record_audit(
+                school=school,
+                actor=user,
+                action="account.signup",
+                target=user,
+                data={"role": role},
+                ip=ip,
+            )
     except IntegrityError as exc:
         # Shown as a generic message by the views: never confirm that an email exists.
-        raise ValidationError("An account with this email already exists.",
-                              code="duplicate_email") from exc
+        raise ValidationError(
+            "An account with this email already exists.", code="duplicate_email"
+        ) from exc
     return user
 
 
@@ -69,7 +76,12 @@ def _uid(user: User) -> str:
 
 
 def _send_school_email(
-    *, school: School, user: User, subject: str, template: str, context: dict[str, Any],
+    *,
+    school: School,
+    user: User,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
     port: str | None,
 ) -> None:
     """Send ``accounts/email/<template>.txt`` plus its HTML twin in the school's brand."""
@@ -100,8 +112,14 @@ def send_verification_email(*, school: School, user: User, port: str | None = No
         f"/accounts/verify/{_uid(user)}/{email_verification_token.make_token(user)}/",
         port=port,
     )
-    _send_school_email(school=school, user=user, subject=f"Confirm your email for {school.name}",
-                       template="verify", context={"link": link}, port=port)
+    _send_school_email(
+        school=school,
+        user=user,
+        subject=f"Confirm your email for {school.name}",
+        template="verify",
+        context={"link": link},
+        port=port,
+    )
 
 
 def verify_email(*, school: School, user: User, token: str) -> bool:
@@ -122,12 +140,17 @@ def request_password_reset(
     user = User.objects.filter(school=school, email=normalize_email(email), is_active=True).first()
     if user is None:
         return
-    _send_school_email(school=school, user=user,
-                       subject=f"Reset your password for {school.name}",
-                       template="password_reset",
-                       context={"link": _reset_link(school, user, port)}, port=port)
-    record_audit(school=school, actor=None, action="account.password_reset_requested",
-                 target=user, ip=ip)
+    _send_school_email(
+        school=school,
+        user=user,
+        subject=f"Reset your password for {school.name}",
+        template="password_reset",
+        context={"link": _reset_link(school, user, port)},
+        port=port,
+    )
+    record_audit(
+        school=school, actor=None, action="account.password_reset_requested", target=user, ip=ip
+    )
 
 
 def reset_password(*, school: School, user: User, token: str, password: str) -> None:
@@ -155,8 +178,13 @@ def change_role(*, school: School, actor: User, user: User, role: str) -> User:
     with transaction.atomic():
         user.role = role
         user.save(update_fields=["role"])
-        record_audit(school=school, actor=actor, action="account.role_changed", target=user,
-                     data={"from": previous, "to": role})
+        record_audit(
+            school=school,
+            actor=actor,
+            action="account.role_changed",
+            target=user,
+            data={"from": previous, "to": role},
+        )
     return user
 
 
@@ -178,16 +206,16 @@ def issue_login_link(*, school: School, user: User, port: str | None = None) -> 
         nonce_digest=_digest(nonce),
         expires_at=timezone.now() + timedelta(seconds=settings.LOGIN_LINK_MAX_AGE),
     )
-    token = signing.dumps({"s": school.pk, "u": user.pk, "n": nonce}, salt=LOGIN_LINK_SALT,
-                          compress=True)
+    token = signing.dumps(
+        {"s": school.pk, "u": user.pk, "n": nonce}, salt=LOGIN_LINK_SALT, compress=True
+    )
     return school_url(school, f"/accounts/login-link/{token}/", port=port)
 
 
 def consume_login_link(*, school: School, token: str) -> User:
     """Return the user of a valid, unused link and mark it used; refuse anything else."""
     try:
-        payload = signing.loads(token, salt=LOGIN_LINK_SALT,
-                                max_age=settings.LOGIN_LINK_MAX_AGE)
+        payload = signing.loads(token, salt=LOGIN_LINK_SALT, max_age=settings.LOGIN_LINK_MAX_AGE)
     except signing.SignatureExpired as exc:
         raise AccountError("This sign-in link has expired. Please log in.") from exc
     except signing.BadSignature as exc:
@@ -229,10 +257,15 @@ def notify_existing_account(*, school: School, email: str, port: str | None = No
     if user is None:
         return
     _send_school_email(
-        school=school, user=user, subject=f"Someone tried to create an account at {school.name}",
-        template="account_exists", port=port,
-        context={"login": school_url(school, "/accounts/login/", port=port),
-                 "reset": school_url(school, "/accounts/password-reset/", port=port)},
+        school=school,
+        user=user,
+        subject=f"Someone tried to create an account at {school.name}",
+        template="account_exists",
+        port=port,
+        context={
+            "login": school_url(school, "/accounts/login/", port=port),
+            "reset": school_url(school, "/accounts/password-reset/", port=port),
+        },
     )
 
 
@@ -241,7 +274,10 @@ def send_invitation(
 ) -> None:
     """Email a new account (created by an instructor) a link to choose its password."""
     _send_school_email(
-        school=school, user=user, subject=f"You have been invited to {school.name}",
-        template="invitation", port=port,
+        school=school,
+        user=user,
+        subject=f"You have been invited to {school.name}",
+        template="invitation",
+        port=port,
         context={"link": _reset_link(school, user, port), "course_title": course_title},
     )

@@ -10,7 +10,10 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("verify/<str:uidb64>/<str:token>/", views.verify_email_view, name="verify_email"),
     path("password-reset/", views.password_reset_request_view, name="password_reset"),
-    path("password-reset/<str:uidb64>/<str:token>/", views.password_reset_confirm_view,
-         name="password_reset_confirm"),
+    path(
+        "password-reset/<str:uidb64>/<str:token>/",
+        views.password_reset_confirm_view,
+        name="password_reset_confirm",
+    ),
     path("login-link/<str:token>/", views.login_link_view, name="login_link"),
 ]

@@ -53,10 +53,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         ):
             status = ratelimit.check(scope, ident, spec)
             if status.limited:
-                record_audit(school=school, actor=None, action="account.login_throttled",
-                             data={"email": address, "scope": scope}, ip=ip)
+                record_audit(
+                    school=school,
+                    actor=None,
+                    action="account.login_throttled",
+                    data={"email": address, "scope": scope},
+                    ip=ip,
+                )
                 return ratelimit.too_many_requests(
-                    request, status.retry_after,
+                    request,
+                    status.retry_after,
                     "Too many sign-in attempts. Please wait before trying again.",
                 )
         if form.is_valid():
@@ -69,8 +75,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect(_safe_next(request, _landing_for(user)))  # type: ignore[arg-type]
         ratelimit.hit("login-ip", ip, settings.RATE_LIMIT_LOGIN_IP)
         ratelimit.hit("login-account", account_key, settings.RATE_LIMIT_LOGIN_ACCOUNT)
-        record_audit(school=school, actor=None, action="account.login_failed",
-                     data={"email": address}, ip=ip)
+        record_audit(
+            school=school, actor=None, action="account.login_failed", data={"email": address}, ip=ip
+        )
         form.add_error(None, GENERIC_LOGIN_ERROR)
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
 
@@ -99,7 +106,9 @@ def signup_view(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 if getattr(exc, "code", None) == "duplicate_email":
                     services.notify_existing_account(
-                        school=school, email=form.cleaned_data["email"], port=request.host_port  # type: ignore[attr-defined]
+                        school=school,
+                        email=form.cleaned_data["email"],
+                        port=request.host_port,  # type: ignore[attr-defined]
                     )
                     form.add_error(None, services.SIGNUP_NOT_POSSIBLE)
                 else:
@@ -107,7 +116,9 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                         form.add_error(field if field in form.fields else None, errors)
             else:
                 services.send_verification_email(
-                    school=school, user=user, port=request.host_port  # type: ignore[attr-defined]
+                    school=school,
+                    user=user,
+                    port=request.host_port,  # type: ignore[attr-defined]
                 )
                 login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(
@@ -134,15 +145,22 @@ def _user_from_uid(request: HttpRequest, uidb64: str) -> User | None:
 def verify_email_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user = _user_from_uid(request, uidb64)
     ok = user is not None and services.verify_email(
-        school=request.school, user=user, token=token  # type: ignore[attr-defined]
+        school=request.school,
+        user=user,
+        token=token,  # type: ignore[attr-defined]
     )
     if ok:
         messages.success(request, "Your email address is confirmed.")
         return redirect("/")
-    return render(request, "accounts/link_invalid.html",
-                  {"title": "This confirmation link is not valid",
-                   "detail": "It may have expired or been used already. Log in to request "
-                             "a new one."}, status=400)
+    return render(
+        request,
+        "accounts/link_invalid.html",
+        {
+            "title": "This confirmation link is not valid",
+            "detail": "It may have expired or been used already. Log in to request a new one.",
+        },
+        status=400,
+    )
 
 
 def password_reset_request_view(request: HttpRequest) -> HttpResponse:
@@ -156,12 +174,15 @@ def password_reset_request_view(request: HttpRequest) -> HttpResponse:
             )
         if form.is_valid():
             services.request_password_reset(
-                school=request.school, email=form.cleaned_data["email"],  # type: ignore[attr-defined]
-                port=request.host_port, ip=ip,  # type: ignore[attr-defined]
+                school=request.school,
+                email=form.cleaned_data["email"],  # type: ignore[attr-defined]
+                port=request.host_port,
+                ip=ip,  # type: ignore[attr-defined]
             )
             # Same answer whether or not the address has an account.
-            return render(request, "accounts/password_reset_sent.html",
-                          {"email": form.cleaned_data["email"]})
+            return render(
+                request, "accounts/password_reset_sent.html", {"email": form.cleaned_data["email"]}
+            )
     return render(request, "accounts/password_reset_request.html", {"form": form})
 
 
@@ -170,15 +191,25 @@ def password_reset_confirm_view(request: HttpRequest, uidb64: str, token: str) -
     from django.contrib.auth.tokens import default_token_generator
 
     if user is None or not default_token_generator.check_token(user, token):
-        return render(request, "accounts/link_invalid.html",
-                      {"title": "This reset link is not valid",
-                       "detail": "It may have expired or been used already. "
-                                 "Request a new one from the login page."}, status=400)
+        return render(
+            request,
+            "accounts/link_invalid.html",
+            {
+                "title": "This reset link is not valid",
+                "detail": "It may have expired or been used already. "
+                "Request a new one from the login page.",
+            },
+            status=400,
+        )
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.reset_password(school=request.school, user=user, token=token,  # type: ignore[attr-defined]
-                                    password=form.cleaned_data["password"])
+            services.reset_password(
+                school=request.school,
+                user=user,
+                token=token,  # type: ignore[attr-defined]
+                password=form.cleaned_data["password"],
+            )
         except ValidationError as exc:
             form.add_error("password", exc)
         except services.AccountError as exc:
@@ -194,9 +225,12 @@ def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user = services.consume_login_link(school=request.school, token=token)  # type: ignore[attr-defined]
     except services.AccountError as exc:
-        return render(request, "accounts/link_invalid.html",
-                      {"title": "This sign-in link cannot be used", "detail": str(exc)},
-                      status=400)
+        return render(
+            request,
+            "accounts/link_invalid.html",
+            {"title": "This sign-in link cannot be used", "detail": str(exc)},
+            status=400,
+        )
     logout(request)
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     messages.success(request, f"Welcome to {request.school.name}! Your school is live.")  # type: ignore[attr-defined]
@@ -207,5 +241,6 @@ def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
 def manage_people(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     people = list_school_people(school=school)
-    return render(request, "accounts/manage/people.html",
-                  {"people": people, "nav_active": "students"})
+    return render(
+        request, "accounts/manage/people.html", {"people": people, "nav_active": "students"}
+    )

@@ -26,13 +26,15 @@ def _markdown_widget(preview_url: str | None, target: str, rows: int = 8) -> for
     if preview_url:
         # Live preview: htmx posts the textarea (its own name/value) and swaps the
         # sanitised HTML into the preview pane.
-        attrs.update({
-            "hx-post": preview_url,
-            "hx-trigger": "input changed delay:400ms",
-            "hx-target": target,
-            "hx-swap": "innerHTML",
-            "hx-sync": "this:replace",
-        })
+        attrs.update(
+            {
+                "hx-post": preview_url,
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": target,
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
     return forms.Textarea(attrs=attrs)
 
 
@@ -42,11 +44,14 @@ class CourseCreateForm(StyledFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "e.g. Watercolour basics"}),
     )
     subtitle = forms.CharField(
-        max_length=300, required=False,
+        max_length=300,
+        required=False,
         help_text="One line shown under the title in your catalogue.",
     )
     description_md = forms.CharField(
-        label="Description", required=False, help_text=MARKDOWN_HELP,
+        label="Description",
+        required=False,
+        help_text=MARKDOWN_HELP,
         widget=forms.Textarea(attrs={"rows": 6, "class": "font-mono"}),
     )
 
@@ -54,7 +59,8 @@ class CourseCreateForm(StyledFormMixin, forms.Form):
 class CourseDetailsForm(StyledFormMixin, forms.Form):
     title = forms.CharField(max_length=TITLE_MAX)
     slug = forms.CharField(
-        label="Address", max_length=80,
+        label="Address",
+        max_length=80,
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
     )
     subtitle = forms.CharField(max_length=300, required=False)
@@ -71,22 +77,22 @@ class CoverForm(StyledFormMixin, forms.Form):
     cover = forms.FileField(
         label="Image file",
         help_text="JPEG, PNG, WebP or GIF; a 16:9 image of at least 1280 by 720 pixels looks best.",
-        widget=forms.FileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
-        ),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
     )
 
 
 class SectionForm(StyledFormMixin, forms.Form):
     title = forms.CharField(
-        label="Section title", max_length=TITLE_MAX,
+        label="Section title",
+        max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Getting started"}),
     )
 
 
 class LessonAddForm(StyledFormMixin, forms.Form):
     title = forms.CharField(
-        label="Lesson title", max_length=TITLE_MAX,
+        label="Lesson title",
+        max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"placeholder": "New lesson title"}),
     )
     kind = forms.ChoiceField(label="Type", choices=Lesson.Kind.choices, initial=Lesson.Kind.TEXT)
@@ -96,11 +102,15 @@ class LessonForm(StyledFormMixin, forms.Form):
     title = forms.CharField(max_length=TITLE_MAX)
     kind = forms.ChoiceField(label="Type", choices=Lesson.Kind.choices)
     duration_minutes = forms.IntegerField(
-        label="Estimated duration (minutes)", min_value=0, max_value=24 * 60, required=False,
+        label="Estimated duration (minutes)",
+        min_value=0,
+        max_value=24 * 60,
+        required=False,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     is_preview = forms.BooleanField(
-        label="Free preview: anyone can open this lesson without enrolling", required=False,
+        label="Free preview: anyone can open this lesson without enrolling",
+        required=False,
     )
     body_md = forms.CharField(label="Lesson text", required=False, help_text=MARKDOWN_HELP)
 

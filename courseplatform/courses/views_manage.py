@@ -159,9 +159,7 @@ class OutlineSection:
 
 
 def _rename_form(section: Section, data: Any = None) -> SectionForm:
-    return SectionForm(
-        data, initial={"title": section.title}, auto_id=f"id_section{section.pk}_%s"
-    )
+    return SectionForm(data, initial={"title": section.title}, auto_id=f"id_section{section.pk}_%s")
 
 
 def _lesson_add_form(section: Section, data: Any = None) -> LessonAddForm:
@@ -331,14 +329,18 @@ def course_list(request: HttpRequest) -> HttpResponse:
     courses = list(selectors.courses_for_manager(school=school, user=user))
     used = selectors.count_courses(school=school)
     limit = school.plan.max_courses
-    return render(request, "courses/manage/course_list.html", {
-        "nav_active": "courses",
-        "courses": courses,
-        "plan": school.plan,
-        "used": used,
-        "limit": limit,
-        "at_limit": limit is not None and used >= limit,
-    })
+    return render(
+        request,
+        "courses/manage/course_list.html",
+        {
+            "nav_active": "courses",
+            "courses": courses,
+            "plan": school.plan,
+            "used": used,
+            "limit": limit,
+            "at_limit": limit is not None and used >= limit,
+        },
+    )
 
 
 @manager_required
@@ -360,20 +362,25 @@ def course_create(request: HttpRequest) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(
-                request, f"“{course.title}” is created as a draft. Add a section and your "
-                "first lesson, then publish it when it is ready."
+                request,
+                f"“{course.title}” is created as a draft. Add a section and your "
+                "first lesson, then publish it when it is ready.",
             )
             return redirect(_editor_url(course.pk))
     limit = school.plan.max_courses
     used = selectors.count_courses(school=school)
-    return render(request, "courses/manage/course_new.html", {
-        "nav_active": "courses",
-        "form": form,
-        "plan": school.plan,
-        "used": used,
-        "limit": limit,
-        "at_limit": limit is not None and used >= limit,
-    })
+    return render(
+        request,
+        "courses/manage/course_new.html",
+        {
+            "nav_active": "courses",
+            "form": form,
+            "plan": school.plan,
+            "used": used,
+            "limit": limit,
+            "at_limit": limit is not None and used >= limit,
+        },
+    )
 
 
 # --- course editor ------------------------------------------------------------------------
@@ -413,7 +420,9 @@ def course_cover(request: HttpRequest, course_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.set_course_cover(
-                school=_school(request), actor=_user(request), course=course,
+                school=_school(request),
+                actor=_user(request),
+                course=course,
                 upload=form.cleaned_data["cover"],
             )
         except ValidationError as exc:
@@ -440,8 +449,10 @@ def course_status(request: HttpRequest, course_id: int) -> HttpResponse:
         if publish:
             messages.success(request, f"“{course.title}” is published: students can see it now.")
         else:
-            messages.success(request, f"“{course.title}” is back to draft: students no longer "
-                             "see it in the catalogue.")
+            messages.success(
+                request,
+                f"“{course.title}” is back to draft: students no longer see it in the catalogue.",
+            )
     return redirect(_editor_url(course.pk))
 
 
@@ -455,17 +466,21 @@ def course_delete(request: HttpRequest, course_id: int) -> HttpResponse:
         messages.success(request, f"“{title}” and everything in it was deleted.")
         return redirect("courses_manage:list")
     counted = selectors.courses_for_manager(school=school, user=user).filter(pk=course.pk).first()
-    return render(request, "courses/manage/confirm_delete.html", {
-        "nav_active": "courses",
-        "course": course,
-        "heading": f"Delete “{course.title}”?",
-        "consequences": [
-            f"{getattr(counted, 'lesson_count', 0)} lesson(s) with their text and files",
-            f"{getattr(counted, 'student_count', 0)} student enrolment(s) and their progress",
-        ],
-        "button": "Delete course",
-        "cancel_url": _editor_url(course.pk),
-    })
+    return render(
+        request,
+        "courses/manage/confirm_delete.html",
+        {
+            "nav_active": "courses",
+            "course": course,
+            "heading": f"Delete “{course.title}”?",
+            "consequences": [
+                f"{getattr(counted, 'lesson_count', 0)} lesson(s) with their text and files",
+                f"{getattr(counted, 'student_count', 0)} student enrolment(s) and their progress",
+            ],
+            "button": "Delete course",
+            "cancel_url": _editor_url(course.pk),
+        },
+    )
 
 
 # --- outline ------------------------------------------------------------------------------
@@ -488,7 +503,9 @@ def section_add(request: HttpRequest, course_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             section = services.add_section(
-                school=_school(request), actor=_user(request), course=course,
+                school=_school(request),
+                actor=_user(request),
+                course=course,
                 title=form.cleaned_data["title"],
             )
         except ValidationError as exc:
@@ -510,14 +527,18 @@ def section_rename(request: HttpRequest, section_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.rename_section(
-                school=_school(request), actor=_user(request), section=section,
+                school=_school(request),
+                actor=_user(request),
+                section=section,
                 title=form.cleaned_data["title"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             return _outline_done(
-                request, course, f"Section renamed to “{section.title}”.",
+                request,
+                course,
+                f"Section renamed to “{section.title}”.",
                 anchor=f"section-{section.pk}",
             )
     return _outline_failed(request, course, bound={("rename", section.pk): form})
@@ -532,14 +553,18 @@ def section_delete(request: HttpRequest, section_id: int) -> HttpResponse:
         services.delete_section(school=_school(request), actor=_user(request), section=section)
         return _outline_done(request, course, f"Section “{title}” deleted.", anchor="outline")
     lessons = section.lessons.count()
-    return render(request, "courses/manage/confirm_delete.html", {
-        "nav_active": "courses",
-        "course": course,
-        "heading": f"Delete the section “{section.title}”?",
-        "consequences": [f"{lessons} lesson(s) in this section, with their text and files"],
-        "button": "Delete section",
-        "cancel_url": _editor_url(course.pk, f"section-{section.pk}"),
-    })
+    return render(
+        request,
+        "courses/manage/confirm_delete.html",
+        {
+            "nav_active": "courses",
+            "course": course,
+            "heading": f"Delete the section “{section.title}”?",
+            "consequences": [f"{lessons} lesson(s) in this section, with their text and files"],
+            "button": "Delete section",
+            "cancel_url": _editor_url(course.pk, f"section-{section.pk}"),
+        },
+    )
 
 
 @manager_required
@@ -555,8 +580,12 @@ def section_move(request: HttpRequest, section_id: int) -> HttpResponse:
     target = index - 1 if direction == "up" else index + 1 if direction == "down" else -1
     if not 0 <= target < len(ids):
         where = "first" if direction == "up" else "last"
-        return _outline_done(request, course, f"“{section.title}” is already the {where} section.",
-                             anchor=f"section-{section.pk}")
+        return _outline_done(
+            request,
+            course,
+            f"“{section.title}” is already the {where} section.",
+            anchor=f"section-{section.pk}",
+        )
     ids[index], ids[target] = ids[target], ids[index]
     try:
         services.reorder_sections(
@@ -565,7 +594,9 @@ def section_move(request: HttpRequest, section_id: int) -> HttpResponse:
     except CourseError as exc:
         return _outline_failed(request, course, outline_error=str(exc))
     return _outline_done(
-        request, course, f"Moved “{section.title}” {direction}: now section {target + 1}.",
+        request,
+        course,
+        f"Moved “{section.title}” {direction}: now section {target + 1}.",
         anchor=f"section-{section.pk}",
     )
 
@@ -595,14 +626,19 @@ def lesson_add(request: HttpRequest, section_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             lesson = services.add_lesson(
-                school=_school(request), actor=_user(request), section=section,
-                title=form.cleaned_data["title"], kind=form.cleaned_data["kind"],
+                school=_school(request),
+                actor=_user(request),
+                section=section,
+                title=form.cleaned_data["title"],
+                kind=form.cleaned_data["kind"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             return _outline_done(
-                request, course, f"Lesson “{lesson.title}” added to “{section.title}”.",
+                request,
+                course,
+                f"Lesson “{lesson.title}” added to “{section.title}”.",
                 anchor=f"lesson-{lesson.pk}",
             )
     return _outline_failed(request, course, bound={("lesson", section.pk): form})
@@ -677,21 +713,26 @@ def lesson_delete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if request.method == "POST":
         title = lesson.title
         services.delete_lesson(school=_school(request), actor=_user(request), lesson=lesson)
-        return _outline_done(request, course, f"Lesson “{title}” deleted.",
-                             anchor=f"section-{lesson.section_id}")
+        return _outline_done(
+            request, course, f"Lesson “{title}” deleted.", anchor=f"section-{lesson.section_id}"
+        )
     files_count = lesson.attachments.count()
-    return render(request, "courses/manage/confirm_delete.html", {
-        "nav_active": "courses",
-        "course": course,
-        "heading": f"Delete the lesson “{lesson.title}”?",
-        "consequences": [
-            "its text and settings",
-            f"{files_count} attached file(s)",
-            "students' progress on this lesson",
-        ],
-        "button": "Delete lesson",
-        "cancel_url": _lesson_url(lesson.pk),
-    })
+    return render(
+        request,
+        "courses/manage/confirm_delete.html",
+        {
+            "nav_active": "courses",
+            "course": course,
+            "heading": f"Delete the lesson “{lesson.title}”?",
+            "consequences": [
+                "its text and settings",
+                f"{files_count} attached file(s)",
+                "students' progress on this lesson",
+            ],
+            "button": "Delete lesson",
+            "cancel_url": _lesson_url(lesson.pk),
+        },
+    )
 
 
 # --- lesson editor ------------------------------------------------------------------------
@@ -720,21 +761,25 @@ def _render_lesson(
     # Prev/next through the whole course, section by section.
     flat = [item for section in selectors.outline(course=course) for item in section.lessons.all()]
     index = next(i for i, item in enumerate(flat) if item.pk == lesson.pk)
-    return render(request, "courses/manage/lesson_edit.html", {
-        "nav_active": "courses",
-        "course": course,
-        "lesson": lesson,
-        "section": lesson.section,
-        "form": form,
-        "attachment_form": attachment_form or AttachmentForm(),
-        "attachments": _attachment_rows(school, lesson),
-        "position": index + 1,
-        "lesson_count": len(flat),
-        "previous": flat[index - 1] if index > 0 else None,
-        "next": flat[index + 1] if index + 1 < len(flat) else None,
-        "max_attachment_bytes": files.max_attachment_bytes(school),
-        "body_html": _safe_html(lesson.body_html),
-    })
+    return render(
+        request,
+        "courses/manage/lesson_edit.html",
+        {
+            "nav_active": "courses",
+            "course": course,
+            "lesson": lesson,
+            "section": lesson.section,
+            "form": form,
+            "attachment_form": attachment_form or AttachmentForm(),
+            "attachments": _attachment_rows(school, lesson),
+            "position": index + 1,
+            "lesson_count": len(flat),
+            "previous": flat[index - 1] if index > 0 else None,
+            "next": flat[index + 1] if index + 1 < len(flat) else None,
+            "max_attachment_bytes": files.max_attachment_bytes(school),
+            "body_html": _safe_html(lesson.body_html),
+        },
+    )
 
 
 def _attachment_rows(school: School, lesson: Lesson) -> list[tuple[Attachment, str]]:
@@ -788,7 +833,9 @@ def attachment_add(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             attachment = services.add_attachment(
-                school=_school(request), actor=_user(request), lesson=lesson,
+                school=_school(request),
+                actor=_user(request),
+                lesson=lesson,
                 upload=form.cleaned_data["file"],
             )
         except ValidationError as exc:
@@ -809,21 +856,30 @@ def attachment_delete(request: HttpRequest, attachment_id: int) -> HttpResponse:
             school=_school(request), actor=_user(request), attachment=attachment
         )
         if _is_htmx(request):
-            response = render(request, "courses/manage/_attachments.html", {
-                "lesson": lesson, "attachments": _attachment_rows(_school(request), lesson),
-            })
+            response = render(
+                request,
+                "courses/manage/_attachments.html",
+                {
+                    "lesson": lesson,
+                    "attachments": _attachment_rows(_school(request), lesson),
+                },
+            )
             response["HX-Trigger"] = json.dumps({"authoringStatus": f"“{filename}” removed."})
             return response
         messages.success(request, f"“{filename}” removed.")
         return redirect(_lesson_url(lesson.pk, "attachments"))
-    return render(request, "courses/manage/confirm_delete.html", {
-        "nav_active": "courses",
-        "course": lesson.course,
-        "heading": f"Remove “{attachment.filename}”?",
-        "consequences": [f"the file from the lesson “{lesson.title}”"],
-        "button": "Remove file",
-        "cancel_url": _lesson_url(lesson.pk, "attachments"),
-    })
+    return render(
+        request,
+        "courses/manage/confirm_delete.html",
+        {
+            "nav_active": "courses",
+            "course": lesson.course,
+            "heading": f"Remove “{attachment.filename}”?",
+            "consequences": [f"the file from the lesson “{lesson.title}”"],
+            "button": "Remove file",
+            "cancel_url": _lesson_url(lesson.pk, "attachments"),
+        },
+    )
 
 
 @manager_required

@@ -66,7 +66,10 @@ def build_policy(
     remote = list(dict.fromkeys(remote))
     # ":*" because development runs on ports (localhost:8000); without a port a
     # source matches only the scheme's default port.
-    hosts = [f"{platform_scheme}://{platform_domain}:*", f"{platform_scheme}://*.{platform_domain}:*"]
+    hosts = [
+        f"{platform_scheme}://{platform_domain}:*",
+        f"{platform_scheme}://*.{platform_domain}:*",
+    ]
     policy: dict[str, list[str] | bool] = {
         "default-src": [CSP.SELF],
         "script-src": [CSP.SELF, CSP.NONCE],

@@ -10,12 +10,20 @@ class AuditLog(models.Model):
 
     # Nullable: platform-level events (staff actions, RLS bypass) belong to no school.
     school = models.ForeignKey(
-        "tenancy.School", null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        "tenancy.School",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     action = models.CharField(max_length=80)
     target_type = models.CharField(max_length=80, blank=True)

@@ -87,18 +87,19 @@ class _Stage1:
         school = self.school
         if kind == "catalogue":
             cards = [self.card(c) for c in self.catalogue()]
-            return render_to_string("sites/blocks/catalogue.html",
-                                    {"cards": cards, "school": school})
+            return render_to_string(
+                "sites/blocks/catalogue.html", {"cards": cards, "school": school}
+            )
         if kind == "course":
             course_id = _int(attrs.get("data-course"))
             course = (
-                published_courses(school=school).filter(pk=course_id).first()
-                if course_id else None
+                published_courses(school=school).filter(pk=course_id).first() if course_id else None
             )
             if course is None:
                 return ""
-            return render_to_string("sites/blocks/course.html",
-                                    {"card": self.card(course), "school": school})
+            return render_to_string(
+                "sites/blocks/course.html", {"card": self.card(course), "school": school}
+            )
         if kind == "instructor":
             return self.instructor(_int(attrs.get("data-user")))
         if kind == "embed":
@@ -110,9 +111,15 @@ class _Stage1:
             framed = any(url.startswith(f"{o}/") for o in csp.FRAME_SOURCES)
             watch = url.replace("www.youtube-nocookie.com/embed/", "www.youtube.com/watch?v=")
             watch = watch.replace("player.vimeo.com/video/", "vimeo.com/")
-            return render_to_string("sites/blocks/embed.html", {
-                "url": url, "provider": provider, "framed": framed, "watch_url": watch,
-            })
+            return render_to_string(
+                "sites/blocks/embed.html",
+                {
+                    "url": url,
+                    "provider": provider,
+                    "framed": framed,
+                    "watch_url": watch,
+                },
+            )
         if kind == "video":
             asset_id = _int(attrs.get("data-video"))
             return self.slot("video", str(asset_id)) if asset_id else ""
@@ -124,7 +131,9 @@ class _Stage1:
         if not user_id:
             return ""
         person = User.objects.filter(
-            school=self.school, pk=user_id, is_active=True,
+            school=self.school,
+            pk=user_id,
+            is_active=True,
             role__in=[User.Role.OWNER, User.Role.INSTRUCTOR],
         ).first()
         if person is None:
@@ -137,8 +146,12 @@ class _Stage1:
         courses = [c for c in published_courses(school=self.school) if c.pk in taught][:6]
         return render_to_string(
             "sites/blocks/instructor.html",
-            {"person": person, "courses": courses, "school": self.school,
-             "cards": [self.card(c) for c in courses]},
+            {
+                "person": person,
+                "courses": courses,
+                "school": self.school,
+                "cards": [self.card(c) for c in courses],
+            },
         )
 
 
@@ -148,8 +161,9 @@ def render_body(*, school: School, html: str, css: str) -> Body:
     stage = _Stage1(school, nonce)
     clean = sanitize_page_html(html)
     body = replace_placeholders(clean, stage)
-    return Body(html=body, css=sanitize_css(css, scope=PAGE_SCOPE), nonce=nonce,
-                covers=stage.covers)
+    return Body(
+        html=body, css=sanitize_css(css, scope=PAGE_SCOPE), nonce=nonce, covers=stage.covers
+    )
 
 
 # --- stage 2 ------------------------------------------------------------------------------
@@ -159,8 +173,11 @@ def _cover_url(school: School, key: str, slug: str) -> str:
     extension = key.rsplit(".", 1)[-1].lower()
     try:
         return files.signed_file_url(
-            school=school, key=key, filename=f"{slug}-cover.{extension}",
-            content_type=_IMAGE_TYPES.get(extension, "application/octet-stream"), inline=True,
+            school=school,
+            key=key,
+            filename=f"{slug}-cover.{extension}",
+            content_type=_IMAGE_TYPES.get(extension, "application/octet-stream"),
+            inline=True,
         )
     except ValueError:  # a key outside the school's prefix is never signed
         return ""

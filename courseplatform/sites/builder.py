@@ -40,26 +40,124 @@ import tinycss2
 
 # --- HTML -------------------------------------------------------------------------------
 
-PAGE_TAGS = frozenset({
-    "a", "abbr", "address", "article", "aside", "b", "blockquote", "br", "caption", "cite",
-    "code", "col", "colgroup", "dd", "del", "details", "div", "dl", "dt", "em", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "i",
-    "img", "ins", "kbd", "li", "main", "mark", "nav", "ol", "p", "pre", "q", "s", "section",
-    "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
-    "thead", "time", "tr", "u", "ul",
-})
+PAGE_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "address",
+        "article",
+        "aside",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "main",
+        "mark",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "section",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "tr",
+        "u",
+        "ul",
+    }
+)
 # Removed together with everything inside them (not just unwrapped): code, raw text,
 # foreign content, embedded documents and form controls.
-DROPPED_WITH_CONTENT = frozenset({
-    "script", "style", "template", "noscript", "noembed", "noframes", "xmp", "plaintext",
-    "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "title",
-    "textarea", "select", "option", "optgroup", "datalist", "button", "head", "meta",
-    "link", "base", "audio", "video", "canvas", "portal", "dialog",
-})
-GLOBAL_ATTRIBUTES = frozenset({
-    "class", "id", "title", "lang", "dir", "role", "aria-label", "aria-hidden",
-    "aria-describedby", "aria-labelledby",
-})
+DROPPED_WITH_CONTENT = frozenset(
+    {
+        "script",
+        "style",
+        "template",
+        "noscript",
+        "noembed",
+        "noframes",
+        "xmp",
+        "plaintext",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "svg",
+        "math",
+        "title",
+        "textarea",
+        "select",
+        "option",
+        "optgroup",
+        "datalist",
+        "button",
+        "head",
+        "meta",
+        "link",
+        "base",
+        "audio",
+        "video",
+        "canvas",
+        "portal",
+        "dialog",
+    }
+)
+GLOBAL_ATTRIBUTES = frozenset(
+    {
+        "class",
+        "id",
+        "title",
+        "lang",
+        "dir",
+        "role",
+        "aria-label",
+        "aria-hidden",
+        "aria-describedby",
+        "aria-labelledby",
+    }
+)
 TAG_ATTRIBUTES: dict[str, frozenset[str]] = {
     "a": frozenset({"href", "target"}),
     "img": frozenset({"src", "alt", "width", "height", "loading", "decoding"}),
@@ -94,10 +192,24 @@ _ENUMS: dict[str, frozenset[str]] = {
     "aria-hidden": frozenset({"true", "false"}),
     "dir": frozenset({"ltr", "rtl", "auto"}),
     "scope": frozenset({"row", "col", "rowgroup", "colgroup"}),
-    "role": frozenset({
-        "region", "list", "listitem", "note", "img", "presentation", "none", "group",
-        "heading", "banner", "contentinfo", "complementary", "navigation", "article",
-    }),
+    "role": frozenset(
+        {
+            "region",
+            "list",
+            "listitem",
+            "note",
+            "img",
+            "presentation",
+            "none",
+            "group",
+            "heading",
+            "banner",
+            "contentinfo",
+            "complementary",
+            "navigation",
+            "article",
+        }
+    ),
 }
 
 
@@ -106,8 +218,10 @@ def is_same_origin_path(value: str) -> bool:
     if not _SAFE_PATH.fullmatch(value) or not value.startswith(SAME_ORIGIN_PREFIXES):
         return False
     lowered = value.lower()
-    return "//" not in value and ".." not in value and not any(
-        encoded in lowered for encoded in ("%2f", "%5c", "%2e")
+    return (
+        "//" not in value
+        and ".." not in value
+        and not any(encoded in lowered for encoded in ("%2f", "%5c", "%2e"))
     )
 
 
@@ -144,8 +258,11 @@ def normalize_embed_url(value: str) -> str | None:
         return None
     try:
         parts = urlsplit(value if "://" in value else f"https://{value}")
-        if parts.scheme not in {"http", "https"} or parts.username or parts.password or (
-            parts.port
+        if (
+            parts.scheme not in {"http", "https"}
+            or parts.username
+            or parts.password
+            or (parts.port)
         ):
             return None
     except ValueError:
@@ -153,8 +270,13 @@ def normalize_embed_url(value: str) -> str | None:
     host = (parts.hostname or "").lower()
     path = parts.path
     video_id = ""
-    if host in {"youtube.com", "www.youtube.com", "m.youtube.com", "youtube-nocookie.com",
-                "www.youtube-nocookie.com"}:
+    if host in {
+        "youtube.com",
+        "www.youtube.com",
+        "m.youtube.com",
+        "youtube-nocookie.com",
+        "www.youtube-nocookie.com",
+    }:
         if path == "/watch":
             video_id = (parse_qs(parts.query).get("v") or [""])[0]
         elif path.startswith(("/embed/", "/shorts/", "/live/")):
@@ -239,10 +361,23 @@ def sanitize_page_html(html: str) -> str:
 
 # --- placeholders -----------------------------------------------------------------------
 
-VOID_ELEMENTS = frozenset({
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr",
-})
+VOID_ELEMENTS = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 Renderer = Callable[[dict[str, str]], str]
 
 
@@ -313,69 +448,268 @@ def placeholders(clean_html: str) -> list[dict[str, str]]:
 
 # --- CSS --------------------------------------------------------------------------------
 
-ALLOWED_PROPERTIES = frozenset({
-    # box
-    "display", "box-sizing", "width", "height", "min-width", "min-height", "max-width",
-    "max-height", "aspect-ratio", "overflow", "overflow-x", "overflow-y", "visibility",
-    "opacity", "float", "clear", "vertical-align", "object-fit", "object-position",
-    "margin", "margin-top", "margin-right", "margin-bottom", "margin-left", "margin-inline",
-    "margin-block", "padding", "padding-top", "padding-right", "padding-bottom",
-    "padding-left", "padding-inline", "padding-block",
-    "position", "top", "right", "bottom", "left", "inset", "z-index",
-    # flex and grid
-    "flex", "flex-direction", "flex-wrap", "flex-flow", "flex-grow", "flex-shrink",
-    "flex-basis", "order", "gap", "row-gap", "column-gap", "justify-content",
-    "justify-items", "justify-self", "align-content", "align-items", "align-self",
-    "place-content", "place-items", "place-self", "grid", "grid-template",
-    "grid-template-columns", "grid-template-rows", "grid-template-areas", "grid-area",
-    "grid-column", "grid-row", "grid-column-start", "grid-column-end", "grid-row-start",
-    "grid-row-end", "grid-auto-flow", "grid-auto-columns", "grid-auto-rows",
-    "columns", "column-count", "column-width",
-    # borders and backgrounds
-    "border", "border-top", "border-right", "border-bottom", "border-left", "border-width",
-    "border-style", "border-color", "border-top-width", "border-right-width",
-    "border-bottom-width", "border-left-width", "border-top-style", "border-right-style",
-    "border-bottom-style", "border-left-style", "border-top-color", "border-right-color",
-    "border-bottom-color", "border-left-color", "border-radius", "border-top-left-radius",
-    "border-top-right-radius", "border-bottom-left-radius", "border-bottom-right-radius",
-    "border-collapse", "border-spacing", "outline", "outline-color", "outline-style",
-    "outline-width", "outline-offset", "box-shadow",
-    "background", "background-color", "background-image", "background-position",
-    "background-position-x", "background-position-y", "background-size",
-    "background-repeat", "background-attachment", "background-clip", "background-origin",
-    # text
-    "color", "font", "font-family", "font-size", "font-weight", "font-style",
-    "font-variant", "font-stretch", "line-height", "letter-spacing", "word-spacing",
-    "text-align", "text-decoration", "text-decoration-color", "text-decoration-line",
-    "text-decoration-style", "text-decoration-thickness", "text-underline-offset",
-    "text-transform", "text-indent", "text-shadow", "text-overflow", "text-wrap",
-    "white-space", "word-break", "overflow-wrap", "hyphens", "list-style",
-    "list-style-type", "list-style-position", "list-style-image", "caption-side",
-    "table-layout", "quotes", "content",
-    # effects
-    "transform", "transform-origin", "transition", "transition-property",
-    "transition-duration", "transition-timing-function", "transition-delay", "filter",
-    "backdrop-filter", "mix-blend-mode", "cursor", "pointer-events", "user-select",
-    "accent-color", "scroll-margin-top",
-})
-FONT_FACE_DESCRIPTORS = frozenset({
-    "font-family", "src", "font-weight", "font-style", "font-display", "font-stretch",
-    "unicode-range",
-})
-ALLOWED_FUNCTIONS = frozenset({
-    "rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch", "color-mix", "var",
-    "calc", "min", "max", "clamp", "linear-gradient", "radial-gradient", "conic-gradient",
-    "repeating-linear-gradient", "repeating-radial-gradient", "translate", "translatex",
-    "translatey", "translate3d", "rotate", "rotatex", "rotatey", "rotatez", "scale",
-    "scalex", "scaley", "skew", "skewx", "skewy", "matrix", "perspective", "cubic-bezier",
-    "steps", "minmax", "repeat", "fit-content", "blur", "brightness", "contrast",
-    "drop-shadow", "grayscale", "hue-rotate", "invert", "saturate", "sepia", "opacity",
-    "format", "local", "url",
-})
+ALLOWED_PROPERTIES = frozenset(
+    {
+        # box
+        "display",
+        "box-sizing",
+        "width",
+        "height",
+        "min-width",
+        "min-height",
+        "max-width",
+        "max-height",
+        "aspect-ratio",
+        "overflow",
+        "overflow-x",
+        "overflow-y",
+        "visibility",
+        "opacity",
+        "float",
+        "clear",
+        "vertical-align",
+        "object-fit",
+        "object-position",
+        "margin",
+        "margin-top",
+        "margin-right",
+        "margin-bottom",
+        "margin-left",
+        "margin-inline",
+        "margin-block",
+        "padding",
+        "padding-top",
+        "padding-right",
+        "padding-bottom",
+        "padding-left",
+        "padding-inline",
+        "padding-block",
+        "position",
+        "top",
+        "right",
+        "bottom",
+        "left",
+        "inset",
+        "z-index",
+        # flex and grid
+        "flex",
+        "flex-direction",
+        "flex-wrap",
+        "flex-flow",
+        "flex-grow",
+        "flex-shrink",
+        "flex-basis",
+        "order",
+        "gap",
+        "row-gap",
+        "column-gap",
+        "justify-content",
+        "justify-items",
+        "justify-self",
+        "align-content",
+        "align-items",
+        "align-self",
+        "place-content",
+        "place-items",
+        "place-self",
+        "grid",
+        "grid-template",
+        "grid-template-columns",
+        "grid-template-rows",
+        "grid-template-areas",
+        "grid-area",
+        "grid-column",
+        "grid-row",
+        "grid-column-start",
+        "grid-column-end",
+        "grid-row-start",
+        "grid-row-end",
+        "grid-auto-flow",
+        "grid-auto-columns",
+        "grid-auto-rows",
+        "columns",
+        "column-count",
+        "column-width",
+        # borders and backgrounds
+        "border",
+        "border-top",
+        "border-right",
+        "border-bottom",
+        "border-left",
+        "border-width",
+        "border-style",
+        "border-color",
+        "border-top-width",
+        "border-right-width",
+        "border-bottom-width",
+        "border-left-width",
+        "border-top-style",
+        "border-right-style",
+        "border-bottom-style",
+        "border-left-style",
+        "border-top-color",
+        "border-right-color",
+        "border-bottom-color",
+        "border-left-color",
+        "border-radius",
+        "border-top-left-radius",
+        "border-top-right-radius",
+        "border-bottom-left-radius",
+        "border-bottom-right-radius",
+        "border-collapse",
+        "border-spacing",
+        "outline",
+        "outline-color",
+        "outline-style",
+        "outline-width",
+        "outline-offset",
+        "box-shadow",
+        "background",
+        "background-color",
+        "background-image",
+        "background-position",
+        "background-position-x",
+        "background-position-y",
+        "background-size",
+        "background-repeat",
+        "background-attachment",
+        "background-clip",
+        "background-origin",
+        # text
+        "color",
+        "font",
+        "font-family",
+        "font-size",
+        "font-weight",
+        "font-style",
+        "font-variant",
+        "font-stretch",
+        "line-height",
+        "letter-spacing",
+        "word-spacing",
+        "text-align",
+        "text-decoration",
+        "text-decoration-color",
+        "text-decoration-line",
+        "text-decoration-style",
+        "text-decoration-thickness",
+        "text-underline-offset",
+        "text-transform",
+        "text-indent",
+        "text-shadow",
+        "text-overflow",
+        "text-wrap",
+        "white-space",
+        "word-break",
+        "overflow-wrap",
+        "hyphens",
+        "list-style",
+        "list-style-type",
+        "list-style-position",
+        "list-style-image",
+        "caption-side",
+        "table-layout",
+        "quotes",
+        "content",
+        # effects
+        "transform",
+        "transform-origin",
+        "transition",
+        "transition-property",
+        "transition-duration",
+        "transition-timing-function",
+        "transition-delay",
+        "filter",
+        "backdrop-filter",
+        "mix-blend-mode",
+        "cursor",
+        "pointer-events",
+        "user-select",
+        "accent-color",
+        "scroll-margin-top",
+    }
+)
+FONT_FACE_DESCRIPTORS = frozenset(
+    {
+        "font-family",
+        "src",
+        "font-weight",
+        "font-style",
+        "font-display",
+        "font-stretch",
+        "unicode-range",
+    }
+)
+ALLOWED_FUNCTIONS = frozenset(
+    {
+        "rgb",
+        "rgba",
+        "hsl",
+        "hsla",
+        "hwb",
+        "lab",
+        "lch",
+        "oklab",
+        "oklch",
+        "color-mix",
+        "var",
+        "calc",
+        "min",
+        "max",
+        "clamp",
+        "linear-gradient",
+        "radial-gradient",
+        "conic-gradient",
+        "repeating-linear-gradient",
+        "repeating-radial-gradient",
+        "translate",
+        "translatex",
+        "translatey",
+        "translate3d",
+        "rotate",
+        "rotatex",
+        "rotatey",
+        "rotatez",
+        "scale",
+        "scalex",
+        "scaley",
+        "skew",
+        "skewx",
+        "skewy",
+        "matrix",
+        "perspective",
+        "cubic-bezier",
+        "steps",
+        "minmax",
+        "repeat",
+        "fit-content",
+        "blur",
+        "brightness",
+        "contrast",
+        "drop-shadow",
+        "grayscale",
+        "hue-rotate",
+        "invert",
+        "saturate",
+        "sepia",
+        "opacity",
+        "format",
+        "local",
+        "url",
+    }
+)
 _SELECTOR = re.compile(r"[A-Za-z0-9_\-\s.#*>+~,:()\[\]=\"'^$|]+")
 _MEDIA = re.compile(r"[A-Za-z0-9_\-\s:(),.]+")
-_BAD_WORDS = ("expression", "javascript", "vbscript", "behavior", "binding", "-moz-",
-              "livescript", "mocha")
+_BAD_WORDS = (
+    "expression",
+    "javascript",
+    "vbscript",
+    "behavior",
+    "binding",
+    "-moz-",
+    "livescript",
+    "mocha",
+)
 MAX_RULES = 5000
 MAX_DEPTH = 3
 
@@ -394,8 +728,17 @@ def _check_tokens(tokens: Iterable[Any], depth: int = 0) -> None:
         raise CssRejected("too deeply nested")
     for token in tokens:
         kind = token.type
-        if kind in {"whitespace", "comment", "ident", "number", "percentage", "dimension",
-                    "hash", "literal", "unicode-range"}:
+        if kind in {
+            "whitespace",
+            "comment",
+            "ident",
+            "number",
+            "percentage",
+            "dimension",
+            "hash",
+            "literal",
+            "unicode-range",
+        }:
             if kind == "ident" and any(w in token.lower_value for w in _BAD_WORDS):
                 raise CssRejected("forbidden keyword")
             continue
@@ -425,8 +768,13 @@ def _check_tokens(tokens: Iterable[Any], depth: int = 0) -> None:
         raise CssRejected(f"token {kind}")
 
 
-def clean_declaration(name: str, value_tokens: list[Any], important: bool = False, *,
-                      allowed: frozenset[str] = ALLOWED_PROPERTIES) -> str | None:
+def clean_declaration(
+    name: str,
+    value_tokens: list[Any],
+    important: bool = False,
+    *,
+    allowed: frozenset[str] = ALLOWED_PROPERTIES,
+) -> str | None:
     """``name:value`` when the declaration is allowed, else None."""
     name = name.lower()
     if name not in allowed:
@@ -447,8 +795,7 @@ def clean_declarations(
     content: list[Any], *, allowed: frozenset[str] = ALLOWED_PROPERTIES
 ) -> list[str]:
     kept = []
-    for item in tinycss2.parse_blocks_contents(content, skip_whitespace=True,
-                                               skip_comments=True):
+    for item in tinycss2.parse_blocks_contents(content, skip_whitespace=True, skip_comments=True):
         if item.type != "declaration":
             continue
         cleaned = clean_declaration(item.name, item.value, item.important, allowed=allowed)
@@ -464,8 +811,13 @@ def clean_style_value(name: str, value: str) -> str | None:
     tokens = tinycss2.parse_component_value_list(value, skip_comments=True)
     important = False
     stripped = [t for t in tokens if t.type != "whitespace"]
-    if (len(stripped) >= 2 and stripped[-2].type == "literal" and stripped[-2].value == "!"
-            and stripped[-1].type == "ident" and stripped[-1].lower_value == "important"):
+    if (
+        len(stripped) >= 2
+        and stripped[-2].type == "literal"
+        and stripped[-2].value == "!"
+        and stripped[-1].type == "ident"
+        and stripped[-1].lower_value == "important"
+    ):
         important = True
         cut = tokens.index(stripped[-2])
         tokens = tokens[:cut]
@@ -501,7 +853,7 @@ def _scope_selector(selector: str, scope: str) -> str:
     match = re.match(r"(html|body|:root)(?![\w-])", selector, flags=re.IGNORECASE)
     if not match:
         return f"{scope} {selector}"
-    rest = selector[match.end():]
+    rest = selector[match.end() :]
     if not rest:
         return scope  # "body" itself is the page container
     if rest[0].isspace():
@@ -547,15 +899,20 @@ def _clean_rules(rules: list[Any], scope: str | None, depth: int, budget: list[i
                 if not query or len(query) > 300 or not _MEDIA.fullmatch(query):
                     continue
                 inner = _clean_rules(
-                    tinycss2.parse_rule_list(rule.content, skip_whitespace=True,
-                                             skip_comments=True),
-                    scope, depth + 1, budget,
+                    tinycss2.parse_rule_list(
+                        rule.content, skip_whitespace=True, skip_comments=True
+                    ),
+                    scope,
+                    depth + 1,
+                    budget,
                 )
                 if inner:
                     out.append(f"@media {query}{{{''.join(inner)}}}")
-            elif keyword == "font-face" and depth == 0 and not tinycss2.serialize(
-                rule.prelude
-            ).strip():
+            elif (
+                keyword == "font-face"
+                and depth == 0
+                and not tinycss2.serialize(rule.prelude).strip()
+            ):
                 declarations = clean_declarations(rule.content, allowed=FONT_FACE_DESCRIPTORS)
                 if any(d.startswith("src:") for d in declarations):
                     out.append(f"@font-face{{{';'.join(declarations)}}}")
@@ -575,14 +932,38 @@ def sanitize_css(css: str, *, scope: str | None = None) -> str:
 
 # --- project JSON -----------------------------------------------------------------------
 
-COMPONENT_TYPES = frozenset({
-    "default", "wrapper", "text", "textnode", "image", "link", "cell", "row", "table",
-    "tbody", "thead", "tfoot", "cp-dynamic",
-})
-COMPONENT_FLAGS = frozenset({
-    "draggable", "droppable", "removable", "copyable", "editable", "selectable",
-    "hoverable", "layerable", "highlightable", "resizable", "void",
-})
+COMPONENT_TYPES = frozenset(
+    {
+        "default",
+        "wrapper",
+        "text",
+        "textnode",
+        "image",
+        "link",
+        "cell",
+        "row",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "cp-dynamic",
+    }
+)
+COMPONENT_FLAGS = frozenset(
+    {
+        "draggable",
+        "droppable",
+        "removable",
+        "copyable",
+        "editable",
+        "selectable",
+        "hoverable",
+        "layerable",
+        "highlightable",
+        "resizable",
+        "void",
+    }
+)
 MAX_COMPONENTS = 20_000
 MAX_NESTING = 60
 _STATE = re.compile(r"[a-z-]{1,30}(\([a-z0-9+\- ]{0,20}\))?")
@@ -677,8 +1058,10 @@ def _clean_style_rule(data: Any) -> dict[str, Any] | None:
     for item in data.get("selectors") or []:
         if isinstance(item, str) and _SIMPLE_SELECTOR.fullmatch(item):
             selectors.append(item)
-        elif isinstance(item, dict) and isinstance(item.get("name"), str) and _CLASS.fullmatch(
-            item["name"].lstrip("#.")
+        elif (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and _CLASS.fullmatch(item["name"].lstrip("#."))
         ):
             entry: dict[str, Any] = {"name": item["name"]}
             if item.get("type") in {1, 2}:

@@ -16,11 +16,13 @@ def theme(request: HttpRequest) -> dict[str, Any]:
         current = get_theme(school)
         cached = {"theme": current}
         if current is not None:
-            cached.update({
-                "theme_css": theme_css_variables(current),
-                "theme_stylesheets": theme_stylesheets(current),
-                "theme_logo_url": branding_path(current, "logo"),
-                "theme_favicon_url": branding_path(current, "favicon"),
-            })
+            cached.update(
+                {
+                    "theme_css": theme_css_variables(current),
+                    "theme_stylesheets": theme_stylesheets(current),
+                    "theme_logo_url": branding_path(current, "logo"),
+                    "theme_favicon_url": branding_path(current, "favicon"),
+                }
+            )
         request._theme_context = cached  # type: ignore[attr-defined]
     return cached

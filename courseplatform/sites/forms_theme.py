@@ -68,21 +68,27 @@ class ThemeForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in COLOUR_FIELDS:
             widget = self.fields[name].widget
-            widget.attrs.update({
-                "class": "font-mono uppercase",
-                "maxlength": "7",
-                "spellcheck": "false",
-                "autocomplete": "off",
-                "autocapitalize": "none",
-                "data-colour-text": name,
-            })
+            widget.attrs.update(
+                {
+                    "class": "font-mono uppercase",
+                    "maxlength": "7",
+                    "spellcheck": "false",
+                    "autocomplete": "off",
+                    "autocapitalize": "none",
+                    "data-colour-text": name,
+                }
+            )
         for name in ("heading_font", "body_font"):
             self.fields[name].widget.attrs["data-font-select"] = name
         # Plain inputs for the file and checkbox fields (no "Currently: ..." markup).
         for name in ("logo", "favicon"):
-            self.fields[name].widget = forms.FileInput(attrs={
-                **self.fields[name].widget.attrs, "class": "input", "data-image-input": name,
-            })
+            self.fields[name].widget = forms.FileInput(
+                attrs={
+                    **self.fields[name].widget.attrs,
+                    "class": "input",
+                    "data-image-input": name,
+                }
+            )
         for name in ("remove_logo", "remove_favicon"):
             self.fields[name].widget.attrs["class"] = ""
         self.fields["button_shape"].widget.attrs["class"] = ""

@@ -45,12 +45,24 @@ class Starter:
 STARTERS: dict[str, Starter] = {
     s.key: s
     for s in (
-        Starter("classic", "Classic", "A welcoming hero, what students get, your course "
-                "catalogue, a code redemption box and answers to common questions."),
-        Starter("bold", "Bold", "A full-width hero in your brand colour with big type, your "
-                "courses, testimonials and a strong call to action."),
-        Starter("minimal", "Minimal", "Quiet and text-first: a short introduction, your "
-                "courses and a simple code box. Lots of white space."),
+        Starter(
+            "classic",
+            "Classic",
+            "A welcoming hero, what students get, your course "
+            "catalogue, a code redemption box and answers to common questions.",
+        ),
+        Starter(
+            "bold",
+            "Bold",
+            "A full-width hero in your brand colour with big type, your "
+            "courses, testimonials and a strong call to action.",
+        ),
+        Starter(
+            "minimal",
+            "Minimal",
+            "Quiet and text-first: a short introduction, your "
+            "courses and a simple code box. Lots of white space.",
+        ),
     )
 }
 BLANK = "blank"
@@ -208,8 +220,13 @@ def create_page(
             draft_updated_at=timezone.now(),
             nav_order=next_order,
         )
-        record_audit(school=school, actor=actor, action="site.page_created", target=page,
-                     data={"slug": page.slug, "starter": starter})
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.page_created",
+            target=page,
+            data={"slug": page.slug, "starter": starter},
+        )
     return page
 
 
@@ -231,14 +248,18 @@ def update_page(
     _own(school, page)
     _require_manager(school, actor)
     title = _clean_title(title)
-    slug = page.slug if page.is_home and not slug else _check_slug(school, slug,
-                                                                   exclude_pk=page.pk)
+    slug = page.slug if page.is_home and not slug else _check_slug(school, slug, exclude_pk=page.pk)
     with transaction.atomic():
         before = {"title": page.title, "slug": page.slug, "show_in_nav": page.show_in_nav}
         page.title, page.slug, page.show_in_nav = title, slug, bool(show_in_nav)
         page.save(update_fields=["title", "slug", "show_in_nav", "updated_at"])
-        record_audit(school=school, actor=actor, action="site.page_updated", target=page,
-                     data={"from": before})
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.page_updated",
+            target=page,
+            data={"from": before},
+        )
         _changed(school)
     return page
 
@@ -280,8 +301,13 @@ def delete_page(*, school: School, actor: Any, page: Page) -> None:
     if page.is_home:
         raise PageError("The home page cannot be deleted. Make another page the home page first.")
     with transaction.atomic():
-        record_audit(school=school, actor=actor, action="site.page_deleted", target=page,
-                     data={"slug": page.slug, "title": page.title})
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.page_deleted",
+            target=page,
+            data={"slug": page.slug, "title": page.title},
+        )
         page.delete()
         _changed(school)
 
@@ -297,8 +323,13 @@ def set_home_page(*, school: School, actor: Any, page: Page) -> Page:
         previous.update(is_home=False)
         page.is_home = True
         page.save(update_fields=["is_home", "updated_at"])
-        record_audit(school=school, actor=actor, action="site.home_changed", target=page,
-                     data={"from": previous_slugs, "to": page.slug})
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.home_changed",
+            target=page,
+            data={"from": previous_slugs, "to": page.slug},
+        )
         _changed(school)
     return page
 
@@ -359,17 +390,36 @@ def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
             or 0
         ) + 1
         revision = PageRevision.objects.create(
-            school=school, page=locked, number=number, kind=PageRevision.Kind.PUBLISH,
-            html=html, css=css, project=project, created_by=actor,
+            school=school,
+            page=locked,
+            number=number,
+            kind=PageRevision.Kind.PUBLISH,
+            html=html,
+            css=css,
+            project=project,
+            created_by=actor,
         )
         locked.published_html, locked.published_css = html, css
         locked.published_revision = revision
         locked.published_at = revision.created_at
         locked.status = Page.Status.PUBLISHED
-        locked.save(update_fields=["published_html", "published_css", "published_revision",
-                                   "published_at", "status", "updated_at"])
-        record_audit(school=school, actor=actor, action="site.page_published", target=locked,
-                     data={"revision": number})
+        locked.save(
+            update_fields=[
+                "published_html",
+                "published_css",
+                "published_revision",
+                "published_at",
+                "status",
+                "updated_at",
+            ]
+        )
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.page_published",
+            target=locked,
+            data={"revision": number},
+        )
         _changed(school)
     page.refresh_from_db()
     return revision
@@ -379,8 +429,7 @@ def unpublish_page(*, school: School, actor: Any, page: Page) -> Page:
     _own(school, page)
     _require_manager(school, actor)
     if page.is_home:
-        raise PageError("The home page is always published. Make another page the home page "
-                        "first.")
+        raise PageError("The home page is always published. Make another page the home page first.")
     with transaction.atomic():
         page.status = Page.Status.DRAFT
         page.save(update_fields=["status", "updated_at"])
@@ -389,9 +438,7 @@ def unpublish_page(*, school: School, actor: Any, page: Page) -> Page:
     return page
 
 
-def restore_revision(
-    *, school: School, actor: Any, page: Page, revision: PageRevision
-) -> Page:
+def restore_revision(*, school: School, actor: Any, page: Page, revision: PageRevision) -> Page:
     """Copy a revision into the draft; the live page changes only when it is published."""
     _own(school, page, revision)
     _require_manager(school, actor)
@@ -404,10 +451,22 @@ def restore_revision(
         page.draft_css = sanitize_css(revision.css)
         page.draft_project = sanitize_project(revision.project)
         page.draft_updated_at = now
-        page.save(update_fields=["draft_html", "draft_css", "draft_project", "draft_updated_at",
-                                 "updated_at"])
-        record_audit(school=school, actor=actor, action="site.page_restored", target=page,
-                     data={"revision": revision.number})
+        page.save(
+            update_fields=[
+                "draft_html",
+                "draft_css",
+                "draft_project",
+                "draft_updated_at",
+                "updated_at",
+            ]
+        )
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.page_restored",
+            target=page,
+            data={"revision": revision.number},
+        )
     return page
 
 
@@ -421,8 +480,20 @@ def apply_starter(*, school: School, actor: Any, page: Page, starter: str) -> Pa
     with transaction.atomic():
         page.draft_html, page.draft_css, page.draft_project = html, "", {}
         page.draft_updated_at = now
-        page.save(update_fields=["draft_html", "draft_css", "draft_project", "draft_updated_at",
-                                 "updated_at"])
-        record_audit(school=school, actor=actor, action="site.starter_applied", target=page,
-                     data={"starter": starter})
+        page.save(
+            update_fields=[
+                "draft_html",
+                "draft_css",
+                "draft_project",
+                "draft_updated_at",
+                "updated_at",
+            ]
+        )
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.starter_applied",
+            target=page,
+            data={"starter": starter},
+        )
     return page

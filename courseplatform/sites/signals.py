@@ -14,10 +14,18 @@ from .cache_keys import bump_site_version
 # progress ticks…), so they leave the cache alone.
 _IGNORED_FIELDS: dict[str, frozenset[str]] = {
     "User": frozenset({"last_login", "password", "updated_at"}),
-    "VideoAsset": frozenset({
-        "progress_percent", "eta_seconds", "heartbeat_at", "uploaded_bytes", "attempts",
-        "updated_at", "multipart_upload_id", "started_at",
-    }),
+    "VideoAsset": frozenset(
+        {
+            "progress_percent",
+            "eta_seconds",
+            "heartbeat_at",
+            "uploaded_bytes",
+            "attempts",
+            "updated_at",
+            "multipart_upload_id",
+            "started_at",
+        }
+    ),
 }
 
 
@@ -32,8 +40,10 @@ def _bump(school_id: int | None) -> None:
 
 def content_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     update_fields = kwargs.get("update_fields")
-    if sender.__name__ == "User" and getattr(instance, "role", "") == "student" and (
-        kwargs.get("created") or (update_fields is not None and "role" not in update_fields)
+    if (
+        sender.__name__ == "User"
+        and getattr(instance, "role", "") == "student"
+        and (kwargs.get("created") or (update_fields is not None and "role" not in update_fields))
     ):
         return  # students appear in no block; a role change (update_fields=None) still counts
     ignored = _IGNORED_FIELDS.get(sender.__name__)

@@ -83,17 +83,31 @@ FONTS: dict[str, Font] = {
     font.key: font
     for font in (
         Font("inter", "Inter", f'"Inter Variable", {_SANS_FALLBACK}', ""),  # in app.css
-        Font("source-sans-3", "Source Sans 3", f'"Source Sans 3 Variable", {_SANS_FALLBACK}',
-             "dist/fonts/source-sans-3.css"),
-        Font("montserrat", "Montserrat", f'"Montserrat Variable", {_SANS_FALLBACK}',
-             "dist/fonts/montserrat.css"),
+        Font(
+            "source-sans-3",
+            "Source Sans 3",
+            f'"Source Sans 3 Variable", {_SANS_FALLBACK}',
+            "dist/fonts/source-sans-3.css",
+        ),
+        Font(
+            "montserrat",
+            "Montserrat",
+            f'"Montserrat Variable", {_SANS_FALLBACK}',
+            "dist/fonts/montserrat.css",
+        ),
         Font("lora", "Lora", f'"Lora Variable", {_SERIF_FALLBACK}', "dist/fonts/lora.css"),
-        Font("merriweather", "Merriweather",
-             f'"Merriweather Variable", {_SERIF_FALLBACK}',
-             "dist/fonts/merriweather.css"),
-        Font("jetbrains-mono", "JetBrains Mono",
-             '"JetBrains Mono Variable", ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
-             "dist/fonts/jetbrains-mono.css"),
+        Font(
+            "merriweather",
+            "Merriweather",
+            f'"Merriweather Variable", {_SERIF_FALLBACK}',
+            "dist/fonts/merriweather.css",
+        ),
+        Font(
+            "jetbrains-mono",
+            "JetBrains Mono",
+            '"JetBrains Mono Variable", ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+            "dist/fonts/jetbrains-mono.css",
+        ),
         Font("system", "System UI", _SANS_FALLBACK, ""),
     )
 }
@@ -143,8 +157,11 @@ def contrast_ratio(first: str, second: str) -> float:
 
 def on_colour(background: str) -> str:
     """The text colour (near-black or white) that reads best on ``background``."""
-    return ON_LIGHT if contrast_ratio(background, ON_LIGHT) >= contrast_ratio(background, ON_DARK) \
+    return (
+        ON_LIGHT
+        if contrast_ratio(background, ON_LIGHT) >= contrast_ratio(background, ON_DARK)
         else ON_DARK
+    )
 
 
 def _colour(theme: Any, field: str) -> str:
@@ -255,8 +272,9 @@ def branding_path(theme: Theme | None, kind: BrandingKind) -> str:
     return f"/branding/{kind}?v={branding_version(key)}" if key else ""
 
 
-def branding_url(school: School, theme: Theme | None, kind: BrandingKind, *,
-                 port: str | None = None) -> str:
+def branding_url(
+    school: School, theme: Theme | None, kind: BrandingKind, *, port: str | None = None
+) -> str:
     """Absolute URL of the logo or favicon (for emails), or "" without that file."""
     path = branding_path(theme, kind)
     return school_url(school, path, port=port) if path else ""
@@ -332,8 +350,14 @@ def update_theme(
             return theme
         theme.full_clean(exclude=["school"], validate_unique=False, validate_constraints=False)
         theme.save()
-        record_audit(school=school, actor=actor, action="site.theme_changed", target=theme,
-                     data={"changed": changes}, ip=ip)
+        record_audit(
+            school=school,
+            actor=actor,
+            action="site.theme_changed",
+            target=theme,
+            data={"changed": changes},
+            ip=ip,
+        )
     return theme
 
 
@@ -385,8 +409,7 @@ def make_favicon(upload: Any) -> Image.Image:
         )
     if abs(width - height) > FAVICON_SQUARE_TOLERANCE * max(width, height):
         raise UploadRejected(
-            f"The favicon must be square (for example 512x512); this image is "
-            f"{width}x{height}."
+            f"The favicon must be square (for example 512x512); this image is {width}x{height}."
         )
     image.thumbnail((FAVICON_SIDE, FAVICON_SIDE), Image.Resampling.LANCZOS)
     if image.size != (FAVICON_SIDE, FAVICON_SIDE):
@@ -398,14 +421,17 @@ def make_favicon(upload: Any) -> Image.Image:
                 Image.Resampling.LANCZOS,
             )
         canvas = Image.new("RGBA", (FAVICON_SIDE, FAVICON_SIDE), (0, 0, 0, 0))
-        canvas.paste(image, ((FAVICON_SIDE - image.width) // 2,
-                             (FAVICON_SIDE - image.height) // 2))
+        canvas.paste(image, ((FAVICON_SIDE - image.width) // 2, (FAVICON_SIDE - image.height) // 2))
         image = canvas
     return image
 
 
 def _replace_image(
-    *, school: School, actor: Any, kind: BrandingKind, image: Image.Image | None,
+    *,
+    school: School,
+    actor: Any,
+    kind: BrandingKind,
+    image: Image.Image | None,
     ip: str | None,
 ) -> Theme:
     _require_owner(school, actor)
@@ -424,8 +450,14 @@ def _replace_image(
             data: dict[str, Any] = {"changed": [kind], kind: "uploaded" if new_key else "removed"}
             if image is not None:
                 data["size"] = list(image.size)
-            record_audit(school=school, actor=actor, action="site.theme_changed", target=theme,
-                         data=data, ip=ip)
+            record_audit(
+                school=school,
+                actor=actor,
+                action="site.theme_changed",
+                target=theme,
+                data=data,
+                ip=ip,
+            )
             if old_key:
                 transaction.on_commit(lambda: delete_school_file(school=school, key=old_key))
     except Exception:

@@ -57,8 +57,7 @@ def live_body(school: School, page: Page) -> blocks.Body:
     key = cache_keys.page_key(school.pk, page.pk, revision)
     body = cache.get(key)
     if not isinstance(body, blocks.Body):
-        body = blocks.render_body(school=school, html=page.published_html,
-                                  css=page.published_css)
+        body = blocks.render_body(school=school, html=page.published_html, css=page.published_css)
         cache.set(key, body, cache_keys.RENDER_TTL)
     return body
 
@@ -74,8 +73,9 @@ def _render(request: HttpRequest, page: Page | None, *, draft: bool) -> HttpResp
         context["body"] = blocks.finish(body, request=request, school=school)
         # Sanitised CSS holds no "<", so it cannot close the <style> element.
         context["page_css"] = mark_safe(body.css)  # noqa: S308
-    response = render(request, "sites/home.html" if page is None or page.is_home
-                      else "sites/page.html", context)
+    response = render(
+        request, "sites/home.html" if page is None or page.is_home else "sites/page.html", context
+    )
     if draft:
         response["Cache-Control"] = "private, no-store"
         response["X-Robots-Tag"] = "noindex"

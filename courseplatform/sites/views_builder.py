@@ -104,18 +104,22 @@ def pages_list(request: HttpRequest) -> HttpResponse:
     ]
     nav_pages = [p for p in pages if not p.is_home]
     nav_pages.sort(key=lambda p: (p.nav_order, p.title, p.pk))
-    return render(request, "sites/manage/pages.html", {
-        "nav_active": "site",
-        "rows": rows,
-        "nav_order": [p.pk for p in nav_pages],
-        "starters": STARTERS.values(),
-        "plan": plan,
-        "used": len(pages),
-        "limit": plan.max_pages,
-        "at_limit": plan.max_pages is not None and len(pages) >= plan.max_pages,
-        "home": next((p for p in pages if p.is_home), None),
-        "title_max": services.TITLE_MAX,
-    })
+    return render(
+        request,
+        "sites/manage/pages.html",
+        {
+            "nav_active": "site",
+            "rows": rows,
+            "nav_order": [p.pk for p in nav_pages],
+            "starters": STARTERS.values(),
+            "plan": plan,
+            "used": len(pages),
+            "limit": plan.max_pages,
+            "at_limit": plan.max_pages is not None and len(pages) >= plan.max_pages,
+            "home": next((p for p in pages if p.is_home), None),
+            "title_max": services.TITLE_MAX,
+        },
+    )
 
 
 @manager_required
@@ -123,8 +127,10 @@ def pages_list(request: HttpRequest) -> HttpResponse:
 def page_create(request: HttpRequest) -> HttpResponse:
     try:
         page = services.create_page(
-            school=_school(request), actor=request.user,
-            title=request.POST.get("title", ""), starter=request.POST.get("starter", "blank"),
+            school=_school(request),
+            actor=request.user,
+            title=request.POST.get("title", ""),
+            starter=request.POST.get("starter", "blank"),
         )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -145,8 +151,11 @@ def page_detail(request: HttpRequest, page_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.update_page(
-                school=school, actor=request.user, page=page,
-                title=request.POST.get("title", ""), slug=request.POST.get("slug", ""),
+                school=school,
+                actor=request.user,
+                page=page,
+                title=request.POST.get("title", ""),
+                slug=request.POST.get("slug", ""),
                 show_in_nav=request.POST.get("show_in_nav") == "on",
             )
         except ValidationError as exc:
@@ -155,17 +164,21 @@ def page_detail(request: HttpRequest, page_id: int) -> HttpResponse:
         else:
             messages.success(request, "Page settings saved.")
             return redirect(_detail_url(page))
-    return render(request, "sites/manage/pages_detail.html", {
-        "nav_active": "site",
-        "page": page,
-        "error": error,
-        "form_title": request.POST.get("title", page.title) if error else page.title,
-        "form_slug": request.POST.get("slug", page.slug) if error else page.slug,
-        "revisions": selectors.revisions(school=school, page=page),
-        "starters": STARTERS.values(),
-        "live_url": _live_url(page),
-        "preview_url": _preview_url(page),
-    })
+    return render(
+        request,
+        "sites/manage/pages_detail.html",
+        {
+            "nav_active": "site",
+            "page": page,
+            "error": error,
+            "form_title": request.POST.get("title", page.title) if error else page.title,
+            "form_slug": request.POST.get("slug", page.slug) if error else page.slug,
+            "revisions": selectors.revisions(school=school, page=page),
+            "starters": STARTERS.values(),
+            "live_url": _live_url(page),
+            "preview_url": _preview_url(page),
+        },
+    )
 
 
 def _post_action(request: HttpRequest, page_id: int, action: Any, done: str) -> HttpResponse:
@@ -186,34 +199,64 @@ def _post_action(request: HttpRequest, page_id: int, action: Any, done: str) -> 
 @require_POST
 def page_nav(request: HttpRequest, page_id: int) -> HttpResponse:
     show = request.POST.get("show") == "1"
-    return _post_action(request, page_id, lambda page: services.set_show_in_nav(
-        school=_school(request), actor=request.user, page=page, show=show,
-    ), "“{title}” is now " + ("shown in" if show else "hidden from") + " the site menu.")
+    return _post_action(
+        request,
+        page_id,
+        lambda page: services.set_show_in_nav(
+            school=_school(request),
+            actor=request.user,
+            page=page,
+            show=show,
+        ),
+        "“{title}” is now " + ("shown in" if show else "hidden from") + " the site menu.",
+    )
 
 
 @manager_required
 @require_POST
 def page_move(request: HttpRequest, page_id: int) -> HttpResponse:
     direction = -1 if request.POST.get("direction") == "up" else 1
-    return _post_action(request, page_id, lambda page: services.move_page(
-        school=_school(request), actor=request.user, page=page, direction=direction,
-    ), "")
+    return _post_action(
+        request,
+        page_id,
+        lambda page: services.move_page(
+            school=_school(request),
+            actor=request.user,
+            page=page,
+            direction=direction,
+        ),
+        "",
+    )
 
 
 @manager_required
 @require_POST
 def page_set_home(request: HttpRequest, page_id: int) -> HttpResponse:
-    return _post_action(request, page_id, lambda page: services.set_home_page(
-        school=_school(request), actor=request.user, page=page,
-    ), "“{title}” is now your home page.")
+    return _post_action(
+        request,
+        page_id,
+        lambda page: services.set_home_page(
+            school=_school(request),
+            actor=request.user,
+            page=page,
+        ),
+        "“{title}” is now your home page.",
+    )
 
 
 @manager_required
 @require_POST
 def page_unpublish(request: HttpRequest, page_id: int) -> HttpResponse:
-    return _post_action(request, page_id, lambda page: services.unpublish_page(
-        school=_school(request), actor=request.user, page=page,
-    ), "“{title}” is unpublished: visitors no longer see it. Its draft is kept.")
+    return _post_action(
+        request,
+        page_id,
+        lambda page: services.unpublish_page(
+            school=_school(request),
+            actor=request.user,
+            page=page,
+        ),
+        "“{title}” is unpublished: visitors no longer see it. Its draft is kept.",
+    )
 
 
 @manager_required
@@ -221,10 +264,18 @@ def page_unpublish(request: HttpRequest, page_id: int) -> HttpResponse:
 def page_starter(request: HttpRequest, page_id: int) -> HttpResponse:
     starter = request.POST.get("starter", "")
     name = STARTERS[starter].name if starter in STARTERS else starter
-    return _post_action(request, page_id, lambda page: services.apply_starter(
-        school=_school(request), actor=request.user, page=page, starter=starter,
-    ), f"The “{name}” starter is now the draft of “{{title}}”. Open the builder to adjust it, "
-       "then publish; visitors see the old version until you do.")
+    return _post_action(
+        request,
+        page_id,
+        lambda page: services.apply_starter(
+            school=_school(request),
+            actor=request.user,
+            page=page,
+            starter=starter,
+        ),
+        f"The “{name}” starter is now the draft of “{{title}}”. Open the builder to adjust it, "
+        "then publish; visitors see the old version until you do.",
+    )
 
 
 @manager_required
@@ -283,8 +334,13 @@ def _builder_data(request: HttpRequest, page: Page) -> dict[str, Any]:
 
     school = _school(request)
     courses = [
-        {"id": c.pk, "title": c.title, "subtitle": c.subtitle,
-         "lessons": getattr(c, "lesson_count", 0), "published": True}
+        {
+            "id": c.pk,
+            "title": c.title,
+            "subtitle": c.subtitle,
+            "lessons": getattr(c, "lesson_count", 0),
+            "published": True,
+        }
         for c in published_courses(school=school)[:60]
     ]
     drafts = Course.objects.filter(school=school, status=Course.Status.DRAFT).order_by("title")
@@ -295,9 +351,9 @@ def _builder_data(request: HttpRequest, page: Page) -> dict[str, Any]:
     people = User.objects.filter(
         school=school, is_active=True, role__in=[User.Role.OWNER, User.Role.INSTRUCTOR]
     ).order_by("full_name")[:100]
-    videos = VideoAsset.objects.filter(
-        school=school, status=VideoAsset.Status.READY
-    ).order_by("-created_at")[:100]
+    videos = VideoAsset.objects.filter(school=school, status=VideoAsset.Status.READY).order_by(
+        "-created_at"
+    )[:100]
     return {
         "page": {"id": page.pk, "title": page.title, "slug": page.slug, "isHome": page.is_home},
         "urls": {
@@ -311,8 +367,9 @@ def _builder_data(request: HttpRequest, page: Page) -> dict[str, Any]:
         "canvasStyles": [static("dist/app.css"), static("dist/site-blocks.css")],
         "limit": school.plan.max_page_bytes,
         "courses": courses,
-        "instructors": [{"id": p.pk, "name": p.full_name or p.email, "role": p.role}
-                        for p in people],
+        "instructors": [
+            {"id": p.pk, "name": p.full_name or p.email, "role": p.role} for p in people
+        ],
         "videos": [{"id": v.pk, "title": v.title or v.original_filename} for v in videos],
         "assets": _site_images(school),
         "dynamicBlocks": sorted(DYNAMIC_BLOCKS),
@@ -323,12 +380,16 @@ def _builder_data(request: HttpRequest, page: Page) -> dict[str, Any]:
 @manager_required
 def builder(request: HttpRequest, page_id: int) -> HttpResponse:
     page = _page(request, page_id)
-    response = render(request, "sites/manage/builder.html", {
-        "page": page,
-        "builder_data": _builder_data(request, page),
-        "live_url": _live_url(page),
-        "preview_url": _preview_url(page),
-    })
+    response = render(
+        request,
+        "sites/manage/builder.html",
+        {
+            "page": page,
+            "builder_data": _builder_data(request, page),
+            "live_url": _live_url(page),
+            "preview_url": _preview_url(page),
+        },
+    )
     add_never_cache_headers(response)
     return response
 
@@ -343,13 +404,15 @@ def draft(request: HttpRequest, page_id: int) -> HttpResponse:
     school = _school(request)
     page = _page(request, page_id)
     if request.method == "GET":
-        response: HttpResponse = JsonResponse({
-            "ok": True,
-            "project": page.draft_project or None,
-            "html": page.draft_html,
-            "css": page.draft_css,
-            "updatedAt": page.draft_updated_at.isoformat() if page.draft_updated_at else None,
-        })
+        response: HttpResponse = JsonResponse(
+            {
+                "ok": True,
+                "project": page.draft_project or None,
+                "html": page.draft_html,
+                "css": page.draft_css,
+                "updatedAt": page.draft_updated_at.isoformat() if page.draft_updated_at else None,
+            }
+        )
         add_never_cache_headers(response)
         return response
     limit = school.plan.max_page_bytes
@@ -358,7 +421,9 @@ def draft(request: HttpRequest, page_id: int) -> HttpResponse:
     except RequestDataTooBig:
         return _json_error(
             "This page is too large to save (the request exceeds the server's limit). "
-            "Nothing was saved.", 413, limit=limit,
+            "Nothing was saved.",
+            413,
+            limit=limit,
         )
     try:
         payload = json.loads(raw or b"{}")
@@ -368,8 +433,11 @@ def draft(request: HttpRequest, page_id: int) -> HttpResponse:
         return _json_error("Expected a JSON object with project, html and css.", 400)
     try:
         saved = services.save_draft(
-            school=school, actor=request.user, page=page,
-            html=payload.get("html", ""), css=payload.get("css", ""),
+            school=school,
+            actor=request.user,
+            page=page,
+            html=payload.get("html", ""),
+            css=payload.get("css", ""),
             project=payload.get("project") or {},
         )
     except PageTooLarge as exc:
@@ -378,13 +446,16 @@ def draft(request: HttpRequest, page_id: int) -> HttpResponse:
         return _json_error(str(exc), 400)
     except ValidationError as exc:
         return _json_error(_errors(exc), 400)
-    return JsonResponse({
-        "ok": True,
-        "savedAt": saved.page.draft_updated_at.isoformat() if saved.page.draft_updated_at
-        else None,
-        "size": saved.size,
-        "limit": saved.limit,
-    })
+    return JsonResponse(
+        {
+            "ok": True,
+            "savedAt": saved.page.draft_updated_at.isoformat()
+            if saved.page.draft_updated_at
+            else None,
+            "size": saved.size,
+            "limit": saved.limit,
+        }
+    )
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -405,8 +476,14 @@ def publish(request: HttpRequest, page_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect(_back(request, _list_url()))
     if _wants_json(request):
-        return JsonResponse({"ok": True, "revision": revision.number, "url": _live_url(page),
-                             "publishedAt": revision.created_at.isoformat()})
+        return JsonResponse(
+            {
+                "ok": True,
+                "revision": revision.number,
+                "url": _live_url(page),
+                "publishedAt": revision.created_at.isoformat(),
+            }
+        )
     messages.success(request, f"“{page.title}” published (revision {revision.number}).")
     return redirect(_back(request, _list_url()))
 
@@ -416,8 +493,9 @@ def publish(request: HttpRequest, page_id: int) -> HttpResponse:
 def assets(request: HttpRequest) -> HttpResponse:
     school = _school(request)
     if request.method == "GET":
-        return JsonResponse({"data": [{"type": "image", "src": src}
-                                      for src in _site_images(school)]})
+        return JsonResponse(
+            {"data": [{"type": "image", "src": src} for src in _site_images(school)]}
+        )
     uploads = [f for key in request.FILES for f in request.FILES.getlist(key)]
     if not uploads:
         return _json_error("Choose an image to upload.", 400)
@@ -434,6 +512,7 @@ def assets(request: HttpRequest) -> HttpResponse:
         key = files.store_school_file(
             school=school, folder=SITE_MEDIA_FOLDER, upload=upload, extension=result.extension
         )
-        stored.append({"type": "image", "src": reverse("sites:media",
-                                                       args=[key.rsplit("/", 1)[1]])})
+        stored.append(
+            {"type": "image", "src": reverse("sites:media", args=[key.rsplit("/", 1)[1]])}
+        )
     return JsonResponse({"data": stored})

@@ -39,12 +39,16 @@ def _is_owner(request: HttpRequest) -> bool:
 def site_home(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     theme = get_theme(school)
-    return render(request, "sites/manage/site_home.html", {
-        "nav_active": "site",
-        "site_theme": theme,
-        "contrast_warnings": theming.contrast_warnings(theme) if theme else [],
-        "logo_url": theming.branding_path(theme, "logo"),
-    })
+    return render(
+        request,
+        "sites/manage/site_home.html",
+        {
+            "nav_active": "site",
+            "site_theme": theme,
+            "contrast_warnings": theming.contrast_warnings(theme) if theme else [],
+            "logo_url": theming.branding_path(theme, "logo"),
+        },
+    )
 
 
 @manager_required
@@ -63,22 +67,35 @@ def theme_edit(request: HttpRequest) -> HttpResponse:
             try:
                 with transaction.atomic():
                     saved = theming.update_theme(
-                        school=school, actor=request.user, ip=ip,
-                        **{name: data[name] for name in
-                           (*COLOUR_FIELDS, "heading_font", "body_font", "button_shape")},
+                        school=school,
+                        actor=request.user,
+                        ip=ip,
+                        **{
+                            name: data[name]
+                            for name in (
+                                *COLOUR_FIELDS,
+                                "heading_font",
+                                "body_font",
+                                "button_shape",
+                            )
+                        },
                     )
                     if data.get("logo"):
                         saved = theming.set_logo(
-                            school=school, actor=request.user, upload=data["logo"], ip=ip)
+                            school=school, actor=request.user, upload=data["logo"], ip=ip
+                        )
                     elif data.get("remove_logo"):
                         saved = theming.clear_branding_image(
-                            school=school, actor=request.user, kind="logo", ip=ip)
+                            school=school, actor=request.user, kind="logo", ip=ip
+                        )
                     if data.get("favicon"):
                         saved = theming.set_favicon(
-                            school=school, actor=request.user, upload=data["favicon"], ip=ip)
+                            school=school, actor=request.user, upload=data["favicon"], ip=ip
+                        )
                     elif data.get("remove_favicon"):
                         saved = theming.clear_branding_image(
-                            school=school, actor=request.user, kind="favicon", ip=ip)
+                            school=school, actor=request.user, kind="favicon", ip=ip
+                        )
             except UploadRejected as exc:  # already checked by the form; a race at most
                 form.add_error(None, str(exc))
             except PermissionDenied:
@@ -88,32 +105,37 @@ def theme_edit(request: HttpRequest) -> HttpResponse:
                 warnings = theming.contrast_warnings(saved)
                 if warnings:
                     messages.warning(
-                        request, "Theme saved. Some colours are hard to read: see the "
-                        "contrast notes below.")
+                        request,
+                        "Theme saved. Some colours are hard to read: see the contrast notes below.",
+                    )
                 else:
                     messages.success(request, "Theme saved. Every page of your school uses it now.")
                 return redirect("sites_manage:theme")
     preview_theme = theme if not form.is_bound else form.instance
-    return render(request, "sites/manage/theme.html", {
-        "form": form,
-        "is_owner": is_owner,
-        "nav_active": "site",
-        "fonts": theming.FONTS,
-        "font_stylesheets": theming.all_font_stylesheets(),
-        "preview_css": theming.theme_css_variables(preview_theme),
-        "contrast_warnings": theming.contrast_warnings(preview_theme),
-        "logo_url": theming.branding_path(theme if theme.pk else None, "logo"),
-        "favicon_url": theming.branding_path(theme if theme.pk else None, "favicon"),
-        "preview_config": {
-            "fonts": {key: font.stack for key, font in theming.FONTS.items()},
-            "radii": {shape: radii[0] for shape, radii in theming.BUTTON_RADII.items()},
-            "radiiSmall": {shape: radii[1] for shape, radii in theming.BUTTON_RADII.items()},
-            "onLight": theming.ON_LIGHT,
-            "onDark": theming.ON_DARK,
-            "aaText": theming.AA_TEXT,
-            "aaLarge": theming.AA_LARGE,
+    return render(
+        request,
+        "sites/manage/theme.html",
+        {
+            "form": form,
+            "is_owner": is_owner,
+            "nav_active": "site",
+            "fonts": theming.FONTS,
+            "font_stylesheets": theming.all_font_stylesheets(),
+            "preview_css": theming.theme_css_variables(preview_theme),
+            "contrast_warnings": theming.contrast_warnings(preview_theme),
+            "logo_url": theming.branding_path(theme if theme.pk else None, "logo"),
+            "favicon_url": theming.branding_path(theme if theme.pk else None, "favicon"),
+            "preview_config": {
+                "fonts": {key: font.stack for key, font in theming.FONTS.items()},
+                "radii": {shape: radii[0] for shape, radii in theming.BUTTON_RADII.items()},
+                "radiiSmall": {shape: radii[1] for shape, radii in theming.BUTTON_RADII.items()},
+                "onLight": theming.ON_LIGHT,
+                "onDark": theming.ON_DARK,
+                "aaText": theming.AA_TEXT,
+                "aaLarge": theming.AA_LARGE,
+            },
         },
-    })
+    )
 
 
 @require_safe

@@ -14,8 +14,14 @@ from .models import Plan, School
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "max_courses", "max_students", "max_storage_bytes",
-                    "max_video_minutes"]
+    list_display = [
+        "name",
+        "code",
+        "max_courses",
+        "max_students",
+        "max_storage_bytes",
+        "max_video_minutes",
+    ]
     ordering = ["sort_order"]
 
 
@@ -33,22 +39,31 @@ class SchoolAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: School, form: Any, change: bool) -> None:
         if change and "plan" in form.changed_data:
-            services.change_plan(school=obj, actor=request.user, plan=obj.plan,
-                                 ip=client_ip(request))
+            services.change_plan(
+                school=obj, actor=request.user, plan=obj.plan, ip=client_ip(request)
+            )
             form.changed_data.remove("plan")
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Suspend selected schools")
     def suspend_schools(self, request: HttpRequest, queryset: QuerySet[School]) -> None:
         for school in queryset:
-            services.set_school_status(school=school, actor=request.user,
-                                       status=School.Status.SUSPENDED,
-                                       reason="Suspended by the operator", ip=client_ip(request))
+            services.set_school_status(
+                school=school,
+                actor=request.user,
+                status=School.Status.SUSPENDED,
+                reason="Suspended by the operator",
+                ip=client_ip(request),
+            )
         messages.success(request, f"Suspended {queryset.count()} school(s).")
 
     @admin.action(description="Unsuspend selected schools")
     def unsuspend_schools(self, request: HttpRequest, queryset: QuerySet[School]) -> None:
         for school in queryset:
-            services.set_school_status(school=school, actor=request.user,
-                                       status=School.Status.ACTIVE, ip=client_ip(request))
+            services.set_school_status(
+                school=school,
+                actor=request.user,
+                status=School.Status.ACTIVE,
+                ip=client_ip(request),
+            )
         messages.success(request, f"Reactivated {queryset.count()} school(s).")

@@ -13,23 +13,32 @@ from .slugs import SLUG_MAX, normalize_slug, slug_problem
 
 
 class SchoolSignupForm(StyledFormMixin, forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=120,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(label="Your email", max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    full_name = forms.CharField(
+        label="Your name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label="Your email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     password = forms.CharField(
-        max_length=4096, strip=False,
+        max_length=4096,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validators_help_text_html(),
     )
     school_name = forms.CharField(label="School name", max_length=120)
     subdomain = forms.CharField(
         max_length=SLUG_MAX + 20,  # longer input gets our clear message, not a truncation
-        widget=forms.TextInput(attrs={
-            "autocapitalize": "none", "autocomplete": "off", "spellcheck": "false",
-            "hx-get": "/signup/check-subdomain/", "hx-trigger": "input changed delay:300ms",
-            "hx-target": "#subdomain-status", "hx-swap": "innerHTML",
-        }),
+        widget=forms.TextInput(
+            attrs={
+                "autocapitalize": "none",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "hx-get": "/signup/check-subdomain/",
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#subdomain-status",
+                "hx-swap": "innerHTML",
+            }
+        ),
         help_text="Lowercase letters, digits and hyphens; 3 to 40 characters.",
     )
 
@@ -44,8 +53,10 @@ class SchoolSignupForm(StyledFormMixin, forms.Form):
 
 
 class FindSchoolForm(StyledFormMixin, forms.Form):
-    subdomain = forms.CharField(max_length=SLUG_MAX + 20, widget=forms.TextInput(
-        attrs={"autocapitalize": "none", "spellcheck": "false"}))
+    subdomain = forms.CharField(
+        max_length=SLUG_MAX + 20,
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
 
     def clean_subdomain(self) -> str:
         return normalize_slug(self.cleaned_data["subdomain"])

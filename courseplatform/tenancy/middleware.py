@@ -31,8 +31,9 @@ class TenantMiddleware:
         request.host_kind = match.kind  # type: ignore[attr-defined]
         request.host_port = match.port  # type: ignore[attr-defined]
         if match.kind == "invalid":
-            return HttpResponse("Bad Request: invalid Host header.", status=400,
-                                content_type="text/plain")
+            return HttpResponse(
+                "Bad Request: invalid Host header.", status=400, content_type="text/plain"
+            )
         if match.kind == "unknown":
             return TemplateResponse(request, "tenancy/unknown_host.html", status=404).render()
         if match.kind == "platform":

@@ -133,8 +133,11 @@ def school_usage(school: School) -> list[Usage]:
     return [
         Usage("Courses", count_courses(school=school), plan.max_courses),
         Usage("Students", students, plan.max_students),
-        Usage("Storage", school_video_bytes(school=school) + attachment_bytes,
-              plan.max_storage_bytes, unit="bytes"),
-        Usage("Video minutes", round(school_video_minutes(school=school)),
-              plan.max_video_minutes),
+        Usage(
+            "Storage",
+            school_video_bytes(school=school) + attachment_bytes,
+            plan.max_storage_bytes,
+            unit="bytes",
+        ),
+        Usage("Video minutes", round(school_video_minutes(school=school)), plan.max_video_minutes),
     ]

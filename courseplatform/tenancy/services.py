@@ -67,12 +67,21 @@ def create_school(
             school = School.objects.create(slug=slug, name=name, plan=plan)
             with school_context(school):
                 owner = User.objects.create_user(
-                    address, owner_password, school=school, full_name=owner_name.strip(),
+                    address,
+                    owner_password,
+                    school=school,
+                    full_name=owner_name.strip(),
                     role=User.Role.OWNER,
                 )
                 create_default_site(school=school)
-                record_audit(school=school, actor=owner, action="school.created", target=school,
-                             data={"slug": slug, "plan": plan.code}, ip=ip)
+                record_audit(
+                    school=school,
+                    actor=owner,
+                    action="school.created",
+                    target=school,
+                    data={"slug": slug, "plan": plan.code},
+                    ip=ip,
+                )
     except IntegrityError as exc:
         raise ValidationError({"slug": "This subdomain is already taken."}) from exc
     return NewSchool(school=school, owner=owner)
@@ -90,8 +99,14 @@ def set_school_status(
         school.save(update_fields=["status", "suspended_reason", "updated_at"])
         action = "school.suspended" if status == School.Status.SUSPENDED else "school.unsuspended"
         with school_context(school):
-            record_audit(school=school, actor=actor, action=action, target=school,
-                         data={"from": previous, "reason": reason}, ip=ip)
+            record_audit(
+                school=school,
+                actor=actor,
+                action=action,
+                target=school,
+                data={"from": previous, "reason": reason},
+                ip=ip,
+            )
     return school
 
 
@@ -101,6 +116,12 @@ def change_plan(*, school: School, actor: Any, plan: Plan, ip: str | None = None
         school.plan = plan
         school.save(update_fields=["plan", "updated_at"])
         with school_context(school):
-            record_audit(school=school, actor=actor, action="school.plan_changed", target=school,
-                         data={"from": previous, "to": plan.code}, ip=ip)
+            record_audit(
+                school=school,
+                actor=actor,
+                action="school.plan_changed",
+                target=school,
+                data={"from": previous, "to": plan.code},
+                ip=ip,
+            )
     return school

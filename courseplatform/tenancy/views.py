@@ -33,15 +33,20 @@ def school_signup(request: HttpRequest) -> HttpResponse:
         status = ratelimit.hit("school-signup-ip", ip, settings.RATE_LIMIT_SIGNUP_IP)
         if status.limited:
             return ratelimit.too_many_requests(
-                request, status.retry_after,
+                request,
+                status.retry_after,
                 "Too many schools created from your network. Try again later.",
             )
         if form.is_valid():
             data = form.cleaned_data
             try:
                 created = services.create_school(
-                    slug=data["subdomain"], name=data["school_name"], owner_email=data["email"],
-                    owner_password=data["password"], owner_name=data["full_name"], ip=ip,
+                    slug=data["subdomain"],
+                    name=data["school_name"],
+                    owner_email=data["email"],
+                    owner_password=data["password"],
+                    owner_name=data["full_name"],
+                    ip=ip,
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -62,8 +67,9 @@ def check_subdomain(request: HttpRequest) -> HttpResponse:
     problem = slug_problem(slug) if slug else "Choose the address of your school."
     if problem is None and not selectors.is_slug_available(slug):
         problem = "This subdomain is already taken."
-    return render(request, "platform/partials/subdomain_status.html",
-                  {"slug": slug, "problem": problem})
+    return render(
+        request, "platform/partials/subdomain_status.html", {"slug": slug, "problem": problem}
+    )
 
 
 def find_school(request: HttpRequest) -> HttpResponse:
@@ -71,8 +77,9 @@ def find_school(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         school = selectors.get_school_by_slug(form.cleaned_data["subdomain"])
         if school is not None:
-            return redirect(selectors.school_url(
-                school, "/accounts/login/", port=request.host_port))  # type: ignore[attr-defined]
+            return redirect(
+                selectors.school_url(school, "/accounts/login/", port=request.host_port)
+            )  # type: ignore[attr-defined]
         form.add_error("subdomain", "We could not find a school at this address.")
     return render(request, "platform/find_school.html", {"form": form})
 
@@ -84,11 +91,15 @@ def find_school(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     usage = selectors.school_usage(school)
-    return render(request, "tenancy/manage/dashboard.html", {
-        "usage": usage,
-        "site_url": selectors.school_url(school, "/", port=request.host_port),  # type: ignore[attr-defined]
-        "nav_active": "dashboard",
-    })
+    return render(
+        request,
+        "tenancy/manage/dashboard.html",
+        {
+            "usage": usage,
+            "site_url": selectors.school_url(school, "/", port=request.host_port),  # type: ignore[attr-defined]
+            "nav_active": "dashboard",
+        },
+    )
 
 
 @manager_required
@@ -103,11 +114,23 @@ def school_settings(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             with transaction.atomic():
                 form.save()
-                record_audit(school=school, actor=request.user, action="school.settings_changed",
-                             target=school, data={"name": school.name}, ip=client_ip(request))
+                record_audit(
+                    school=school,
+                    actor=request.user,
+                    action="school.settings_changed",
+                    target=school,
+                    data={"name": school.name},
+                    ip=client_ip(request),
+                )
             messages.success(request, "Settings saved.")
             return redirect("manage_settings")
-    return render(request, "tenancy/manage/settings.html", {
-        "form": form, "is_owner": is_owner, "nav_active": "settings",
-        "usage": selectors.school_usage(school),
-    })
+    return render(
+        request,
+        "tenancy/manage/settings.html",
+        {
+            "form": form,
+            "is_owner": is_owner,
+            "nav_active": "settings",
+            "usage": selectors.school_usage(school),
+        },
+    )

@@ -103,8 +103,14 @@ def browser_page(chromium_browser: Browser) -> Iterator[tuple[Page, list[str]]]:
             dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    page.on("console", lambda m: problems.append(f"console: {m.text}")
-            if m.type == "error" and "Content-Security-Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console: {m.text}")
+            if m.type == "error" and "Content-Security-Policy" in m.text
+            else None
+        ),
+    )
     try:
         yield page, problems
     finally:
@@ -113,16 +119,25 @@ def browser_page(chromium_browser: Browser) -> Iterator[tuple[Page, list[str]]]:
 
 def _school_with_course(prefix: str) -> tuple[Any, Any, Any]:
     slug = f"{prefix}-{secrets.token_hex(4)}"
-    created = create_school(slug=slug, name="Brushwork Academy", owner_email=f"owner@{slug}.test",
-                            owner_password=PASSWORD, owner_name="Olive Owner")
+    created = create_school(
+        slug=slug,
+        name="Brushwork Academy",
+        owner_email=f"owner@{slug}.test",
+        owner_password=PASSWORD,
+        owner_name="Olive Owner",
+    )
     school, owner = created.school, created.owner
     with school_context(school):
         Theme.objects.filter(school=school).update(primary_color=PRIMARY)
-        course = course_services.create_course(school=school, actor=owner,
-                                               title="Watercolour Basics",
-                                               subtitle="Paint loose, luminous landscapes")
-        section = course_services.add_section(school=school, actor=owner, course=course,
-                                              title="Start")
+        course = course_services.create_course(
+            school=school,
+            actor=owner,
+            title="Watercolour Basics",
+            subtitle="Paint loose, luminous landscapes",
+        )
+        section = course_services.add_section(
+            school=school, actor=owner, course=course, title="Start"
+        )
         course_services.add_lesson(school=school, actor=owner, section=section, title="Hello")
         course_services.set_course_status(school=school, actor=owner, course=course, publish=True)
         home = SitePage.objects.get(school=school, is_home=True)
@@ -146,9 +161,9 @@ def _log_in(page: Page, live_app: LiveApp, slug: str, email: str) -> None:
 
 
 def _block_count(page: Page, selector: str) -> int:
-    return int(page.evaluate(
-        "(sel) => window.cpBuilder.editor.getWrapper().find(sel).length", selector
-    ))
+    return int(
+        page.evaluate("(sel) => window.cpBuilder.editor.getWrapper().find(sel).length", selector)
+    )
 
 
 def _drag_block(page: Page, label: str, selector: str) -> str:
@@ -171,8 +186,10 @@ def _drag_block(page: Page, label: str, selector: str) -> str:
         const body = window.cpBuilder.editor.Canvas.getBody();
         return Math.min(body.scrollHeight, window.innerHeight);
     }""")
-    x1, y1 = canvas["x"] + canvas["width"] / 2, min(canvas["y"] + bottom - 20,
-                                                    canvas["y"] + canvas["height"] - 20)
+    x1, y1 = (
+        canvas["x"] + canvas["width"] / 2,
+        min(canvas["y"] + bottom - 20, canvas["y"] + canvas["height"] - 20),
+    )
     page.mouse.move(x0, y0)
     page.mouse.down()
     for step in range(1, 21):
@@ -182,7 +199,8 @@ def _drag_block(page: Page, label: str, selector: str) -> str:
     try:
         page.wait_for_function(
             "([sel, n]) => window.cpBuilder.editor.getWrapper().find(sel).length > n",
-            arg=[selector, before], timeout=5_000,
+            arg=[selector, before],
+            timeout=5_000,
         )
         return "drag"
     except Exception:  # the drop did not land: the same block through the API
@@ -199,8 +217,9 @@ def _drag_block(page: Page, label: str, selector: str) -> str:
 
 
 def _wait_saved(page: Page) -> None:
-    expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved",
-                                                               timeout=WAIT_MS)
+    expect(page.locator("[data-save-status]")).to_have_attribute(
+        "data-state", "saved", timeout=WAIT_MS
+    )
 
 
 def _desktop_and_phone(page: Page, name: str) -> None:
@@ -237,7 +256,8 @@ def test_instructor_builds_and_publishes_home_page(
     catalogue_via = _drag_block(page, "Course catalogue", '[data-cp-block="catalogue"]')
     frame = page.frame_locator("iframe.gjs-frame")
     expect(frame.locator(".cp-dynamic .cp-course-card__title").first).to_have_text(
-        "Watercolour Basics")
+        "Watercolour Basics"
+    )
 
     # An image, uploaded through the asset manager (the Image block opens it on drop).
     image_via = _drag_block(page, "Image", "img.cp-image")
@@ -255,7 +275,8 @@ def test_instructor_builds_and_publishes_home_page(
     asset.click()
     page.evaluate("() => { window.cpBuilder.editor.Modal.close(); }")
     image_src = page.evaluate(
-        "() => window.cpBuilder.editor.getWrapper().find('img.cp-image').pop().get('src')")
+        "() => window.cpBuilder.editor.getWrapper().find('img.cp-image').pop().get('src')"
+    )
     assert re.fullmatch(r"/site-media/[0-9a-f]{32}\.png", image_src), image_src
 
     # Edit the hero heading in place (double-click → rich text editor).
@@ -293,10 +314,12 @@ def test_instructor_builds_and_publishes_home_page(
         expect(catalogue.locator(".cp-course-card__title")).to_have_text(["Watercolour Basics"])
         # The theme's primary colour on the hero button and the course card's cover.
         button_bg = public.locator(".cp-hero .cp-btn--primary").first.evaluate(
-            "el => getComputedStyle(el).backgroundColor")
+            "el => getComputedStyle(el).backgroundColor"
+        )
         assert button_bg == PRIMARY_RGB, button_bg
         cover_bg = public.locator(".cp-course-card__placeholder").first.evaluate(
-            "el => getComputedStyle(el).backgroundImage")
+            "el => getComputedStyle(el).backgroundImage"
+        )
         assert PRIMARY_RGB in cover_bg, cover_bg
         # The uploaded image is served from this school's host.
         image = public.locator(f'.cp-page img[src="{image_src}"]')
@@ -307,7 +330,8 @@ def test_instructor_builds_and_publishes_home_page(
         _desktop_and_phone(public, "builder-published-home")
         public.set_viewport_size(PHONE)  # type: ignore[arg-type]
         overflow = public.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the published page scrolls sideways by {overflow}px at 375px"
     finally:
         visitor.close()
@@ -329,16 +353,30 @@ def test_xss_corpus_saved_through_the_builder_never_runs(
     _wait_saved(page)
 
     project = {
-        "pages": [{"frames": [{"component": {
-            "type": "wrapper",
-            "components": [
-                {"tagName": "img", "type": "image",
-                 "attributes": {"src": "x", "onerror": "window.__xss=1"}},
-                {"type": "text", "content": "<img src=x onerror=window.__xss=1>",
-                 "script": "window.__xss=1"},
-                {"type": "script", "content": "window.__xss=1"},
-            ],
-        }}]}],
+        "pages": [
+            {
+                "frames": [
+                    {
+                        "component": {
+                            "type": "wrapper",
+                            "components": [
+                                {
+                                    "tagName": "img",
+                                    "type": "image",
+                                    "attributes": {"src": "x", "onerror": "window.__xss=1"},
+                                },
+                                {
+                                    "type": "text",
+                                    "content": "<img src=x onerror=window.__xss=1>",
+                                    "script": "window.__xss=1",
+                                },
+                                {"type": "script", "content": "window.__xss=1"},
+                            ],
+                        }
+                    }
+                ]
+            }
+        ],
         "styles": [{"selectors": ["#x"], "style": {"background": "url(javascript:alert(1))"}}],
     }
     result = page.evaluate(
@@ -348,9 +386,11 @@ def test_xss_corpus_saved_through_the_builder_never_runs(
                 body: JSON.stringify(body)});
             return {status: r.status, body: await r.json()};
         }""",
-        [f"/manage/site/pages/{target.pk}/draft/",
-         json.loads(page.locator("#builder-data").text_content() or "{}")["csrfToken"],
-         {"html": XSS_HTML, "css": XSS_CSS, "project": project}],
+        [
+            f"/manage/site/pages/{target.pk}/draft/",
+            json.loads(page.locator("#builder-data").text_content() or "{}")["csrfToken"],
+            {"html": XSS_HTML, "css": XSS_CSS, "project": project},
+        ],
     )
     assert result["status"] == 200, result
 
@@ -358,9 +398,10 @@ def test_xss_corpus_saved_through_the_builder_never_runs(
     page.reload()
     _wait_saved(page)
     assert page.evaluate("() => typeof window.__xss") == "undefined"
-    assert page.evaluate(
-        "() => typeof document.querySelector('iframe.gjs-frame').contentWindow.__xss"
-    ) == "undefined"
+    assert (
+        page.evaluate("() => typeof document.querySelector('iframe.gjs-frame').contentWindow.__xss")
+        == "undefined"
+    )
 
     page.locator("[data-publish]").click()
     expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "published")
@@ -374,9 +415,14 @@ def test_xss_corpus_saved_through_the_builder_never_runs(
         for link in page.locator(".cp-page a").all():
             href = (link.get_attribute("href") or "").strip().lower()
             assert not href.startswith(("javascript:", "data:", "vbscript:")), href
-        assert page.locator(".cp-page script, .cp-page iframe, .cp-page object, .cp-page embed, "
-                            ".cp-page form, .cp-page svg, .cp-page math, .cp-page meta, "
-                            "base").count() == 0
+        assert (
+            page.locator(
+                ".cp-page script, .cp-page iframe, .cp-page object, .cp-page embed, "
+                ".cp-page form, .cp-page svg, .cp-page math, .cp-page meta, "
+                "base"
+            ).count()
+            == 0
+        )
     screenshot(page, "builder-xss-page")
     assert not [p for p in problems if p.startswith("dialog")], problems
 
@@ -389,7 +435,8 @@ def test_oversize_autosave_is_refused_with_an_inline_message(
     page, _problems = browser_page
     school, owner, home = _school_with_course("big")
     tiny, _ = Plan.objects.get_or_create(
-        code="e2e-tiny-pages", defaults={"name": "Tiny", "max_pages": 2, "max_page_bytes": 40_000})
+        code="e2e-tiny-pages", defaults={"name": "Tiny", "max_pages": 2, "max_page_bytes": 40_000}
+    )
     school.plan = tiny
     school.save(update_fields=["plan"])
     with school_context(school):

@@ -107,9 +107,7 @@ def desktop_and_phone(page: Page, name: str) -> None:
     page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
     screenshot(page, f"{name}-desktop")
     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]"
-    )
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     screenshot(page, f"{name}-phone")
     page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
     scroll_width, inner_width = widths
@@ -245,11 +243,13 @@ def test_instructor_builds_and_publishes_a_course_and_a_student_progresses(
     article = page.locator("article")
     expect(article.get_by_role("heading", name=LESSON_ONE, level=1)).to_be_visible()
     expect(article.get_by_role("heading", name="Three pencils are enough")).to_be_visible()
-    expect(article.locator("li")).to_have_text([
-        "HB for the first light outline",
-        "2B for the veins",
-        "4B for the darkest shadows",
-    ])
+    expect(article.locator("li")).to_have_text(
+        [
+            "HB for the first light outline",
+            "2B for the veins",
+            "4B for the darkest shadows",
+        ]
+    )
     expect(article).to_contain_text("Mark it complete to move on to the next lesson")
     desktop_and_phone(page, "course-flow-lesson")
 
@@ -262,9 +262,7 @@ def test_instructor_builds_and_publishes_a_course_and_a_student_progresses(
     page.wait_for_url(live_app.url(host, lesson_two_path))
     expect(page.get_by_role("heading", name=LESSON_TWO, level=1)).to_be_visible()
     expect(page.get_by_text(f"“{LESSON_ONE}” completed. On to the next lesson.")).to_be_visible()
-    expect(
-        page.get_by_role("link", name=f"Completed: {LESSON_ONE}").first
-    ).to_be_attached()
+    expect(page.get_by_role("link", name=f"Completed: {LESSON_ONE}").first).to_be_attached()
 
     # --- the progress moved: course page and My courses ---------------------------------
     page.goto(course_url)

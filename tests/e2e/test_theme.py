@@ -34,11 +34,23 @@ TEAL = "rgb(15, 118, 110)"
 
 def _create_school(slug: str) -> None:
     created = subprocess.run(
-        [sys.executable, "manage.py", "createschool", slug, "--name", "Teal Academy",
-         "--owner-email", f"owner@{slug}.test", "--password", PASSWORD],
+        [
+            sys.executable,
+            "manage.py",
+            "createschool",
+            slug,
+            "--name",
+            "Teal Academy",
+            "--owner-email",
+            f"owner@{slug}.test",
+            "--password",
+            PASSWORD,
+        ],
         cwd=REPO_ROOT,
         env={k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert created.returncode == 0, created.stderr[-2000:]
 
@@ -77,7 +89,9 @@ def _background(page: Page, selector: str) -> str:
 
 
 def test_theme_editor_live_preview_then_themed_public_pages(
-    live_app: LiveApp, csp_console: tuple[Page, list[str]], chromium_browser: Browser,
+    live_app: LiveApp,
+    csp_console: tuple[Page, list[str]],
+    chromium_browser: Browser,
     tmp_path: Path,
 ) -> None:
     page, violations = csp_console
@@ -96,7 +110,8 @@ def test_theme_editor_live_preview_then_themed_public_pages(
     page.locator('a[data-nav="site"]').first.click()
     page.wait_for_url(live_app.url(host, "/manage/site/"))
     expect(page.get_by_role("link", name="Pages & builder")).to_have_attribute(
-        "href", "/manage/site/pages/")
+        "href", "/manage/site/pages/"
+    )
     page.locator('[data-site-link="theme"]').click()
     page.wait_for_url(live_app.url(host, "/manage/site/theme/"))
     expect(page.get_by_role("heading", name="Theme", exact=True)).to_be_visible()
@@ -112,15 +127,18 @@ def test_theme_editor_live_preview_then_themed_public_pages(
     # White text on teal (automatic on-primary colour).
     expect(page.locator(preview_button)).to_have_css("color", "rgb(255, 255, 255)")
     # Nothing saved yet: the editor's own sidebar (the live theme) is still indigo.
-    assert page.evaluate(
-        "() => getComputedStyle(document.documentElement)"
-        ".getPropertyValue('--school-primary').trim()") == "#4f46e5"
+    assert (
+        page.evaluate(
+            "() => getComputedStyle(document.documentElement)"
+            ".getPropertyValue('--school-primary').trim()"
+        )
+        == "#4f46e5"
+    )
 
     # The colour picker drives the hex field and the preview too.
     page.locator("[data-colour-picker=accent_color]").fill("#be123c")
     expect(page.locator('input[name="accent_color"]')).to_have_value("#be123c")
-    expect(page.locator("[data-preview-badge]")).to_have_css("background-color",
-                                                             "rgb(190, 18, 60)")
+    expect(page.locator("[data-preview-badge]")).to_have_css("background-color", "rgb(190, 18, 60)")
 
     # Low contrast shows a warning at once, and it goes away again.
     warnings = page.locator("[data-contrast-warnings]")
@@ -134,7 +152,8 @@ def test_theme_editor_live_preview_then_themed_public_pages(
     # Fonts and button shape.
     page.locator('select[name="heading_font"]').select_option("lora")
     expect(page.locator("[data-theme-preview] [data-preview-heading]")).to_have_css(
-        "font-family", '"Lora Variable", ui-serif, Georgia, Cambria, "Times New Roman", serif')
+        "font-family", '"Lora Variable", ui-serif, Georgia, Cambria, "Times New Roman", serif'
+    )
     page.locator('select[name="body_font"]').select_option("source-sans-3")
     page.locator('input[name="button_shape"][value="pill"]').check()
     expect(page.locator(preview_button)).to_have_css("border-top-left-radius", "9999px")
@@ -147,7 +166,8 @@ def test_theme_editor_live_preview_then_themed_public_pages(
     screenshot(page, "theme-editor-desktop")
     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
     overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     screenshot(page, "theme-editor-phone")
     page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
     assert overflow <= 0, f"the theme editor scrolls sideways by {overflow}px at 375px"
@@ -157,16 +177,24 @@ def test_theme_editor_live_preview_then_themed_public_pages(
     page.wait_for_url(live_app.url(host, "/manage/site/theme/"))
     expect(page.locator("[data-messages]")).to_contain_text("Theme saved")
     expect(page.locator("[data-current-logo]")).to_be_visible()
-    assert page.evaluate(
-        "() => getComputedStyle(document.documentElement)"
-        ".getPropertyValue('--school-primary').trim()") == "#0f766e"
+    assert (
+        page.evaluate(
+            "() => getComputedStyle(document.documentElement)"
+            ".getPropertyValue('--school-primary').trim()"
+        )
+        == "#0f766e"
+    )
 
     # --- the public pages, as a visitor ------------------------------------------------------
     visitor_context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     visitor_context.set_default_timeout(WAIT_MS)
     visitor_violations: list[str] = []
-    visitor_context.on("console", lambda m: visitor_violations.append(m.text)
-                       if "Content Security Policy" in m.text else None)
+    visitor_context.on(
+        "console",
+        lambda m: (
+            visitor_violations.append(m.text) if "Content Security Policy" in m.text else None
+        ),
+    )
     try:
         visitor = visitor_context.new_page()
         for path, name in (("/", "home"), ("/courses/", "catalogue")):
@@ -180,20 +208,23 @@ def test_theme_editor_live_preview_then_themed_public_pages(
             expect(logo).to_be_visible()
             assert logo.evaluate("img => img.complete && img.naturalWidth") == 512
             heading_font = visitor.locator("main h1").first.evaluate(
-                "el => getComputedStyle(el).fontFamily")
+                "el => getComputedStyle(el).fontFamily"
+            )
             assert heading_font.startswith('"Lora Variable"'), heading_font
-            assert visitor.evaluate(
-                "() => getComputedStyle(document.body).fontFamily"
-            ).startswith('"Source Sans 3 Variable"')
+            assert visitor.evaluate("() => getComputedStyle(document.body).fontFamily").startswith(
+                '"Source Sans 3 Variable"'
+            )
             screenshot(visitor, f"theme-applied-{name}-desktop")
         # The favicon link is absent (none uploaded); the login page is themed as well.
         visitor.goto(live_app.url(host, "/accounts/login/"))
         expect(visitor.get_by_role("button", name="Log in", exact=True)).to_have_css(
-            "background-color", TEAL)
+            "background-color", TEAL
+        )
         # Document fonts actually loaded from our own origin.
         visitor.wait_for_function("() => document.fonts.status === 'loaded'")
         loaded = visitor.evaluate(
-            "() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+            "() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)"
+        )
         assert any("Source Sans 3" in family for family in loaded), loaded
     finally:
         visitor_context.close()
@@ -210,12 +241,19 @@ def test_operator_console_works_under_the_csp(
     page, violations = csp_console
     email = f"staff-{secrets.token_hex(4)}@platform.test"
     created = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c",
-         "from courseplatform.accounts.models import User; "
-         f"User.objects.create_superuser({email!r}, {PASSWORD!r})"],
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from courseplatform.accounts.models import User; "
+            f"User.objects.create_superuser({email!r}, {PASSWORD!r})",
+        ],
         cwd=REPO_ROOT,
         env={k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert created.returncode == 0, created.stderr[-2000:]
     page.goto(live_app.url("", "/admin/login/"))
@@ -223,8 +261,7 @@ def test_operator_console_works_under_the_csp(
     page.locator('input[name="password"]').fill(PASSWORD)
     page.locator('input[type="submit"]').click()
     page.wait_for_url(live_app.url("", "/admin/"))
-    for path in ("/admin/tenancy/school/", "/admin/tenancy/school/add/",
-                 "/admin/ops/auditlog/"):
+    for path in ("/admin/tenancy/school/", "/admin/tenancy/school/add/", "/admin/ops/auditlog/"):
         response = page.goto(live_app.url("", path))
         assert response is not None and response.status == 200, path
     # The admin's own scripts ran: the nav sidebar toggle exists and reacts.

@@ -32,15 +32,26 @@ def committed_db(django_db_setup, django_db_blocker):
 
 def test_fifty_concurrent_redemptions_of_a_ten_use_code_enrol_exactly_ten(committed_db) -> None:
     slug = f"race-{uuid.uuid4().hex[:8]}"
-    created = create_school(slug=slug, name="Race School", owner_email="o@race.test",
-                            owner_password="a-long-test-passphrase-42", owner_name="Owner")
+    created = create_school(
+        slug=slug,
+        name="Race School",
+        owner_email="o@race.test",
+        owner_password="a-long-test-passphrase-42",
+        owner_name="Owner",
+    )
     school, owner = created.school, created.owner
     with school_context(school):
         course = create_course(school=school, actor=owner, title="Concurrency 101")
         section = add_section(school=school, actor=owner, course=course, title="Only")
         add_lesson(school=school, actor=owner, section=section, title="One")
-        code = create_batch(school=school, actor=owner, name="Race", course_ids=[course.pk],
-                            code_count=1, uses_per_code=USES).codes[0]
+        code = create_batch(
+            school=school,
+            actor=owner,
+            name="Race",
+            course_ids=[course.pk],
+            code_count=1,
+            uses_per_code=USES,
+        ).codes[0]
         students = [
             User.objects.create_user(f"s{i}@race.test", None, school=school, full_name=f"S{i}")
             for i in range(STUDENTS)

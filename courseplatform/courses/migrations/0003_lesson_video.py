@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0002_row_level_security'),
-        ('video', '0002_row_level_security'),
+        ("courses", "0002_row_level_security"),
+        ("video", "0002_row_level_security"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lesson',
-            name='video',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lessons', to='video.videoasset'),
+            model_name="lesson",
+            name="video",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="lessons",
+                to="video.videoasset",
+            ),
         ),
     ]

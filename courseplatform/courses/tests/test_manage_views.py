@@ -91,7 +91,9 @@ def build_outline(school: Any, actor: User, title: str = "Watercolour Basics") -
             services.add_lesson(school=school, actor=actor, section=s2, title="Mixing greens"),
         ]
         attachment = services.add_attachment(
-            school=school, actor=actor, lesson=lessons[0],
+            school=school,
+            actor=actor,
+            lesson=lessons[0],
             upload=SimpleUploadedFile("notes.txt", b"Bring brushes.\n", content_type="text/plain"),
         )
     return Outline(course, [s1, s2], lessons, attachment)
@@ -100,9 +102,9 @@ def build_outline(school: Any, actor: User, title: str = "Watercolour Basics") -
 def section_order(school: Any, course: Course) -> list[int]:
     with school_context(school):
         return list(
-            Section.objects.filter(course=course).order_by("position", "id").values_list(
-                "pk", flat=True
-            )
+            Section.objects.filter(course=course)
+            .order_by("position", "id")
+            .values_list("pk", flat=True)
         )
 
 
@@ -125,18 +127,20 @@ def snapshot(school: Any) -> list[tuple[Any, ...]]:
     """Everything authoring can change in a school, to prove that nothing did."""
     with school_context(school):
         return [
-            *Course.objects.filter(school=school).order_by("pk").values_list(
+            *Course.objects.filter(school=school)
+            .order_by("pk")
+            .values_list(
                 "pk", "title", "slug", "subtitle", "description_md", "status", "cover_key"
             ),
-            *Section.objects.filter(school=school).order_by("pk").values_list(
-                "pk", "title", "position", "course_id"
-            ),
-            *Lesson.objects.filter(school=school).order_by("pk").values_list(
-                "pk", "title", "kind", "body_md", "position", "section_id", "is_preview"
-            ),
-            *Attachment.objects.filter(school=school).order_by("pk").values_list(
-                "pk", "filename", "lesson_id"
-            ),
+            *Section.objects.filter(school=school)
+            .order_by("pk")
+            .values_list("pk", "title", "position", "course_id"),
+            *Lesson.objects.filter(school=school)
+            .order_by("pk")
+            .values_list("pk", "title", "kind", "body_md", "position", "section_id", "is_preview"),
+            *Attachment.objects.filter(school=school)
+            .order_by("pk")
+            .values_list("pk", "filename", "lesson_id"),
         ]
 
 
@@ -180,8 +184,11 @@ def test_manage_nav_has_courses_between_dashboard_and_people(client: Client) -> 
     nav = re.findall(r'data-nav="(\w+)"', html)
     assert nav[:2] == ["dashboard", "courses"]
     assert nav.index("courses") < nav.index("students")
-    assert re.search(r'href="/manage/courses/" data-nav="courses" class="sidebar-link" '
-                     r'aria-current="page"', html)
+    assert re.search(
+        r'href="/manage/courses/" data-nav="courses" class="sidebar-link" '
+        r'aria-current="page"',
+        html,
+    )
 
 
 # --- list and create ----------------------------------------------------------------------
@@ -196,12 +203,15 @@ def test_course_list_empty_state_and_plan_usage(client: Client) -> None:
     assert "0 of 5 courses on the Free plan" in html
 
 
-def test_create_course_redirects_to_the_editor(
-    client: Client, alpha: Any, owner: User
-) -> None:
-    response = client.post("/manage/courses/new/", {
-        "title": "Sketching 101", "subtitle": "Pencils first", "description_md": "# Hello",
-    })
+def test_create_course_redirects_to_the_editor(client: Client, alpha: Any, owner: User) -> None:
+    response = client.post(
+        "/manage/courses/new/",
+        {
+            "title": "Sketching 101",
+            "subtitle": "Pencils first",
+            "description_md": "# Hello",
+        },
+    )
     assert response.status_code == 302
     with school_context(alpha):
         course = Course.objects.get(school=alpha)
@@ -297,23 +307,30 @@ def test_course_editor_shows_outline_details_cover_and_actions(
 
 def test_edit_course_details(client: Client, alpha: Any, owner: User, built: Outline) -> None:
     url = f"/manage/courses/{built.course.pk}/"
-    response = client.post(url, {
-        "title": "Watercolour for everyone", "slug": "Water Colour!",
-        "subtitle": "Loose and bright",
-        "description_md": "Hello <script>alert(1)</script>",
-    })
+    response = client.post(
+        url,
+        {
+            "title": "Watercolour for everyone",
+            "slug": "Water Colour!",
+            "subtitle": "Loose and bright",
+            "description_md": "Hello <script>alert(1)</script>",
+        },
+    )
     assert response.status_code == 302
     with school_context(alpha):
         course = Course.objects.get(pk=built.course.pk)
         other = services.create_course(school=alpha, actor=owner, title="Other course")
     assert (course.title, course.slug, course.subtitle) == (
-        "Watercolour for everyone", "water-colour", "Loose and bright"
+        "Watercolour for everyone",
+        "water-colour",
+        "Loose and bright",
     )
     assert "<script" not in course.description_html
 
     # a taken address is refused inline and nothing is saved
-    taken = client.post(url, {"title": "Renamed", "slug": other.slug, "subtitle": "",
-                              "description_md": ""})
+    taken = client.post(
+        url, {"title": "Renamed", "slug": other.slug, "subtitle": "", "description_md": ""}
+    )
     assert taken.status_code == 200
     assert _field_errors(_text(taken), "id_slug") == "Another course already uses this address."
     with school_context(alpha):
@@ -395,7 +412,7 @@ def test_add_section_with_htmx_returns_the_outline(
     response = client.post(url, {"title": "Composition"}, headers=HTMX)
     assert response.status_code == 200
     html = _text(response)
-    assert html.lstrip().startswith("<div id=\"outline\"")  # the partial, not the page
+    assert html.lstrip().startswith('<div id="outline"')  # the partial, not the page
     assert "Composition" in html
     assert json.loads(response["HX-Trigger"]) == {"authoringStatus": "Section “Composition” added."}
     with school_context(alpha):
@@ -409,12 +426,11 @@ def test_add_section_with_htmx_returns_the_outline(
     assert "Could not save" in json.loads(blank["HX-Trigger"])["authoringStatus"]
 
 
-def test_outline_forms_work_without_javascript(
-    client: Client, alpha: Any, built: Outline
-) -> None:
+def test_outline_forms_work_without_javascript(client: Client, alpha: Any, built: Outline) -> None:
     s1 = built.sections[0]
-    added = client.post(f"/manage/courses/sections/{s1.pk}/lessons/new/",
-                        {"title": "Brushes", "kind": "file"})
+    added = client.post(
+        f"/manage/courses/sections/{s1.pk}/lessons/new/", {"title": "Brushes", "kind": "file"}
+    )
     assert added.status_code == 302
     assert added["Location"].startswith(f"/manage/courses/{built.course.pk}/#lesson-")
     renamed = client.post(f"/manage/courses/sections/{s1.pk}/rename/", {"title": "Start here"})
@@ -424,8 +440,9 @@ def test_outline_forms_work_without_javascript(
         lesson = Lesson.objects.get(course=built.course, title="Brushes")
         assert (lesson.section_id, lesson.kind, lesson.position) == (s1.pk, "file", 3)
 
-    bad_kind = client.post(f"/manage/courses/sections/{s1.pk}/lessons/new/",
-                           {"title": "Bad", "kind": "podcast"})
+    bad_kind = client.post(
+        f"/manage/courses/sections/{s1.pk}/lessons/new/", {"title": "Bad", "kind": "podcast"}
+    )
     assert bad_kind.status_code == 200
     assert "Select a valid choice" in _field_errors(
         _text(bad_kind), f"id_section{s1.pk}_lesson_kind"
@@ -468,14 +485,16 @@ def test_reorder_lessons_within_and_between_sections(
 ) -> None:
     s1, s2 = (s.pk for s in built.sections)
     welcome, materials, greens = (lesson.pk for lesson in built.lessons)
-    response = client.post(f"/manage/courses/sections/{s1}/reorder-lessons/",
-                           {"ids": [materials, welcome]})
+    response = client.post(
+        f"/manage/courses/sections/{s1}/reorder-lessons/", {"ids": [materials, welcome]}
+    )
     assert response.status_code == 200
     assert lesson_layout(alpha, built.course) == {s1: [materials, welcome], s2: [greens]}
 
     # drag "Welcome" into section 2, between nothing and "Mixing greens"
-    response = client.post(f"/manage/courses/sections/{s2}/reorder-lessons/",
-                           {"ids": [welcome, greens]})
+    response = client.post(
+        f"/manage/courses/sections/{s2}/reorder-lessons/", {"ids": [welcome, greens]}
+    )
     assert response.status_code == 200
     assert lesson_layout(alpha, built.course) == {s1: [materials], s2: [welcome, greens]}
 
@@ -533,9 +552,7 @@ def test_move_section_up_and_down(client: Client, alpha: Any, built: Outline) ->
     assert section_order(alpha, built.course) == [s1, s2]
 
 
-def test_move_lesson_within_and_across_sections(
-    client: Client, alpha: Any, built: Outline
-) -> None:
+def test_move_lesson_within_and_across_sections(client: Client, alpha: Any, built: Outline) -> None:
     s1, s2 = (s.pk for s in built.sections)
     welcome, materials, greens = (lesson.pk for lesson in built.lessons)
 
@@ -568,22 +585,37 @@ def test_lesson_editor_saves_and_links_around(client: Client, alpha: Any, built:
     assert f'href="/manage/courses/lessons/{greens.pk}/"' in html  # next
     assert f'href="/manage/courses/{built.course.pk}/#lesson-{materials.pk}"' in html  # back
 
-    response = client.post(f"/manage/courses/lessons/{materials.pk}/", {
-        "title": "What you need", "kind": "text", "body_md": "A *list*",
-        "is_preview": "on", "duration_minutes": "12",
-    })
+    response = client.post(
+        f"/manage/courses/lessons/{materials.pk}/",
+        {
+            "title": "What you need",
+            "kind": "text",
+            "body_md": "A *list*",
+            "is_preview": "on",
+            "duration_minutes": "12",
+        },
+    )
     assert response.status_code == 302
     with school_context(alpha):
         lesson = Lesson.objects.get(pk=materials.pk)
     assert (lesson.title, lesson.kind, lesson.is_preview, lesson.duration_minutes) == (
-        "What you need", "text", True, 12
+        "What you need",
+        "text",
+        True,
+        12,
     )
     assert lesson.body_html == "<p>A <em>list</em></p>\n"
     assert "Text lesson" in _text(client.get(f"/manage/courses/lessons/{lesson.pk}/"))
 
-    bad = client.post(f"/manage/courses/lessons/{materials.pk}/", {
-        "title": "", "kind": "text", "body_md": "", "duration_minutes": "5000",
-    })
+    bad = client.post(
+        f"/manage/courses/lessons/{materials.pk}/",
+        {
+            "title": "",
+            "kind": "text",
+            "body_md": "",
+            "duration_minutes": "5000",
+        },
+    )
     assert bad.status_code == 200
     assert _field_errors(_text(bad), "id_title") == "This field is required."
     assert "1440" in _field_errors(_text(bad), "id_duration_minutes")
@@ -595,18 +627,26 @@ def test_hostile_markdown_is_stripped_in_stored_html_and_preview(
     hostile = (
         "<script>alert('x')</script>\n\n"
         '<img src="x" onerror="alert(1)">\n\n'
-        "[click me](javascript:alert(1)) and <a href=\"javascript:alert(2)\">this</a>\n\n"
+        '[click me](javascript:alert(1)) and <a href="javascript:alert(2)">this</a>\n\n'
         "**bold stays**"
     )
     lesson = built.lessons[0]
-    client.post(f"/manage/courses/lessons/{lesson.pk}/", {
-        "title": "Welcome", "kind": "text", "body_md": hostile, "duration_minutes": "0",
-    })
+    client.post(
+        f"/manage/courses/lessons/{lesson.pk}/",
+        {
+            "title": "Welcome",
+            "kind": "text",
+            "body_md": hostile,
+            "duration_minutes": "0",
+        },
+    )
     with school_context(alpha):
         stored = Lesson.objects.get(pk=lesson.pk)
     assert stored.body_md == hostile
-    for html in (stored.body_html, _text(client.post("/manage/courses/preview/",
-                                                     {"body_md": hostile}))):
+    for html in (
+        stored.body_html,
+        _text(client.post("/manage/courses/preview/", {"body_md": hostile})),
+    ):
         lowered = html.lower()
         assert "<script" not in lowered and "onerror" not in lowered
         # no link or attribute carries a javascript: URL (the refused Markdown link is
@@ -674,10 +714,17 @@ def _manage_urls(built: Outline) -> list[str]:
 def _hostile_post(client: Client, url: str, built: Outline) -> Any:
     """A POST with plausible data for any of the URLs."""
     data = {
-        "title": "Hijacked", "slug": "hijacked", "subtitle": "", "description_md": "",
-        "publish": "1", "direction": "up", "kind": "text", "body_md": "x",
+        "title": "Hijacked",
+        "slug": "hijacked",
+        "subtitle": "",
+        "description_md": "",
+        "publish": "1",
+        "direction": "up",
+        "kind": "text",
+        "body_md": "x",
         "duration_minutes": "1",
-        "ids": [s.pk for s in reversed(built.sections)] if "sections/" not in url
+        "ids": [s.pk for s in reversed(built.sections)]
+        if "sections/" not in url
         else [lesson.pk for lesson in reversed(built.lessons[:2])],
         "file": SimpleUploadedFile("x.txt", b"hello"),
     }
@@ -701,7 +748,10 @@ def test_other_schools_owner_gets_404_on_every_manage_url_and_nothing_changes(
 
 
 def test_instructor_sees_only_their_own_courses(
-    alpha: Any, owner: User, built: Outline, make_user: Callable[..., Any],
+    alpha: Any,
+    owner: User,
+    built: Outline,
+    make_user: Callable[..., Any],
     client_for: Callable[..., Client],
 ) -> None:
     teacher = make_user(alpha, "teacher@alpha.test", role=User.Role.INSTRUCTOR)

@@ -47,5 +47,6 @@ def test_even_the_schema_owner_cannot_rewrite_audit_history() -> None:
 
 def test_school_creation_is_audited(school_a) -> None:
     with school_context(school_a.school):
-        assert AuditLog.objects.filter(action="school.created",
-                                       target_id=str(school_a.school.pk)).exists()
+        assert AuditLog.objects.filter(
+            action="school.created", target_id=str(school_a.school.pk)
+        ).exists()

@@ -7,94 +7,252 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0003_plan_max_page_bytes_plan_max_pages'),
+        ("tenancy", "0003_plan_max_page_bytes_plan_max_pages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Page',
+            name="Page",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80)),
-                ('title', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=20)),
-                ('is_home', models.BooleanField(default=False)),
-                ('show_in_nav', models.BooleanField(default=True)),
-                ('nav_order', models.PositiveSmallIntegerField(default=0)),
-                ('draft_html', models.TextField(blank=True)),
-                ('draft_css', models.TextField(blank=True)),
-                ('draft_project', models.JSONField(blank=True, default=dict)),
-                ('draft_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('published_html', models.TextField(blank=True)),
-                ('published_css', models.TextField(blank=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("is_home", models.BooleanField(default=False)),
+                ("show_in_nav", models.BooleanField(default=True)),
+                ("nav_order", models.PositiveSmallIntegerField(default=0)),
+                ("draft_html", models.TextField(blank=True)),
+                ("draft_css", models.TextField(blank=True)),
+                ("draft_project", models.JSONField(blank=True, default=dict)),
+                ("draft_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("published_html", models.TextField(blank=True)),
+                ("published_css", models.TextField(blank=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['nav_order', 'slug'],
+                "ordering": ["nav_order", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='PageRevision',
+            name="PageRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('publish', 'Published'), ('restore', 'Restored')], default='publish', max_length=10)),
-                ('html', models.TextField(blank=True)),
-                ('css', models.TextField(blank=True)),
-                ('project', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('page', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='school_sites.page')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("publish", "Published"), ("restore", "Restored")],
+                        default="publish",
+                        max_length=10,
+                    ),
+                ),
+                ("html", models.TextField(blank=True)),
+                ("css", models.TextField(blank=True)),
+                ("project", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "page",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="school_sites.page",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
+                "ordering": ["-number"],
             },
         ),
         migrations.AddField(
-            model_name='page',
-            name='published_revision',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='school_sites.pagerevision'),
+            model_name="page",
+            name="published_revision",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="school_sites.pagerevision",
+            ),
         ),
         migrations.CreateModel(
-            name='Theme',
+            name="Theme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('primary_color', models.CharField(default='#4f46e5', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #4f46e5.')])),
-                ('accent_color', models.CharField(default='#f59e0b', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #4f46e5.')])),
-                ('background_color', models.CharField(default='#ffffff', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #4f46e5.')])),
-                ('text_color', models.CharField(default='#0f172a', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #4f46e5.')])),
-                ('logo_key', models.CharField(blank=True, help_text='Storage key of the logo.', max_length=500)),
-                ('favicon_key', models.CharField(blank=True, max_length=500)),
-                ('heading_font', models.CharField(choices=[('inter', 'Inter'), ('system', 'System UI'), ('serif', 'Serif (Georgia)'), ('mono', 'Monospace')], default='inter', max_length=20)),
-                ('body_font', models.CharField(choices=[('inter', 'Inter'), ('system', 'System UI'), ('serif', 'Serif (Georgia)'), ('mono', 'Monospace')], default='inter', max_length=20)),
-                ('button_shape', models.CharField(choices=[('rounded', 'Rounded'), ('pill', 'Pill'), ('square', 'Square')], default='rounded', max_length=10)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "primary_color",
+                    models.CharField(
+                        default="#4f46e5",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "accent_color",
+                    models.CharField(
+                        default="#f59e0b",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "background_color",
+                    models.CharField(
+                        default="#ffffff",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "text_color",
+                    models.CharField(
+                        default="#0f172a",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "logo_key",
+                    models.CharField(
+                        blank=True, help_text="Storage key of the logo.", max_length=500
+                    ),
+                ),
+                ("favicon_key", models.CharField(blank=True, max_length=500)),
+                (
+                    "heading_font",
+                    models.CharField(
+                        choices=[
+                            ("inter", "Inter"),
+                            ("system", "System UI"),
+                            ("serif", "Serif (Georgia)"),
+                            ("mono", "Monospace"),
+                        ],
+                        default="inter",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "body_font",
+                    models.CharField(
+                        choices=[
+                            ("inter", "Inter"),
+                            ("system", "System UI"),
+                            ("serif", "Serif (Georgia)"),
+                            ("mono", "Monospace"),
+                        ],
+                        default="inter",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "button_shape",
+                    models.CharField(
+                        choices=[("rounded", "Rounded"), ("pill", "Pill"), ("square", "Square")],
+                        default="rounded",
+                        max_length=10,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.school",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='pagerevision',
-            constraint=models.UniqueConstraint(fields=('page', 'number'), name='page_revision_number_unique'),
+            model_name="pagerevision",
+            constraint=models.UniqueConstraint(
+                fields=("page", "number"), name="page_revision_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='page',
-            constraint=models.UniqueConstraint(fields=('school', 'slug'), name='page_slug_unique_per_school'),
+            model_name="page",
+            constraint=models.UniqueConstraint(
+                fields=("school", "slug"), name="page_slug_unique_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='page',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_home', True)), fields=('school',), name='one_home_page_per_school'),
+            model_name="page",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_home", True)),
+                fields=("school",),
+                name="one_home_page_per_school",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='theme',
-            constraint=models.UniqueConstraint(fields=('school',), name='one_theme_per_school'),
+            model_name="theme",
+            constraint=models.UniqueConstraint(fields=("school",), name="one_theme_per_school"),
         ),
     ]

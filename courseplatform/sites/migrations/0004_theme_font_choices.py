@@ -21,21 +21,44 @@ def rename_fonts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('school_sites', '0003_revision_row_level_security'),
+        ("school_sites", "0003_revision_row_level_security"),
     ]
 
     operations = [
         migrations.RunPython(rename_fonts, migrations.RunPython.noop, elidable=True),
         migrations.AlterField(
-            model_name='theme',
-            name='body_font',
-            field=models.CharField(choices=[('inter', 'Inter'), ('source-sans-3', 'Source Sans 3'), ('montserrat', 'Montserrat'), ('lora', 'Lora (serif)'), ('merriweather', 'Merriweather (serif)'), ('jetbrains-mono', 'JetBrains Mono'), ('system', 'System UI (no download)')], default='inter', max_length=20),
+            model_name="theme",
+            name="body_font",
+            field=models.CharField(
+                choices=[
+                    ("inter", "Inter"),
+                    ("source-sans-3", "Source Sans 3"),
+                    ("montserrat", "Montserrat"),
+                    ("lora", "Lora (serif)"),
+                    ("merriweather", "Merriweather (serif)"),
+                    ("jetbrains-mono", "JetBrains Mono"),
+                    ("system", "System UI (no download)"),
+                ],
+                default="inter",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='theme',
-            name='heading_font',
-            field=models.CharField(choices=[('inter', 'Inter'), ('source-sans-3', 'Source Sans 3'), ('montserrat', 'Montserrat'), ('lora', 'Lora (serif)'), ('merriweather', 'Merriweather (serif)'), ('jetbrains-mono', 'JetBrains Mono'), ('system', 'System UI (no download)')], default='inter', max_length=20),
+            model_name="theme",
+            name="heading_font",
+            field=models.CharField(
+                choices=[
+                    ("inter", "Inter"),
+                    ("source-sans-3", "Source Sans 3"),
+                    ("montserrat", "Montserrat"),
+                    ("lora", "Lora (serif)"),
+                    ("merriweather", "Merriweather (serif)"),
+                    ("jetbrains-mono", "JetBrains Mono"),
+                    ("system", "System UI (no download)"),
+                ],
+                default="inter",
+                max_length=20,
+            ),
         ),
     ]

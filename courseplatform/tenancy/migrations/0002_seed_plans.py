@@ -15,9 +15,15 @@ def seed(apps, schema_editor):
     for code, name, courses, students, storage, minutes, upload, order in PLANS:
         Plan.objects.update_or_create(
             code=code,
-            defaults=dict(name=name, max_courses=courses, max_students=students,
-                          max_storage_bytes=storage, max_video_minutes=minutes,
-                          max_upload_bytes=upload, sort_order=order),
+            defaults=dict(
+                name=name,
+                max_courses=courses,
+                max_students=students,
+                max_storage_bytes=storage,
+                max_video_minutes=minutes,
+                max_upload_bytes=upload,
+                sort_order=order,
+            ),
         )
 
 

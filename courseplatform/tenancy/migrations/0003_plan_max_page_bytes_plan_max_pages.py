@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenancy', '0002_seed_plans'),
+        ("tenancy", "0002_seed_plans"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='plan',
-            name='max_page_bytes',
+            model_name="plan",
+            name="max_page_bytes",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='max_pages',
+            model_name="plan",
+            name="max_pages",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_runtime_role_is_not_owner_superuser_or_bypassrls() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (False, False)
         cursor.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
@@ -29,11 +27,7 @@ def test_runtime_role_is_not_owner_superuser_or_bypassrls() -> None:
 
 
 def _tenant_tables() -> list[str]:
-    tables = [
-        model._meta.db_table
-        for model in apps.get_models()
-        if issubclass(model, TenantModel)
-    ]
+    tables = [model._meta.db_table for model in apps.get_models() if issubclass(model, TenantModel)]
     return sorted([*tables, User._meta.db_table, AuditLog._meta.db_table])
 
 

@@ -8,82 +8,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0002_seed_plans'),
+        ("tenancy", "0002_seed_plans"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VideoAsset',
+            name="VideoAsset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('original_filename', models.CharField(max_length=255)),
-                ('status', models.CharField(choices=[('uploading', 'Uploading'), ('queued', 'Waiting to process'), ('processing', 'Processing'), ('ready', 'Ready'), ('failed', 'Failed')], default='uploading', max_length=20)),
-                ('error_message', models.TextField(blank=True, help_text='Why it failed, for the instructor.')),
-                ('source_key', models.CharField(blank=True, max_length=500)),
-                ('declared_size', models.BigIntegerField(default=0)),
-                ('uploaded_bytes', models.BigIntegerField(default=0)),
-                ('multipart_upload_id', models.CharField(blank=True, max_length=300)),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('rotation', models.IntegerField(default=0)),
-                ('frame_rate', models.FloatField(blank=True, null=True)),
-                ('has_audio', models.BooleanField(default=False)),
-                ('probe', models.JSONField(blank=True, default=dict)),
-                ('progress_percent', models.PositiveSmallIntegerField(default=0)),
-                ('eta_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('hls_prefix', models.CharField(blank=True, max_length=500)),
-                ('poster_key', models.CharField(blank=True, max_length=500)),
-                ('encryption_key_ciphertext', models.TextField(blank=True, help_text='Fernet-encrypted AES key.')),
-                ('source_bytes', models.BigIntegerField(default=0)),
-                ('output_bytes', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("original_filename", models.CharField(max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploading", "Uploading"),
+                            ("queued", "Waiting to process"),
+                            ("processing", "Processing"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="uploading",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "error_message",
+                    models.TextField(blank=True, help_text="Why it failed, for the instructor."),
+                ),
+                ("source_key", models.CharField(blank=True, max_length=500)),
+                ("declared_size", models.BigIntegerField(default=0)),
+                ("uploaded_bytes", models.BigIntegerField(default=0)),
+                ("multipart_upload_id", models.CharField(blank=True, max_length=300)),
+                ("duration_seconds", models.FloatField(blank=True, null=True)),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("rotation", models.IntegerField(default=0)),
+                ("frame_rate", models.FloatField(blank=True, null=True)),
+                ("has_audio", models.BooleanField(default=False)),
+                ("probe", models.JSONField(blank=True, default=dict)),
+                ("progress_percent", models.PositiveSmallIntegerField(default=0)),
+                ("eta_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("hls_prefix", models.CharField(blank=True, max_length=500)),
+                ("poster_key", models.CharField(blank=True, max_length=500)),
+                (
+                    "encryption_key_ciphertext",
+                    models.TextField(blank=True, help_text="Fernet-encrypted AES key."),
+                ),
+                ("source_bytes", models.BigIntegerField(default=0)),
+                ("output_bytes", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Rendition',
+            name="Rendition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='e.g. 720p', max_length=20)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('bandwidth', models.PositiveIntegerField(help_text='Peak bits per second (BANDWIDTH).')),
-                ('average_bandwidth', models.PositiveIntegerField()),
-                ('codecs', models.CharField(max_length=100)),
-                ('frame_rate', models.FloatField()),
-                ('playlist_key', models.CharField(max_length=500)),
-                ('segment_count', models.PositiveIntegerField(default=0)),
-                ('bytes', models.BigIntegerField(default=0)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.school')),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='renditions', to='video.videoasset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(help_text="e.g. 720p", max_length=20)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                (
+                    "bandwidth",
+                    models.PositiveIntegerField(help_text="Peak bits per second (BANDWIDTH)."),
+                ),
+                ("average_bandwidth", models.PositiveIntegerField()),
+                ("codecs", models.CharField(max_length=100)),
+                ("frame_rate", models.FloatField()),
+                ("playlist_key", models.CharField(max_length=500)),
+                ("segment_count", models.PositiveIntegerField(default=0)),
+                ("bytes", models.BigIntegerField(default=0)),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.school",
+                    ),
+                ),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="renditions",
+                        to="video.videoasset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-height'],
+                "ordering": ["-height"],
             },
         ),
         migrations.AddIndex(
-            model_name='videoasset',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='video_video_status_3f98a7_idx'),
+            model_name="videoasset",
+            index=models.Index(
+                fields=["status", "heartbeat_at"], name="video_video_status_3f98a7_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rendition',
-            constraint=models.UniqueConstraint(fields=('asset', 'name'), name='rendition_unique_per_asset'),
+            model_name="rendition",
+            constraint=models.UniqueConstraint(
+                fields=("asset", "name"), name="rendition_unique_per_asset"
+            ),
         ),
     ]
