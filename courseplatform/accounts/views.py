@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
@@ -20,7 +20,7 @@ from . import services
 from .decorators import manager_required
 from .forms import LoginForm, PasswordResetRequestForm, SetPasswordForm, SignupForm
 from .models import User, normalize_email
-from .selectors import list_school_people
+from .selectors import get_school_user, list_school_people
 
 GENERIC_LOGIN_ERROR = "The email or password is incorrect."
 
@@ -145,9 +145,9 @@ def _user_from_uid(request: HttpRequest, uidb64: str) -> User | None:
 def verify_email_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user = _user_from_uid(request, uidb64)
     ok = user is not None and services.verify_email(
-        school=request.school,
+        school=request.school,  # type: ignore[attr-defined]
         user=user,
-        token=token,  # type: ignore[attr-defined]
+        token=token,
     )
     if ok:
         messages.success(request, "Your email address is confirmed.")
@@ -174,10 +174,10 @@ def password_reset_request_view(request: HttpRequest) -> HttpResponse:
             )
         if form.is_valid():
             services.request_password_reset(
-                school=request.school,
-                email=form.cleaned_data["email"],  # type: ignore[attr-defined]
-                port=request.host_port,
-                ip=ip,  # type: ignore[attr-defined]
+                school=request.school,  # type: ignore[attr-defined]
+                email=form.cleaned_data["email"],
+                port=request.host_port,  # type: ignore[attr-defined]
+                ip=ip,
             )
             # Same answer whether or not the address has an account.
             return render(
@@ -205,9 +205,9 @@ def password_reset_confirm_view(request: HttpRequest, uidb64: str, token: str) -
     if request.method == "POST" and form.is_valid():
         try:
             services.reset_password(
-                school=request.school,
+                school=request.school,  # type: ignore[attr-defined]
                 user=user,
-                token=token,  # type: ignore[attr-defined]
+                token=token,
                 password=form.cleaned_data["password"],
             )
         except ValidationError as exc:
@@ -242,5 +242,37 @@ def manage_people(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     people = list_school_people(school=school)
     return render(
-        request, "accounts/manage/people.html", {"people": people, "nav_active": "students"}
+        request,
+        "accounts/manage/people.html",
+        {
+            "people": people,
+            "nav_active": "students",
+            "is_owner": request.user.role == User.Role.OWNER,  # type: ignore[union-attr]
+            "roles": User.Role.choices,
+        },
     )
+
+
+@manager_required
+@require_POST
+def change_person_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Owner changes someone's role from the People page."""
+    school = request.school  # type: ignore[attr-defined]
+    try:
+        person = get_school_user(school=school, user_id=user_id)
+    except User.DoesNotExist as exc:
+        raise Http404("No such person.") from exc
+    try:
+        services.change_role(
+            school=school,
+            actor=request.user,  # type: ignore[arg-type]
+            user=person,
+            role=request.POST.get("role", ""),
+        )
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"{person.full_name or person.email} is now {person.get_role_display()}."
+        )
+    return redirect("manage_people")

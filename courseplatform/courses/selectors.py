@@ -283,3 +283,22 @@ def my_courses(*, school: School, student: User) -> list[MyCourse]:
 
 def count_courses(*, school: School) -> int:
     return Course.objects.filter(school=school).count()
+
+
+def course_instructors(*, course: Course) -> list[User]:
+    return list(
+        User.objects.filter(school_id=course.school_id, courseinstructor__course=course).order_by(
+            "full_name", "email"
+        )
+    )
+
+
+def assignable_instructors(*, school: School, course: Course) -> list[User]:
+    """Owners and instructors of the school who do not teach ``course`` yet."""
+    return list(
+        User.objects.filter(
+            school=school, role__in=[User.Role.OWNER, User.Role.INSTRUCTOR], is_active=True
+        )
+        .exclude(courseinstructor__course=course)
+        .order_by("full_name", "email")
+    )

@@ -465,3 +465,38 @@ def record_lesson_visit(*, school: School, student: User, lesson: Lesson) -> Non
     Enrollment.objects.filter(school=school, student=student, course_id=lesson.course_id).update(
         last_activity_at=timezone.now(), last_lesson=lesson
     )
+
+
+def set_course_instructor(
+    *, school: School, actor: User, course: Course, user: User, teaching: bool
+) -> None:
+    """Add or remove one of the school's instructors (or the owner) on a course.
+
+    Only the owner assigns instructors; a course always keeps at least one.
+    """
+    _own(school, course, user)
+    if actor.school_id != school.pk or actor.role != User.Role.OWNER:
+        raise PermissionDenied("Only the school owner assigns instructors.")
+    if teaching and user.role not in {User.Role.OWNER, User.Role.INSTRUCTOR}:
+        raise CourseError("Make this person an instructor on the People page first.")
+    with transaction.atomic():
+        if teaching:
+            _, created = CourseInstructor.objects.get_or_create(
+                school=school, course=course, user=user
+            )
+            if not created:
+                return
+        else:
+            links = CourseInstructor.objects.filter(school=school, course=course)
+            if not links.filter(user=user).exists():
+                return
+            if links.count() == 1:
+                raise CourseError("A course needs at least one instructor.")
+            links.filter(user=user).delete()
+        record_audit(
+            school=school,
+            actor=actor,
+            action="course.instructor_added" if teaching else "course.instructor_removed",
+            target=course,
+            data={"user": user.pk},
+        )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:course_id>/cover/", views.course_cover, name="cover"),
     path("<int:course_id>/status/", views.course_status, name="status"),
     path("<int:course_id>/delete/", views.course_delete, name="delete"),
+    path("<int:course_id>/instructors/", views.course_instructor, name="instructor"),
     path("<int:course_id>/outline/", views.outline, name="outline"),
     path("<int:course_id>/sections/new/", views.section_add, name="section_add"),
     path("<int:course_id>/reorder-sections/", views.reorder_sections, name="reorder_sections"),

@@ -22,7 +22,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.models import User
+from courseplatform.accounts.selectors import get_school_user
 from courseplatform.ops import files
 from courseplatform.sites.sanitize import markdown_to_html
 from courseplatform.tenancy.models import School
@@ -282,6 +283,9 @@ def _render_editor(
         "cover_url": _cover_url(school, course),
         "student_url": _student_url(course),
         "description_html": _safe_html(course.description_html),
+        "instructors": selectors.course_instructors(course=course),
+        "assignable_instructors": selectors.assignable_instructors(school=school, course=course),
+        "can_assign_instructors": _user(request).role == "owner",
         **_outline_context(course, **outline_kwargs),
     }
     return render(request, "courses/manage/course_edit.html", context)
@@ -896,3 +900,29 @@ def markdown_preview(request: HttpRequest) -> HttpResponse:
     else:
         html = _safe_html(markdown_to_html(source))
     return render(request, "courses/_prose.html", {"html": html})
+
+
+@manager_required
+def course_instructor(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Owner adds (``action=add``) or removes (``action=remove``) a course instructor."""
+    course = _course(request, course_id)
+    if request.method != "POST":
+        return redirect(_editor_url(course.pk, "instructors"))
+    school = _school(request)
+    try:
+        person = get_school_user(school=school, user_id=int(request.POST.get("user", "")))
+    except (ValueError, User.DoesNotExist) as exc:
+        raise Http404("No such person.") from exc
+    teaching = request.POST.get("action") == "add"
+    try:
+        services.set_course_instructor(
+            school=school, actor=_user(request), course=course, user=person, teaching=teaching
+        )
+    except CourseError as exc:
+        messages.error(request, str(exc))
+    else:
+        name = person.full_name or person.email
+        messages.success(
+            request, f"{name} {'now teaches' if teaching else 'no longer teaches'} this course."
+        )
+    return redirect(_editor_url(course.pk, "instructors"))

@@ -77,9 +77,8 @@ def find_school(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         school = selectors.get_school_by_slug(form.cleaned_data["subdomain"])
         if school is not None:
-            return redirect(
-                selectors.school_url(school, "/accounts/login/", port=request.host_port)
-            )  # type: ignore[attr-defined]
+            port = request.host_port  # type: ignore[attr-defined]
+            return redirect(selectors.school_url(school, "/accounts/login/", port=port))
         form.add_error("subdomain", "We could not find a school at this address.")
     return render(request, "platform/find_school.html", {"form": form})
 

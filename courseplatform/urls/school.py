@@ -20,6 +20,11 @@ urlpatterns = [
     path("manage/courses/", include("courseplatform.courses.urls_manage")),
     path("manage/videos/", include("courseplatform.video.urls_manage")),
     path("manage/students/", account_views.manage_people, name="manage_people"),
+    path(
+        "manage/students/<int:user_id>/role/",
+        account_views.change_person_role,
+        name="change_person_role",
+    ),
     path("manage/settings/", tenancy_views.school_settings, name="manage_settings"),
     path("manage/site/", include("courseplatform.sites.urls_manage")),
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),

@@ -125,14 +125,11 @@ def test_builder_page_is_configured_by_data_and_has_no_inline_script(
     assert not re.search(r"\son[a-z]+=", text)
     assert '<script src="/static/dist/builder.js" defer></script>' in text
     assert "/static/dist/builder.css" in text
-    data = json.loads(
-        re.search(
-            r'<script id="builder-data" type="application/json">(.*?)'
-            r"</script>",
-            text,
-            re.DOTALL,
-        ).group(1)
-    )  # type: ignore[union-attr]
+    found = re.search(
+        r'<script id="builder-data" type="application/json">(.*?)</script>', text, re.DOTALL
+    )
+    assert found is not None
+    data = json.loads(found.group(1))
     assert data["urls"]["draft"] == f"/manage/site/pages/{page.pk}/draft/"
     assert data["urls"]["preview"] == "/?preview=draft"
     assert data["limit"] == alpha.school.plan.max_page_bytes
