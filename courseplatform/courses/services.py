@@ -21,6 +21,7 @@ from courseplatform.ops import files
 from courseplatform.ops.services import record_audit
 from courseplatform.sites.sanitize import markdown_to_html
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.selectors import storage_used_bytes
 
 from .models import (
     TITLE_MAX,
@@ -326,6 +327,14 @@ def add_attachment(*, school: School, actor: User, lesson: Lesson, upload: Any) 
         checked = files.check_attachment(upload, max_bytes=files.max_attachment_bytes(school))
     except files.UploadRejected as exc:
         raise ValidationError({"file": str(exc)}) from exc
+    quota = school.plan.max_storage_bytes
+    if quota is not None and storage_used_bytes(school=school) + checked.size > quota:
+        raise ValidationError(
+            {
+                "file": f"Not enough storage left on your {school.plan.name} plan for this "
+                "file. Delete videos or files you no longer need, or upgrade your plan."
+            }
+        )
     key = files.store_school_file(
         school=school, folder="attachments", upload=upload, extension=checked.extension
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -116,26 +116,32 @@ class Usage:
         return self.limit is not None and self.used >= self.limit
 
 
-def school_usage(school: School) -> list[Usage]:
-    """Usage against the plan's limits, for the dashboard and settings."""
+def storage_used_bytes(*, school: School, exclude_video: Any = None) -> int:
+    """Bytes a school stores against its plan: videos (sources, renditions and uploads
+    in flight) plus lesson attachments."""
     from django.db.models import Sum
 
-    from courseplatform.accounts.models import User
     from courseplatform.courses.models import Attachment
+    from courseplatform.video.services import school_video_bytes
+
+    attachments = Attachment.objects.filter(school=school).aggregate(total=Sum("size"))["total"]
+    return school_video_bytes(school=school, exclude=exclude_video) + int(attachments or 0)
+
+
+def school_usage(school: School) -> list[Usage]:
+    """Usage against the plan's limits, for the dashboard and settings."""
+    from courseplatform.accounts.models import User
     from courseplatform.courses.selectors import count_courses
-    from courseplatform.video.services import school_video_bytes, school_video_minutes
+    from courseplatform.video.services import school_video_minutes
 
     students = User.objects.filter(school=school, role=User.Role.STUDENT).count()
-    attachment_bytes = (
-        Attachment.objects.filter(school=school).aggregate(total=Sum("size"))["total"] or 0
-    )
     plan = school.plan
     return [
         Usage("Courses", count_courses(school=school), plan.max_courses),
         Usage("Students", students, plan.max_students),
         Usage(
             "Storage",
-            school_video_bytes(school=school) + attachment_bytes,
+            storage_used_bytes(school=school),
             plan.max_storage_bytes,
             unit="bytes",
         ),

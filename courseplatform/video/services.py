@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.selectors import storage_used_bytes
 from courseplatform.tenancy.storage import school_storage_key
 
 from .models import VideoAsset
@@ -173,14 +174,14 @@ def _check_size_limits(
             }
         )
     if plan.max_storage_bytes is not None:
-        used = school_video_bytes(school=school, exclude=exclude)
+        used = storage_used_bytes(school=school, exclude_video=exclude)
         if used + size > plan.max_storage_bytes:
             free = max(0, plan.max_storage_bytes - used)
             raise ValidationError(
                 {
                     field: f"Not enough storage left: this video is {_mb(size)} and your plan "
                     f"({plan.name}) has {_mb(free)} free of {_mb(plan.max_storage_bytes)}. "
-                    "Delete videos you no longer need or upgrade your plan."
+                    "Delete videos or files you no longer need, or upgrade your plan."
                 }
             )
 

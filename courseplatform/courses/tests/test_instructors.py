@@ -104,3 +104,35 @@ def test_another_schools_people_and_courses_are_not_found(
         person_a.refresh_from_db()
         assert person_a.role == User.Role.STUDENT
         assert CourseInstructor.objects.filter(course=course_a).count() == 1
+
+
+def test_attachments_count_against_the_plan_storage_quota(school_a, in_school) -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from courseplatform.courses.models import Attachment
+    from courseplatform.courses.services import add_attachment, add_lesson, add_section
+    from courseplatform.tenancy.selectors import storage_used_bytes
+
+    school, owner = school_a.school, school_a.owner
+    school.plan.max_storage_bytes = 1500
+    school.plan.save()
+    with in_school(school):
+        course = create_course(school=school, actor=owner, title="Quota")
+        section = add_section(school=school, actor=owner, course=course, title="S")
+        lesson = add_lesson(school=school, actor=owner, section=section, title="L")
+        add_attachment(
+            school=school,
+            actor=owner,
+            lesson=lesson,
+            upload=SimpleUploadedFile("a.txt", b"x" * 1000, "text/plain"),
+        )
+        assert storage_used_bytes(school=school) == 1000
+        with pytest.raises(ValidationError, match="Not enough storage"):
+            add_attachment(
+                school=school,
+                actor=owner,
+                lesson=lesson,
+                upload=SimpleUploadedFile("b.txt", b"y" * 600, "text/plain"),
+            )
+        assert Attachment.objects.filter(lesson=lesson).count() == 1
