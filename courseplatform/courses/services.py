@@ -22,6 +22,7 @@ from courseplatform.ops.services import record_audit
 from courseplatform.sites.sanitize import markdown_to_html
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import storage_used_bytes
+from courseplatform.tenancy.slugs import unique_slug
 
 from .models import (
     TITLE_MAX,
@@ -63,17 +64,9 @@ def _clean_title(title: str, what: str = "title") -> str:
 
 
 def _unique_slug(school: School, title: str, *, exclude_pk: int | None = None) -> str:
-    base = (slugify(title) or "course")[:70].strip("-") or "course"
-    candidates = Course.objects.filter(school=school, slug__startswith=base)
-    if exclude_pk is not None:
-        candidates = candidates.exclude(pk=exclude_pk)
-    taken = set(candidates.values_list("slug", flat=True))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return unique_slug(
+        Course.objects.filter(school=school).exclude(pk=exclude_pk or 0), title, fallback="course"
+    )
 
 
 # --- courses ---------------------------------------------------------------------------

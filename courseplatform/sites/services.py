@@ -21,10 +21,10 @@ from django.db.models import Max
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.slugs import unique_slug
 
 from .builder import json_size, sanitize_css, sanitize_page_html, sanitize_project
 from .cache_keys import bump_site_version
@@ -137,18 +137,9 @@ def _clean_title(title: str) -> str:
 
 
 def _unique_slug(school: School, base: str, *, exclude_pk: int | None = None) -> str:
-    base = (slugify(base) or "page")[:70].strip("-") or "page"
-    taken = set(
-        Page.objects.filter(school=school, slug__startswith=base)
-        .exclude(pk=exclude_pk or 0)
-        .values_list("slug", flat=True)
+    return unique_slug(
+        Page.objects.filter(school=school).exclude(pk=exclude_pk or 0), base, fallback="page"
     )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
 
 
 def starter_html(*, school: School, starter: str, title: str = "") -> str:
@@ -438,6 +429,15 @@ def unpublish_page(*, school: School, actor: Any, page: Page) -> Page:
     return page
 
 
+def _replace_draft(page: Page, *, html: str, css: str, project: dict[str, Any]) -> None:
+    """Store already-clean HTML, CSS and project JSON as the page's draft."""
+    page.draft_html, page.draft_css, page.draft_project = html, css, project
+    page.draft_updated_at = timezone.now()
+    page.save(
+        update_fields=["draft_html", "draft_css", "draft_project", "draft_updated_at", "updated_at"]
+    )
+
+
 def restore_revision(*, school: School, actor: Any, page: Page, revision: PageRevision) -> Page:
     """Copy a revision into the draft; the live page changes only when it is published."""
     _own(school, page, revision)
@@ -445,20 +445,12 @@ def restore_revision(*, school: School, actor: Any, page: Page, revision: PageRe
     if revision.page_id != page.pk:
         raise Http404("Not found.")
     check_page_size(school, page_bytes(revision.html, revision.css, revision.project))
-    now = timezone.now()
     with transaction.atomic():
-        page.draft_html = sanitize_page_html(revision.html)
-        page.draft_css = sanitize_css(revision.css)
-        page.draft_project = sanitize_project(revision.project)
-        page.draft_updated_at = now
-        page.save(
-            update_fields=[
-                "draft_html",
-                "draft_css",
-                "draft_project",
-                "draft_updated_at",
-                "updated_at",
-            ]
+        _replace_draft(
+            page,
+            html=sanitize_page_html(revision.html),
+            css=sanitize_css(revision.css),
+            project=sanitize_project(revision.project),
         )
         record_audit(
             school=school,
@@ -476,19 +468,8 @@ def apply_starter(*, school: School, actor: Any, page: Page, starter: str) -> Pa
     _require_manager(school, actor)
     html = starter_html(school=school, starter=starter, title=page.title)
     check_page_size(school, page_bytes(html, "", None))
-    now = timezone.now()
     with transaction.atomic():
-        page.draft_html, page.draft_css, page.draft_project = html, "", {}
-        page.draft_updated_at = now
-        page.save(
-            update_fields=[
-                "draft_html",
-                "draft_css",
-                "draft_project",
-                "draft_updated_at",
-                "updated_at",
-            ]
-        )
+        _replace_draft(page, html=html, css="", project={})
         record_audit(
             school=school,
             actor=actor,

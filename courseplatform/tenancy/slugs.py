@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.text import slugify
 
 SLUG_MIN = 3
 SLUG_MAX = 40
@@ -111,3 +114,16 @@ def validate_school_slug(value: str) -> None:
     problem = slug_problem(value)
     if problem:
         raise ValidationError(problem, code="invalid_slug")
+
+
+def unique_slug(taken_in: QuerySet[Any], text: str, *, fallback: str, max_length: int = 70) -> str:
+    """A slug for ``text`` not yet used in ``taken_in`` (a school-scoped queryset with a
+    ``slug`` field): ``intro``, then ``intro-2``, ``intro-3``…"""
+    base = (slugify(text) or fallback)[:max_length].strip("-") or fallback
+    taken = set(taken_in.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
