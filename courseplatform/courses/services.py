@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from courseplatform.accounts.models import User, normalize_email
 from courseplatform.ops import files
 from courseplatform.ops.services import record_audit
-from courseplatform.sites.sanitize import markdown_to_html
+from courseplatform.sites.sanitize.markdown import markdown_to_html
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import storage_used_bytes
 from courseplatform.tenancy.slugs import unique_slug

@@ -32,7 +32,7 @@ from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.models import User
 from courseplatform.accounts.selectors import get_school_user
 from courseplatform.ops import files
-from courseplatform.sites.sanitize import markdown_to_html
+from courseplatform.sites.sanitize.markdown import markdown_to_html
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import school_url
 

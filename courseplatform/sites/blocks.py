@@ -31,7 +31,10 @@ from courseplatform.courses.selectors import published_courses
 from courseplatform.ops import csp, files
 from courseplatform.tenancy.models import School
 
-from .builder import normalize_embed_url, replace_placeholders, sanitize_css, sanitize_page_html
+from .sanitize.css import sanitize_css
+from .sanitize.html import sanitize_page_html
+from .sanitize.placeholders import replace_placeholders
+from .sanitize.urls import normalize_embed_url
 
 CATALOGUE_LIMIT = 24
 PAGE_SCOPE = ".cp-page"

@@ -26,9 +26,11 @@ from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.slugs import unique_slug
 
-from .builder import json_size, sanitize_css, sanitize_page_html, sanitize_project
 from .cache_keys import bump_site_version
 from .models import Page, PageRevision, Theme
+from .sanitize.css import sanitize_css
+from .sanitize.html import sanitize_page_html
+from .sanitize.project import json_size, sanitize_project
 
 TITLE_MAX = 200
 SLUG_MAX = 80

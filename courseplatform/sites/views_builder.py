@@ -40,8 +40,8 @@ from courseplatform.tenancy.models import School
 from courseplatform.tenancy.storage import school_storage_key
 
 from . import selectors, services
-from .builder import DYNAMIC_BLOCKS
 from .models import Page
+from .sanitize.placeholders import DYNAMIC_BLOCKS
 from .services import STARTERS, PageError, PageTooLarge
 from .views import SITE_MEDIA_FOLDER
 

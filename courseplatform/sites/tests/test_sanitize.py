@@ -18,18 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from courseplatform.sites import builder
-from courseplatform.sites.builder import (
-    normalize_embed_url,
-    placeholders,
-    replace_placeholders,
-    safe_href,
-    safe_image_src,
-    sanitize_css,
-    sanitize_page_html,
-    sanitize_project,
-)
 from courseplatform.sites.models import PageRevision
+from courseplatform.sites.sanitize.css import sanitize_css
+from courseplatform.sites.sanitize.html import sanitize_page_html
+from courseplatform.sites.sanitize.placeholders import placeholders, replace_placeholders
+from courseplatform.sites.sanitize.project import MAX_NESTING, ProjectRejected, sanitize_project
+from courseplatform.sites.sanitize.urls import normalize_embed_url, safe_href, safe_image_src
 from courseplatform.tenancy.rls import school_context
 
 from .support import home_page, logged_in, main_html, publish, reload, save_draft
@@ -586,11 +580,11 @@ def test_project_sanitiser_keeps_structure_and_drops_code() -> None:
 def test_project_sanitiser_refuses_absurd_nesting() -> None:
     component: dict[str, Any] = {"type": "default"}
     root = component
-    for _ in range(builder.MAX_NESTING + 5):
+    for _ in range(MAX_NESTING + 5):
         child: dict[str, Any] = {"type": "default"}
         component["components"] = [child]
         component = child
-    with pytest.raises(builder.ProjectRejected):
+    with pytest.raises(ProjectRejected):
         sanitize_project({"pages": [{"frames": [{"component": root}]}]})
 
 
