@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import views, views_roster
+from . import views
+from .views_manage import people
 
 app_name = "courses"
 
@@ -21,20 +22,20 @@ urlpatterns = [
         name="attachment",
     ),
     path("my/", views.my_courses, name="my_courses"),
-    path("manage/courses/<int:course_id>/students/", views_roster.roster, name="roster"),
+    path("manage/courses/<int:course_id>/students/", people.roster, name="roster"),
     path(
         "manage/courses/<int:course_id>/students/add/",
-        views_roster.roster_add,
+        people.roster_add,
         name="roster_add",
     ),
     path(
         "manage/courses/<int:course_id>/students/<int:enrollment_id>/remove/",
-        views_roster.roster_remove,
+        people.roster_remove,
         name="roster_remove",
     ),
     path(
         "manage/courses/<int:course_id>/students.csv",
-        views_roster.roster_csv,
+        people.roster_csv,
         name="roster_csv",
     ),
 ]

@@ -16,7 +16,7 @@ from django.test import Client
 
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Enrollment, LessonProgress
-from courseplatform.courses.views_roster import csv_safe
+from courseplatform.courses.views_manage.people import csv_safe
 from tests.fixtures.schools import PASSWORD
 
 from .test_student_views import (

@@ -1,8 +1,5 @@
-"""A course's students in the management area: list, add by email, remove, CSV export.
-
-Owners see every course, instructors only their own; any other course id
-(missing, another school's, or a course the instructor does not teach) is 404.
-"""
+"""The people of a course in the management area: who teaches it (the owner assigns
+instructors) and its students (list, add by email, remove, CSV export)."""
 
 from __future__ import annotations
 
@@ -13,7 +10,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,9 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.accounts.models import User
+from courseplatform.accounts.selectors import get_school_user
 
-from . import selectors, services
-from .models import Course
+from .. import selectors, services
+from ..models import Course
+from ..services import CourseError
+from .common import editor_url, get_course, school_of, submit, user_of
 
 CSV_COLUMNS = (
     "name",
@@ -56,18 +55,10 @@ class AddStudentForm(StyledFormMixin, forms.Form):
     )
 
 
-def _course(request: HttpRequest, course_id: int) -> Course:
-    return selectors.get_course_for_manager(
-        school=request.school,  # type: ignore[attr-defined]
-        user=request.user,  # type: ignore[arg-type]
-        course_id=course_id,
-    )
-
-
 def _render_roster(
     request: HttpRequest, course: Course, form: AddStudentForm, *, status: int = 200
 ) -> HttpResponse:
-    rows = selectors.roster(school=request.school, course=course)  # type: ignore[attr-defined]
+    rows = selectors.roster(school=school_of(request), course=course)
     return render(
         request,
         "courses/manage/roster.html",
@@ -76,47 +67,76 @@ def _render_roster(
     )
 
 
+# --- instructors ---------------------------------------------------------------------------
+
+
+@manager_required
+def course_instructor(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Owner adds (``action=add``) or removes (``action=remove``) a course instructor."""
+    course = get_course(request, course_id)
+    if request.method != "POST":
+        return redirect(editor_url(course.pk, "instructors"))
+    school = school_of(request)
+    try:
+        person = get_school_user(school=school, user_id=int(request.POST.get("user", "")))
+    except (ValueError, User.DoesNotExist) as exc:
+        raise Http404("No such person.") from exc
+    teaching = request.POST.get("action") == "add"
+    try:
+        services.set_course_instructor(
+            school=school, actor=user_of(request), course=course, user=person, teaching=teaching
+        )
+    except CourseError as exc:
+        messages.error(request, str(exc))
+    else:
+        name = person.full_name or person.email
+        messages.success(
+            request, f"{name} {'now teaches' if teaching else 'no longer teaches'} this course."
+        )
+    return redirect(editor_url(course.pk, "instructors"))
+
+
+# --- students ------------------------------------------------------------------------------
+
+
 @require_GET
 @manager_required
 def roster(request: HttpRequest, course_id: int) -> HttpResponse:
-    return _render_roster(request, _course(request, course_id), AddStudentForm())
+    return _render_roster(request, get_course(request, course_id), AddStudentForm())
 
 
 @require_POST
 @manager_required
 def roster_add(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = _course(request, course_id)
+    course = get_course(request, course_id)
     form = AddStudentForm(request.POST)
-    if form.is_valid():
-        try:
-            enrollment, invited = services.enroll_by_email(
-                school=request.school,  # type: ignore[attr-defined]
-                actor=request.user,  # type: ignore[arg-type]
-                course=course,
-                email=form.cleaned_data["email"],
-                full_name=form.cleaned_data["full_name"],
-                port=request.host_port,  # type: ignore[attr-defined]
+    added = submit(
+        form,
+        lambda data: services.enroll_by_email(
+            school=school_of(request),
+            actor=user_of(request),
+            course=course,
+            email=data["email"],
+            full_name=data["full_name"],
+            port=request.host_port,  # type: ignore[attr-defined]
+        ),
+    )
+    if added is not None:
+        enrollment, invited = added
+        student: User = enrollment.student
+        if invited:
+            messages.success(
+                request,
+                f"{student.email} is enrolled. We created an account and emailed an "
+                "invitation to choose a password.",
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        except services.CourseError as exc:
-            form.add_error(None, str(exc))
         else:
-            student: User = enrollment.student
-            if invited:
-                messages.success(
-                    request,
-                    f"{student.email} is enrolled. We created an account and emailed an "
-                    "invitation to choose a password.",
-                )
-            else:
-                messages.success(
-                    request,
-                    f"{student.full_name or student.email} ({student.email}) is enrolled. "
-                    "No invitation was sent: they already have an account and can log in.",
-                )
-            return redirect("courses:roster", course_id=course.pk)
+            messages.success(
+                request,
+                f"{student.full_name or student.email} ({student.email}) is enrolled. "
+                "No invitation was sent: they already have an account and can log in.",
+            )
+        return redirect("courses:roster", course_id=course.pk)
     return _render_roster(request, course, form, status=400)
 
 
@@ -124,10 +144,10 @@ def roster_add(request: HttpRequest, course_id: int) -> HttpResponse:
 @manager_required
 def roster_remove(request: HttpRequest, course_id: int, enrollment_id: int) -> HttpResponse:
     """GET asks for confirmation (works without JavaScript); POST removes."""
-    course = _course(request, course_id)
+    course = get_course(request, course_id)
     enrollment = selectors.get_enrollment_for_manager(
-        school=request.school,  # type: ignore[attr-defined]
-        user=request.user,  # type: ignore[arg-type]
+        school=school_of(request),
+        user=user_of(request),
         enrollment_id=enrollment_id,
     )
     if enrollment.course_id != course.pk:
@@ -135,8 +155,8 @@ def roster_remove(request: HttpRequest, course_id: int, enrollment_id: int) -> H
     if request.method == "POST":
         name = enrollment.student.full_name or enrollment.student.email
         services.remove_enrollment(
-            school=request.school,  # type: ignore[attr-defined]
-            actor=request.user,  # type: ignore[arg-type]
+            school=school_of(request),
+            actor=user_of(request),
             enrollment=enrollment,
         )
         messages.success(request, f"{name} was removed from “{course.title}”.")
@@ -162,8 +182,8 @@ def _when(value: datetime | None) -> str:
 @require_GET
 @manager_required
 def roster_csv(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = _course(request, course_id)
-    rows = selectors.roster(school=request.school, course=course)  # type: ignore[attr-defined]
+    course = get_course(request, course_id)
+    rows = selectors.roster(school=school_of(request), course=course)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # BOM: Excel then reads the file as UTF-8
     writer = csv.writer(buffer, lineterminator="\r\n")
