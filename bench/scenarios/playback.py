@@ -3,9 +3,10 @@
 1. Signing: a two-hour video at 6-second segments has 1,200 segments per rung; with
    4 rungs a player's playlists hold 4,800 URLs, every one re-signed on every fetch.
    Per playlist, ``playback.render_media`` (parsed template from the process cache,
-   1,200 segment URLs + init + key token) is timed against emitting the very same
-   playlist with unsigned URLs. Goal: p50 < 5 ms per playlist. The CDN variant and
-   the presigned-S3 fallback (boto3 signing, no network) are reported for reference.
+   1,200 segment URLs + init + key token, one key line per segment as each has its
+   own IV) is timed against emitting the very same playlist with unsigned URLs.
+   Goal: p50 < 5 ms per playlist. The CDN variant and the presigned-S3 fallback
+   (boto3 signing, no network) are reported for reference.
 2. Serving: the local token-checking segment view vs the same file served by the
    same code without the check, both through Django's full WSGI stack (middleware,
    host → school resolution, URL routing) in a bounded loop. Goal: ≥ 0.8x.
@@ -41,16 +42,13 @@ def _percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def _media_text(iv: str = "0123456789abcdef0123456789abcdef") -> str:
-    lines = [
-        "#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:6", "#EXT-X-MEDIA-SEQUENCE:1",
-        "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS", '#EXT-X-MAP:URI="init.mp4"',
-        f'#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x{iv}',
-    ]  # fmt: skip
-    for n in range(1, SEGMENTS + 1):
-        lines += ["#EXTINF:6.000000,", f"seg_{n:05d}.m4s"]
-    lines.append("#EXT-X-ENDLIST")
-    return "\n".join(lines) + "\n"
+def _media_text() -> str:
+    """The stored template as the pipeline writes it: a key line with its own IV
+    before every segment."""
+    from courseplatform.video.hls import media_playlist
+
+    segments = [(f"seg_{n:05d}.m4s", 6.0) for n in range(1, SEGMENTS + 1)]
+    return media_playlist(segments, ivs=[n.to_bytes(16, "big") for n in range(SEGMENTS)])
 
 
 def _fake_asset() -> tuple[Any, list[Any]]:

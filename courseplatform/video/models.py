@@ -9,9 +9,10 @@ Storage layout (every key under the school's prefix):
     schools/<school_id>/videos/<asset uuid>/hls/<height>p/seg_00001.m4s ...
     schools/<school_id>/videos/<asset uuid>/poster.jpg
 
-Playlists in storage are templates: the key line reads
-``#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x...`` and segment/init URIs are
-relative file names. The playback layer rewrites them per viewer with signed,
+Playlists in storage are templates: every key line reads
+``#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x...`` (one before each segment, each
+with that segment's own IV; older videos have one for all) and segment/init URIs
+are relative file names. The playback layer rewrites them per viewer with signed,
 short-lived URLs; storage never serves anything without a valid token.
 """
 

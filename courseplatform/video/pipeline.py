@@ -17,11 +17,10 @@ Output (keys under ``schools/<id>/videos/<uuid>/``)::
 
 Encryption: ffmpeg refuses ``hls_key_info_file`` with fMP4 segments ("Encrypted
 fmp4 not yet supported"), so ffmpeg writes clear segments and the pipeline
-encrypts each whole segment file with AES-128-CBC + PKCS#7 (the HLS "AES-128"
-method, as ``openssl aes-128-cbc`` would) under a per-video random key and a
-random per-rendition IV written explicitly into the playlist. The key is stored
-with ``ops.crypto.encrypt`` in ``VideoAsset.encryption_key_ciphertext`` (raw 16
-bytes before encryption).
+encrypts each whole segment file (``hls.encrypt_rendition``: AES-128, a random key
+per video, a random IV per segment, see ``hls.py``). The key is stored with
+``ops.crypto.encrypt`` in ``VideoAsset.encryption_key_ciphertext`` (raw 16 bytes
+before encryption).
 
 Progress and cancellation: ``-progress pipe:1`` is read line by line; every
 ``HEARTBEAT_SECONDS`` (or every further percent, at most twice a second) the
@@ -35,9 +34,7 @@ run stops with :class:`Cancelled`.
 from __future__ import annotations
 
 import logging
-import math
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -50,8 +47,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -62,6 +57,15 @@ from courseplatform.ops.crypto import encrypt
 from courseplatform.tenancy.models import School
 
 from . import ladder as ladder_mod
+from .hls import (
+    RungOutput,
+    codecs_from_init,
+    encrypt_rendition,
+    ffmpeg_codecs,
+    master_playlist,
+    media_playlist,
+    parse_media_playlist,
+)
 from .ladder import Rung
 from .models import Rendition, VideoAsset
 from .probe import ProbeError, ProbeResult, check_limits, probe_file
@@ -165,32 +169,6 @@ class Claim:
 
 
 @dataclass
-class RungOutput:
-    rung: Rung
-    segments: list[tuple[str, float]]  # (file name, seconds)
-    segment_bytes: list[int]
-    init_bytes: int
-    codecs: str
-    iv: bytes
-
-    @property
-    def bandwidth(self) -> int:
-        """Peak bit rate over segments (the short tail segment excluded when others exist)."""
-        pairs = list(zip(self.segment_bytes, (d for _, d in self.segments), strict=True))
-        full = [(b, d) for b, d in pairs if d >= 1.0] or pairs
-        return int(max(b * 8 / max(d, 0.001) for b, d in full))
-
-    @property
-    def average_bandwidth(self) -> int:
-        seconds = sum(d for _, d in self.segments)
-        return int(sum(self.segment_bytes) * 8 / max(seconds, 0.001))
-
-    @property
-    def total_bytes(self) -> int:
-        return self.init_bytes + sum(self.segment_bytes)
-
-
-@dataclass
 class TranscodeResult:
     probe: ProbeResult
     rungs: list[RungOutput]
@@ -201,108 +179,6 @@ class TranscodeResult:
     poster: Path
     command: list[str]
     ffmpeg_seconds: float
-
-
-# --- playlists -----------------------------------------------------------------------------
-
-_EXTINF = re.compile(r"#EXTINF:([0-9.]+)")
-
-
-def parse_media_playlist(text: str) -> list[tuple[str, float]]:
-    """``[(uri, seconds), ...]`` of a media playlist."""
-    segments: list[tuple[str, float]] = []
-    pending: float | None = None
-    for line in text.splitlines():
-        line = line.strip()
-        match = _EXTINF.match(line)
-        if match:
-            pending = float(match.group(1))
-        elif line and not line.startswith("#") and pending is not None:
-            segments.append((line, pending))
-            pending = None
-    return segments
-
-
-def media_playlist(segments: list[tuple[str, float]], *, iv: bytes) -> str:
-    """The stored template: relative URIs, key URI the literal ``key``."""
-    target = max(ladder_mod.SEGMENT_SECONDS, max(math.ceil(d - 0.001) for _, d in segments))
-    lines = [
-        "#EXTM3U",
-        "#EXT-X-VERSION:7",
-        f"#EXT-X-TARGETDURATION:{target}",
-        "#EXT-X-MEDIA-SEQUENCE:1",
-        "#EXT-X-PLAYLIST-TYPE:VOD",
-        "#EXT-X-INDEPENDENT-SEGMENTS",
-        '#EXT-X-MAP:URI="init.mp4"',
-        f'#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x{iv.hex()}',
-    ]
-    for uri, seconds in segments:
-        lines += [f"#EXTINF:{seconds:.6f},", uri]
-    lines.append("#EXT-X-ENDLIST")
-    return "\n".join(lines) + "\n"
-
-
-def master_playlist(outputs: list[RungOutput], *, frame_rate: float) -> str:
-    """Variants with every attribute players use; the 720p rung (or the top one) first,
-    so players that start with the first listed variant start mid-ladder."""
-    ordered = sorted(outputs, key=lambda o: -o.rung.height * o.rung.width)
-    start = next((o for o in ordered if o.rung.name == "720p"), ordered[0])
-    ordered = [start, *[o for o in ordered if o is not start]]
-    lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    for out in ordered:
-        lines.append(
-            f"#EXT-X-STREAM-INF:BANDWIDTH={out.bandwidth},"
-            f"AVERAGE-BANDWIDTH={out.average_bandwidth},"
-            f"RESOLUTION={out.rung.width}x{out.rung.height},"
-            f'CODECS="{out.codecs}",'
-            f"FRAME-RATE={frame_rate:.3f}"
-        )
-        lines.append(f"{out.rung.name}/index.m3u8")
-    return "\n".join(lines) + "\n"
-
-
-def _ffmpeg_codecs(master_text: str) -> dict[str, str]:
-    """CODECS per variant URI from ffmpeg's own master playlist."""
-    found: dict[str, str] = {}
-    codecs: str | None = None
-    for line in master_text.splitlines():
-        if line.startswith("#EXT-X-STREAM-INF:"):
-            match = re.search(r'CODECS="([^"]+)"', line)
-            codecs = match.group(1) if match else None
-        elif line and not line.startswith("#") and codecs:
-            found[line.split("/")[0]] = codecs
-            codecs = None
-    return found
-
-
-def _codecs_from_init(init: Path, has_audio: bool) -> str:
-    import av
-
-    with av.open(str(init)) as container:
-        ctx = container.streams.video[0].codec_context
-        profile = {"Baseline": 66, "Constrained Baseline": 66, "Main": 77, "High": 100}.get(
-            ctx.profile or "", 100
-        )
-        level = getattr(ctx, "level", 0) or 40
-    video = f"avc1.{profile:02x}00{level:02x}"
-    return f"{video},mp4a.40.2" if has_audio else video
-
-
-# --- encryption ----------------------------------------------------------------------------
-
-
-def encrypt_segment(data: bytes, *, key: bytes, iv: bytes) -> bytes:
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(data) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    return encryptor.update(padded) + encryptor.finalize()
-
-
-def decrypt_segment(data: bytes, *, key: bytes, iv: bytes) -> bytes:
-    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-    padded = decryptor.update(data) + decryptor.finalize()
-    unpadder = padding.PKCS7(128).unpadder()
-    return unpadder.update(padded) + unpadder.finalize()
 
 
 # --- ffmpeg --------------------------------------------------------------------------------
@@ -411,7 +287,7 @@ def transcode_file(
         raise TranscodeError("We could not take a poster picture from this video.")
 
     master_path = out / "master.m3u8"
-    ffmpeg_codecs = _ffmpeg_codecs(master_path.read_text()) if master_path.exists() else {}
+    codecs_by_rung = ffmpeg_codecs(master_path.read_text()) if master_path.exists() else {}
     key = secrets.token_bytes(16)
     outputs: list[RungOutput] = []
     playlists: dict[str, str] = {}
@@ -431,23 +307,17 @@ def transcode_file(
                 candidate.rename(init)
         if not init.exists():
             raise TranscodeError(f"The {rung.name} initialisation segment is missing.")
-        codecs = ffmpeg_codecs.get(rung.name) or _codecs_from_init(init, probe.has_audio)
-        iv = secrets.token_bytes(16)
-        sizes: list[int] = []
-        for name, _seconds in segments:
-            path = rung_dir / name
-            data = encrypt_segment(path.read_bytes(), key=key, iv=iv)
-            path.write_bytes(data)
-            sizes.append(len(data))
+        codecs = codecs_by_rung.get(rung.name) or codecs_from_init(init, probe.has_audio)
+        ivs, sizes = encrypt_rendition(rung_dir, [name for name, _ in segments], key=key)
         result = RungOutput(
             rung=rung,
             segments=segments,
             segment_bytes=sizes,
             init_bytes=init.stat().st_size,
             codecs=codecs,
-            iv=iv,
+            ivs=ivs,
         )
-        text = media_playlist(segments, iv=iv)
+        text = media_playlist(segments, ivs=ivs)
         playlist.write_text(text)
         playlists[rung.name] = text
         outputs.append(result)
@@ -684,11 +554,6 @@ __all__ = [
     "TranscodeError",
     "TransientError",
     "clear_outputs",
-    "decrypt_segment",
-    "encrypt_segment",
-    "master_playlist",
-    "media_playlist",
-    "parse_media_playlist",
     "process_asset",
     "transcode_file",
 ]

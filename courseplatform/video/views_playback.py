@@ -11,7 +11,9 @@ Every lesson endpoint re-checks access to the lesson it names with
 course for anyone but its managers, or a lesson without a ready video) is a 404,
 a viewer without access a 403. Playlists and keys are ``private, no-store``;
 segments are immutable and publicly cacheable (the token, not the cache,
-decides who may fetch them).
+decides who may fetch them), but only a 200 or 206: every other answer of the
+segment view (403, 404, 405, 416, the redirect to S3) is ``private, no-store``,
+so a CDN or browser never keeps an error in place of a segment.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import structlog
@@ -35,6 +39,7 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from courseplatform.courses.models import Lesson
@@ -280,12 +285,32 @@ def serve_file(request: HttpRequest, key: str) -> HttpResponseBase:
         response["Content-Length"] = str(length)
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = IMMUTABLE
+    response["Cache-Control"] = IMMUTABLE if response.status_code in (200, 206) else NO_STORE
     response["Last-Modified"] = http_date(stat.st_mtime)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
+def _errors_not_cached(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """Only a segment (200/206) may be cached: every other answer is ``no-store``."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            response = _plain(404, "No such file.")
+        if response.status_code not in (200, 206):
+            response["Cache-Control"] = NO_STORE
+        return response
+
+    return wrapper
+
+
+@csrf_exempt  # GET/HEAD only (405 otherwise, not cached): no CSRF 403 page in between
+@_errors_not_cached
 @require_safe
 def segment(request: HttpRequest, key: str) -> HttpResponseBase:
     """Local-storage counterpart of the CDN: the same token, checked here."""

@@ -1,11 +1,10 @@
 """A tiny, real, encrypted HLS ladder for the playback tests (no transcode task needed).
 
 :func:`make_hls` runs ffmpeg (from ``imageio-ffmpeg``) once: a lavfi test pattern
-and tone, two rungs (360p, 240p), fMP4 segments of 2 s, then encrypts every media
-segment with AES-128-CBC + PKCS#7 under a random key and IV and writes the playlists
-as the storage layout contract says (``video/models.py``): ``URI="key"``, relative
-``init.mp4`` / ``seg_00001.m4s`` names, and a master referencing
-``<height>p/index.m3u8``. :func:`store_ready_asset` copies that output into a
+and tone, two rungs (360p, 240p), fMP4 segments of 2 s, then encrypts and writes
+the media playlists with the pipeline's own ``video/hls.py`` (a random key, a random
+IV per segment, ``URI="key"``, relative ``init.mp4`` / ``seg_00001.m4s`` names) and
+a master referencing ``<height>p/index.m3u8``. :func:`store_ready_asset` copies that output into a
 storage backend under ``schools/<id>/videos/<uuid>/`` and creates the READY
 ``VideoAsset`` with its ``Rendition`` rows and Fernet-encrypted key.
 """
@@ -23,13 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from courseplatform.ops import crypto
+from courseplatform.video.hls import (
+    decrypt_segment,
+    encrypt_rendition,
+    media_playlist,
+    parse_media_playlist,
+)
 from courseplatform.video.models import Rendition, VideoAsset
 
 RUNGS = (("360p", 640, 360, "800k"), ("240p", 426, 240, "300k"))
@@ -52,7 +55,7 @@ class RungFiles:
 class HlsOutput:
     root: Path
     key: bytes
-    iv: bytes
+    ivs: dict[str, bytes]  # "<rung>/<segment>" -> its IV
     duration: float
     rungs: list[RungFiles]
     clear: dict[str, bytes]  # "<rung>/<file>" -> unencrypted bytes (for decrypt checks)
@@ -72,18 +75,8 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _encrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(data) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    return encryptor.update(padded) + encryptor.finalize()
-
-
 def decrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
-    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-    padded = decryptor.update(data) + decryptor.finalize()
-    unpadder = padding.PKCS7(128).unpadder()
-    return unpadder.update(padded) + unpadder.finalize()
+    return decrypt_segment(data, key=key, iv=iv)
 
 
 def make_hls(duration: float = 4.0) -> HlsOutput:
@@ -152,7 +145,8 @@ def make_hls(duration: float = 4.0) -> HlsOutput:
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
-    key, iv = secrets.token_bytes(16), secrets.token_bytes(16)
+    key = secrets.token_bytes(16)
+    ivs: dict[str, bytes] = {}
     master_text = (work / "master.m3u8").read_text()
     out = root / "hls"
     rungs: list[RungFiles] = []
@@ -165,27 +159,19 @@ def make_hls(duration: float = 4.0) -> HlsOutput:
         )
         assert info, master_text
         rung_dir = work / name
-        (out / name).mkdir(parents=True)
         init = next(p for p in rung_dir.iterdir() if p.name.startswith("init"))
-        shutil.copy(init, out / name / "init.mp4")
-        clear[f"{name}/init.mp4"] = init.read_bytes()
-        lines = [
-            "#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}",
-            "#EXT-X-MEDIA-SEQUENCE:1", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS",
-            '#EXT-X-MAP:URI="init.mp4"', f'#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x{iv.hex()}',
-        ]  # fmt: skip
-        files = ["init.mp4"]
-        source = (rung_dir / "index.m3u8").read_text().splitlines()
-        for index, line in enumerate(source):
-            if line.startswith("#EXTINF"):
-                segment = source[index + 1].strip()
-                data = (rung_dir / segment).read_bytes()
-                clear[f"{name}/{segment}"] = data
-                (out / name / segment).write_bytes(_encrypt(data, key, iv))
-                lines += [line, segment]
-                files.append(segment)
-        lines.append("#EXT-X-ENDLIST")
-        (out / name / "index.m3u8").write_text("\n".join(lines) + "\n")
+        init.rename(rung_dir / "init.mp4")
+        segments = parse_media_playlist((rung_dir / "index.m3u8").read_text())
+        names = [segment for segment, _seconds in segments]
+        for file in ["init.mp4", *names]:
+            clear[f"{name}/{file}"] = (rung_dir / file).read_bytes()
+        rung_ivs, _sizes = encrypt_rendition(rung_dir, names, key=key)
+        ivs.update({f"{name}/{segment}": iv for segment, iv in zip(names, rung_ivs, strict=True)})
+        (rung_dir / "index.m3u8").write_text(media_playlist(segments, ivs=rung_ivs))
+        (out / name).mkdir(parents=True)
+        files = ["init.mp4", *names]
+        for file in ["index.m3u8", *files]:
+            shutil.copy(rung_dir / file, out / name / file)
         rungs.append(RungFiles(name, width, height, int(info[1]), int(info[2]), info[3], files))
     master = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for rung in rungs:
@@ -200,7 +186,7 @@ def make_hls(duration: float = 4.0) -> HlsOutput:
     poster += ["-i", "testsrc2=size=640x360:rate=1:duration=1", "-frames:v", "1"]
     subprocess.run([*poster, str(root / "poster.jpg")], check=True, capture_output=True, timeout=60)
     shutil.rmtree(work)
-    result = HlsOutput(root, key, iv, duration, rungs, clear)
+    result = HlsOutput(root, key, ivs, duration, rungs, clear)
     _CACHE[duration] = result
     return result
 

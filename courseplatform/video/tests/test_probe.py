@@ -8,6 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from courseplatform.video.hls import (
+    decrypt_segment,
+    encrypt_segment,
+    media_playlist,
+    parse_media_playlist,
+    segment_ivs,
+)
 from courseplatform.video.ladder import (
     SEGMENT_SECONDS,
     build_command,
@@ -19,11 +26,7 @@ from courseplatform.video.pipeline import (
     TranscodeError,
     TransientError,
     _classify_ffmpeg_failure,
-    decrypt_segment,
-    encrypt_segment,
     ffmpeg_exe,
-    media_playlist,
-    parse_media_playlist,
 )
 from courseplatform.video.probe import (
     DAMAGED,
@@ -249,11 +252,40 @@ def test_command_is_one_process_with_aligned_keyframes(tmp_path: Path) -> None:
 
 
 def test_media_playlist_template_round_trip() -> None:
-    iv = bytes(range(16))
-    text = media_playlist([("seg_00001.m4s", 6.0), ("seg_00002.m4s", 2.5)], iv=iv)
-    assert '#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x000102030405060708090a0b0c0d0e0f' in text
+    ivs = [bytes(range(16)), bytes(range(16, 32))]
+    text = media_playlist([("seg_00001.m4s", 6.0), ("seg_00002.m4s", 2.5)], ivs=ivs)
+    assert text.count("#EXT-X-KEY:") == 2
+    assert (
+        '#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x000102030405060708090a0b0c0d0e0f\n'
+        "#EXTINF:6.000000,\nseg_00001.m4s\n"
+        '#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x101112131415161718191a1b1c1d1e1f\n'
+        "#EXTINF:2.500000,\nseg_00002.m4s\n"
+    ) in text
     assert "#EXT-X-TARGETDURATION:6" in text and text.endswith("#EXT-X-ENDLIST\n")
     assert parse_media_playlist(text) == [("seg_00001.m4s", 6.0), ("seg_00002.m4s", 2.5)]
+    assert segment_ivs(text) == [("seg_00001.m4s", ivs[0]), ("seg_00002.m4s", ivs[1])]
+
+
+def test_media_playlist_refuses_a_missing_iv() -> None:
+    with pytest.raises(ValueError, match="2 segments but 1 IVs"):
+        media_playlist([("seg_00001.m4s", 6.0), ("seg_00002.m4s", 2.5)], ivs=[bytes(16)])
+
+
+def test_segment_ivs_without_an_iv_attribute_is_the_media_sequence_number() -> None:
+    """RFC 8216 §5.2: no IV attribute → the segment's media sequence number; an
+    explicit IV holds until the next key line."""
+    text = (
+        "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:7\n"
+        '#EXT-X-KEY:METHOD=AES-128,URI="key"\n#EXTINF:6,\na.m4s\n#EXTINF:6,\nb.m4s\n'
+        '#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0X000000000000000000000000000000FF\n'
+        "#EXTINF:6,\nc.m4s\n#EXTINF:6,\nd.m4s\n#EXT-X-ENDLIST\n"
+    )
+    assert segment_ivs(text) == [
+        ("a.m4s", (7).to_bytes(16, "big")),
+        ("b.m4s", (8).to_bytes(16, "big")),
+        ("c.m4s", (255).to_bytes(16, "big")),
+        ("d.m4s", (255).to_bytes(16, "big")),
+    ]
 
 
 def test_segment_encryption_is_hls_aes128() -> None:

@@ -24,9 +24,10 @@ from django.core.files.storage import default_storage
 from courseplatform.ops.crypto import decrypt
 from courseplatform.tenancy.rls import school_context
 from courseplatform.video import services
+from courseplatform.video.hls import decrypt_segment, parse_media_playlist, segment_ivs
 from courseplatform.video.ladder import SEGMENT_SECONDS
 from courseplatform.video.models import VideoAsset
-from courseplatform.video.pipeline import decrypt_segment, ffmpeg_exe, parse_media_playlist
+from courseplatform.video.pipeline import ffmpeg_exe
 from courseplatform.video.tasks import run_transcode_job
 
 
@@ -121,6 +122,7 @@ class OutputReport:
     rungs: dict[str, RungReport] = field(default_factory=dict)
     poster_size: tuple[int, int] = (0, 0)
     keys: list[str] = field(default_factory=list)
+    ivs: list[bytes] = field(default_factory=list)  # every segment's, all renditions
 
 
 _ATTR = re.compile(r'([A-Z-]+)=("[^"]*"|[^,]*)')
@@ -173,27 +175,29 @@ def analyse_outputs(asset: VideoAsset) -> OutputReport:
     for variant in master_variants(master):
         name = variant["URI"].split("/")[0]
         playlist = _read(f"{hls}{variant['URI']}").decode()
-        iv_match = re.search(r'#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x([0-9a-f]{32})', playlist)
-        assert iv_match, playlist
-        iv = bytes.fromhex(iv_match.group(1))
         init = _read(f"{hls}{name}/init.mp4")
-        segments = parse_media_playlist(playlist)
+        segments = segment_ivs(playlist)
         starts: list[float] = []
         decoded: tuple[int, int] = (0, 0)
         has_audio = False
-        for uri, _seconds in segments:
-            clear = decrypt_segment(_read(f"{hls}{name}/{uri}"), key=key, iv=iv)
+        for index, (uri, iv) in enumerate(segments):
+            data = _read(f"{hls}{name}/{uri}")
+            clear = decrypt_segment(data, key=key, iv=iv)
             assert clear[4:8] in (b"styp", b"moof"), f"{name}/{uri} is not fMP4 after decrypting"
+            if index:  # the IV matters: the previous segment's one garbles the first block
+                wrong = decrypt_segment(data, key=key, iv=segments[index - 1][1])
+                assert wrong[:16] != clear[:16] and wrong[16:] == clear[16:]
             info = _first_video_packet(init + clear)
             assert info["keyframe"], f"{name}/{uri} does not start with a keyframe"
             starts.append(info["time"])
             decoded = info["size"]
             has_audio = info["audio"]
+            report.ivs.append(iv)
         report.rungs[name] = RungReport(
             name=name,
             width=int(variant["RESOLUTION"].split("x")[0]),
             height=int(variant["RESOLUTION"].split("x")[1]),
-            extinf=[s for _, s in segments],
+            extinf=[s for _, s in parse_media_playlist(playlist)],
             keyframe_times=starts,
             decoded_size=decoded,
             has_audio=has_audio,
@@ -325,11 +329,21 @@ def check_ladder(asset: VideoAsset, clip: Clip) -> None:
         assert "#EXT-X-PLAYLIST-TYPE:VOD" in text
         assert text.rstrip().endswith("#EXT-X-ENDLIST")
         assert text.index('#EXT-X-MAP:URI="init.mp4"') < text.index("#EXT-X-KEY:")
-        assert re.search(r'^#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x[0-9a-f]{32}$', text, re.M)
         segs = re.findall(r"^seg_\d{5}\.m4s$", text, re.M)
         assert segs[0] == "seg_00001.m4s" and len(segs) == rendition.segment_count
+        # one key line per segment, right before it: its own IV
+        keyed = re.findall(
+            r'^#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x[0-9a-f]{32}\n#EXTINF:[0-9.]+,\n'
+            r"seg_\d{5}\.m4s$",
+            text,
+            re.M,
+        )
+        assert len(keyed) == len(segs)
         assert rendition.bandwidth >= rendition.average_bandwidth > 0
         assert rendition.playlist_key == f"{asset.hls_prefix}{rendition.name}/index.m3u8"
+    # no two segments of the video (any rendition) share an IV
+    assert len(report.ivs) == sum(r.segment_count for r in asset.renditions.all())
+    assert len(set(report.ivs)) == len(report.ivs)
     # keyframes aligned across rungs: every rung cuts segments at the same instants
     starts = [r.keyframe_times for r in report.rungs.values()]
     for other in starts[1:]:
