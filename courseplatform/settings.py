@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "courseplatform.courses",
     "courseplatform.access",
     "courseplatform.video",
+    # The composing layer: views and commands that use several feature apps.
+    "courseplatform.onboarding",
+    "courseplatform.dashboard",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

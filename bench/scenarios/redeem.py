@@ -80,8 +80,8 @@ def run() -> str:
         create_course,
         enroll_student,
     )
+    from courseplatform.onboarding.services import create_school
     from courseplatform.tenancy.rls import school_context
-    from courseplatform.tenancy.services import create_school
 
     total = THREADS * PER_THREAD
     slug = f"bench-{uuid.uuid4().hex[:8]}"

@@ -5,3 +5,12 @@ class AccountsConfig(AppConfig):
     name = "courseplatform.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from courseplatform.tenancy.usage import Meter, register_usage
+
+        from .selectors import count_students
+
+        register_usage(
+            Meter.STUDENTS, self.label, lambda school, exclude: count_students(school=school)
+        )

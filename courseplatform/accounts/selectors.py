@@ -27,3 +27,7 @@ def list_school_people(*, school: School) -> QuerySet[User]:
 def get_school_user(*, school: School, user_id: int) -> User:
     """Same DoesNotExist for a missing id and another school's id."""
     return User.objects.get(school=school, pk=user_id)
+
+
+def count_students(*, school: School) -> int:
+    return User.objects.filter(school=school, role=User.Role.STUDENT).count()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -75,6 +76,18 @@ def _uid(user: User) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
+# A school's emails wear its site theme (colours, logo), which belongs to ``sites``, an app
+# above this one: sites hands its branding function in at start-up (SitesConfig.ready).
+EmailBranding = Callable[..., dict[str, str]]
+_email_branding: EmailBranding | None = None
+
+
+def use_email_branding(provider: EmailBranding) -> None:
+    """Brand every school email with ``provider(school, port=...)`` (colours, logo URL)."""
+    global _email_branding
+    _email_branding = provider
+
+
 def _send_school_email(
     *,
     school: School,
@@ -85,12 +98,12 @@ def _send_school_email(
     port: str | None,
 ) -> None:
     """Send ``accounts/email/<template>.txt`` plus its HTML twin in the school's brand."""
-    from courseplatform.sites.theming import email_branding
-
+    if _email_branding is None:
+        raise LookupError("No app provides email branding (sites does, in its ready()).")
     context = {"school": school, "user": user, **context}
     html = render_to_string(
         f"accounts/email/{template}.html",
-        {**context, "brand": email_branding(school, port=port)},
+        {**context, "brand": _email_branding(school, port=port)},
     )
     send_mail(
         subject=subject,

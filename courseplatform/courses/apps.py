@@ -5,3 +5,17 @@ class CoursesConfig(AppConfig):
     name = "courseplatform.courses"
     label = "courses"
     verbose_name = "Courses"
+
+    def ready(self) -> None:
+        from courseplatform.tenancy.usage import Meter, register_usage
+
+        from .selectors import attachment_bytes, count_courses
+
+        register_usage(
+            Meter.COURSES, self.label, lambda school, exclude: count_courses(school=school)
+        )
+        register_usage(
+            Meter.STORAGE_BYTES,
+            self.label,
+            lambda school, exclude: attachment_bytes(school=school),
+        )

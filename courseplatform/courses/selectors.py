@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from courseplatform.accounts.models import User
@@ -283,6 +283,12 @@ def my_courses(*, school: School, student: User) -> list[MyCourse]:
 
 def count_courses(*, school: School) -> int:
     return Course.objects.filter(school=school).count()
+
+
+def attachment_bytes(*, school: School) -> int:
+    """Bytes of lesson attachments a school stores (they count against its storage quota)."""
+    total = Attachment.objects.filter(school=school).aggregate(total=Sum("size"))["total"]
+    return int(total or 0)
 
 
 def course_instructors(*, course: Course) -> list[User]:

@@ -21,8 +21,8 @@ from courseplatform.ops import files
 from courseplatform.ops.services import record_audit
 from courseplatform.sites.sanitize.markdown import markdown_to_html
 from courseplatform.tenancy.models import School
-from courseplatform.tenancy.selectors import storage_used_bytes
 from courseplatform.tenancy.slugs import unique_slug
+from courseplatform.tenancy.usage import storage_used_bytes
 
 from .models import (
     TITLE_MAX,

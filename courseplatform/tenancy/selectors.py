@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -94,56 +94,3 @@ def platform_url(path: str = "/", *, port: str | None = None) -> str:
     if port and port != default_port:
         netloc = f"{netloc}:{port}"
     return f"{settings.PLATFORM_SCHEME}://{netloc}{path}"
-
-
-@dataclass(frozen=True)
-class Usage:
-    """One number against one plan limit (limit None = unlimited)."""
-
-    label: str
-    used: int
-    limit: int | None
-    unit: str = ""
-
-    @property
-    def percent(self) -> int:
-        if not self.limit:
-            return 0
-        return min(100, round(100 * self.used / self.limit))
-
-    @property
-    def at_limit(self) -> bool:
-        return self.limit is not None and self.used >= self.limit
-
-
-def storage_used_bytes(*, school: School, exclude_video: Any = None) -> int:
-    """Bytes a school stores against its plan: videos (sources, renditions and uploads
-    in flight) plus lesson attachments."""
-    from django.db.models import Sum
-
-    from courseplatform.courses.models import Attachment
-    from courseplatform.video.services import school_video_bytes
-
-    attachments = Attachment.objects.filter(school=school).aggregate(total=Sum("size"))["total"]
-    return school_video_bytes(school=school, exclude=exclude_video) + int(attachments or 0)
-
-
-def school_usage(school: School) -> list[Usage]:
-    """Usage against the plan's limits, for the dashboard and settings."""
-    from courseplatform.accounts.models import User
-    from courseplatform.courses.selectors import count_courses
-    from courseplatform.video.services import school_video_minutes
-
-    students = User.objects.filter(school=school, role=User.Role.STUDENT).count()
-    plan = school.plan
-    return [
-        Usage("Courses", count_courses(school=school), plan.max_courses),
-        Usage("Students", students, plan.max_students),
-        Usage(
-            "Storage",
-            storage_used_bytes(school=school),
-            plan.max_storage_bytes,
-            unit="bytes",
-        ),
-        Usage("Video minutes", round(school_video_minutes(school=school)), plan.max_video_minutes),
-    ]

@@ -3,15 +3,15 @@
 from django.contrib import admin
 from django.urls import path
 
-from courseplatform.tenancy import views as tenancy_views
+from courseplatform.onboarding import views as onboarding_views
 
 admin.site.site_header = "Courseplatform operator console"
 admin.site.site_title = "Courseplatform operator console"
 
 urlpatterns = [
-    path("", tenancy_views.platform_home, name="platform_home"),
-    path("signup/", tenancy_views.school_signup, name="school_signup"),
-    path("signup/check-subdomain/", tenancy_views.check_subdomain, name="check_subdomain"),
-    path("find-school/", tenancy_views.find_school, name="find_school"),
+    path("", onboarding_views.platform_home, name="platform_home"),
+    path("signup/", onboarding_views.school_signup, name="school_signup"),
+    path("signup/check-subdomain/", onboarding_views.check_subdomain, name="check_subdomain"),
+    path("find-school/", onboarding_views.find_school, name="find_school"),
     path("admin/", admin.site.urls),
 ]

@@ -3,10 +3,10 @@
 from django.urls import include, path
 
 from courseplatform.accounts import views as account_views
+from courseplatform.dashboard import views as dashboard_views
 from courseplatform.ops import files
 from courseplatform.sites import views as site_views
 from courseplatform.sites import views_theme
-from courseplatform.tenancy import views as tenancy_views
 
 urlpatterns = [
     path("", site_views.school_home, name="school_home"),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include("courseplatform.access.urls")),
     path("", include("courseplatform.sites.urls")),
     path("accounts/", include("courseplatform.accounts.urls")),
-    path("manage/", tenancy_views.dashboard, name="manage_dashboard"),
+    path("manage/", dashboard_views.dashboard, name="manage_dashboard"),
     path("manage/courses/", include("courseplatform.courses.urls_manage")),
     path("manage/videos/", include("courseplatform.video.urls_manage")),
     path("manage/students/", account_views.manage_people, name="manage_people"),
@@ -25,7 +25,7 @@ urlpatterns = [
         account_views.change_person_role,
         name="change_person_role",
     ),
-    path("manage/settings/", tenancy_views.school_settings, name="manage_settings"),
+    path("manage/settings/", dashboard_views.school_settings, name="manage_settings"),
     path("manage/site/", include("courseplatform.sites.urls_manage")),
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),
     path("files/<str:token>/", files.serve_signed_file, name="school_file"),

@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
-from courseplatform.tenancy.selectors import storage_used_bytes
 from courseplatform.tenancy.storage import school_storage_key
+from courseplatform.tenancy.usage import storage_used_bytes
 
 from .models import VideoAsset
 
@@ -174,7 +174,7 @@ def _check_size_limits(
             }
         )
     if plan.max_storage_bytes is not None:
-        used = storage_used_bytes(school=school, exclude_video=exclude)
+        used = storage_used_bytes(school=school, exclude=exclude)
         if used + size > plan.max_storage_bytes:
             free = max(0, plan.max_storage_bytes - used)
             raise ValidationError(

@@ -36,6 +36,7 @@ from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Lesson
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.usage import storage_used_bytes
 
 from . import services, uploads
 from .models import VideoAsset
@@ -407,7 +408,8 @@ def library(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(assets, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     plan = school.plan
-    used_bytes = services.school_video_bytes(school=school)
+    # The plan quota counts lesson files too: show the figure the upload check uses.
+    used_bytes = storage_used_bytes(school=school)
     used_minutes = services.school_video_minutes(school=school)
     rows = [
         {"asset": asset, "can_delete": uploads.can_delete(user=user, asset=asset)}

@@ -29,10 +29,10 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from courseplatform.courses import services as course_services
+from courseplatform.onboarding.services import create_school
 from courseplatform.sites.models import Page as SitePage
 from courseplatform.sites.models import Theme
 from courseplatform.tenancy.rls import school_context
-from courseplatform.tenancy.services import create_school
 from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e

@@ -61,8 +61,8 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
 def school(committed_db: None, live_app: LiveApp) -> Any:
     """A fresh school with its owner, and a student account with a known password."""
     from courseplatform.accounts.services import register_user
+    from courseplatform.onboarding.services import create_school
     from courseplatform.tenancy.rls import school_context
-    from courseplatform.tenancy.services import create_school
 
     slug = f"e2e-flow-{secrets.token_hex(4)}"
     created = create_school(

@@ -50,8 +50,8 @@ def school(committed_db: None, live_app: LiveApp) -> Any:
         create_course,
         set_course_status,
     )
+    from courseplatform.onboarding.services import create_school
     from courseplatform.tenancy.rls import school_context
-    from courseplatform.tenancy.services import create_school
 
     slug = f"e2e-codes-{secrets.token_hex(4)}"
     created = create_school(

@@ -58,8 +58,8 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
 def video_school(committed_db: None, live_app: LiveApp) -> Iterator[VideoSchool]:
     from courseplatform.accounts.models import User
     from courseplatform.courses import services
+    from courseplatform.onboarding.services import create_school
     from courseplatform.tenancy.rls import school_context
-    from courseplatform.tenancy.services import create_school
 
     hls = make_hls(CLIP_SECONDS)
     slug = f"e2e-video-{secrets.token_hex(4)}"

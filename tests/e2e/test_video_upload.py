@@ -108,7 +108,7 @@ def instructor_page(
     live_app: LiveApp, chromium_browser: Browser, django_db_blocker: Any
 ) -> Iterator[tuple[Page, Any, Lesson]]:
     """A new school with a video lesson; a browser page logged in as its owner."""
-    from courseplatform.tenancy.services import create_school
+    from courseplatform.onboarding.services import create_school
 
     slug = f"e2e-up-{secrets.token_hex(3)}"
     with django_db_blocker.unblock():

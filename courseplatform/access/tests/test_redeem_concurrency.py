@@ -15,8 +15,8 @@ from courseplatform.access.services import RedeemError, create_batch, redeem_cod
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Enrollment
 from courseplatform.courses.services import add_lesson, add_section, create_course
+from courseplatform.onboarding.services import create_school
 from courseplatform.tenancy.rls import school_context
-from courseplatform.tenancy.services import create_school
 
 STUDENTS = 50
 USES = 10

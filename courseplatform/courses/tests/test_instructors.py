@@ -112,7 +112,7 @@ def test_attachments_count_against_the_plan_storage_quota(school_a, in_school) -
 
     from courseplatform.courses.models import Attachment
     from courseplatform.courses.services import add_attachment, add_lesson, add_section
-    from courseplatform.tenancy.selectors import storage_used_bytes
+    from courseplatform.tenancy.usage import storage_used_bytes
 
     school, owner = school_a.school, school_a.owner
     school.plan.max_storage_bytes = 1500

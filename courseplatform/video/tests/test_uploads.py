@@ -486,7 +486,7 @@ def test_library_lists_the_schools_videos_with_metering(alpha, bravo, client_for
     assert "Alpha intro" in html and "Bravo secret" not in html
     assert "4.0 MB" in html  # stored: source + renditions
     assert "1:01" in html
-    assert "Video storage" in html and "2.0 GB" in html  # of the Free plan's 2 GB
+    assert "Storage" in html and "2.0 GB" in html  # of the Free plan's 2 GB
     assert response.context["used_bytes"] == 4 * MiB
 
 
@@ -568,7 +568,7 @@ class LiveUploader:
 @pytest.fixture
 def live_owner(live_app: Any, django_db_blocker: Any, tmp_path: Path) -> Iterator[Any]:
     """A fresh school on the live server (committed) and an uploader logged in as its owner."""
-    from courseplatform.tenancy.services import create_school
+    from courseplatform.onboarding.services import create_school
 
     slug = f"up-{secrets.token_hex(4)}"
     with django_db_blocker.unblock():

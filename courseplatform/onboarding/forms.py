@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
 from courseplatform.accounts.forms import StyledFormMixin
-
-from .models import School
-from .selectors import is_slug_available
-from .slugs import SLUG_MAX, normalize_slug, slug_problem
+from courseplatform.tenancy.selectors import is_slug_available
+from courseplatform.tenancy.slugs import SLUG_MAX, normalize_slug, slug_problem
 
 
 class SchoolSignupForm(StyledFormMixin, forms.Form):
@@ -60,13 +56,3 @@ class FindSchoolForm(StyledFormMixin, forms.Form):
 
     def clean_subdomain(self) -> str:
         return normalize_slug(self.cleaned_data["subdomain"])
-
-
-class SchoolSettingsForm(StyledFormMixin, forms.ModelForm):
-    class Meta:
-        model = School
-        fields = ["name"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["name"].label = "School name"

@@ -1,25 +1,23 @@
-"""Platform site (marketing, one-click school signup) and the school dashboard."""
+"""The platform site: marketing home, one-click school signup, finding a school."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.services import issue_login_link
 from courseplatform.ops import ratelimit
 from courseplatform.ops.net import client_ip
-from courseplatform.ops.services import record_audit
+from courseplatform.tenancy import selectors
+from courseplatform.tenancy.rls import school_context
+from courseplatform.tenancy.slugs import normalize_slug, slug_problem
 
-from . import selectors, services
-from .forms import FindSchoolForm, SchoolSettingsForm, SchoolSignupForm
-from .rls import school_context
-from .slugs import normalize_slug, slug_problem
+from . import services
+from .forms import FindSchoolForm, SchoolSignupForm
 
 
 def platform_home(request: HttpRequest) -> HttpResponse:
@@ -81,55 +79,3 @@ def find_school(request: HttpRequest) -> HttpResponse:
             return redirect(selectors.school_url(school, "/accounts/login/", port=port))
         form.add_error("subdomain", "We could not find a school at this address.")
     return render(request, "platform/find_school.html", {"form": form})
-
-
-# --- school management ---------------------------------------------------------------
-
-
-@manager_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    school = request.school  # type: ignore[attr-defined]
-    usage = selectors.school_usage(school)
-    return render(
-        request,
-        "tenancy/manage/dashboard.html",
-        {
-            "usage": usage,
-            "site_url": selectors.school_url(school, "/", port=request.host_port),  # type: ignore[attr-defined]
-            "nav_active": "dashboard",
-        },
-    )
-
-
-@manager_required
-def school_settings(request: HttpRequest) -> HttpResponse:
-    school = request.school  # type: ignore[attr-defined]
-    is_owner = request.user.role == "owner"  # type: ignore[union-attr]
-    form = SchoolSettingsForm(request.POST or None, instance=school)
-    if request.method == "POST":
-        if not is_owner:
-            messages.error(request, "Only the school owner can change settings.")
-            return redirect("manage_settings")
-        if form.is_valid():
-            with transaction.atomic():
-                form.save()
-                record_audit(
-                    school=school,
-                    actor=request.user,
-                    action="school.settings_changed",
-                    target=school,
-                    data={"name": school.name},
-                    ip=client_ip(request),
-                )
-            messages.success(request, "Settings saved.")
-            return redirect("manage_settings")
-    return render(
-        request,
-        "tenancy/manage/settings.html",
-        {
-            "form": form,
-            "is_owner": is_owner,
-            "nav_active": "settings",
-            "usage": selectors.school_usage(school),
-        },
-    )

@@ -3,8 +3,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from courseplatform.onboarding.services import create_school
 from courseplatform.tenancy.selectors import school_url
-from courseplatform.tenancy.services import create_school
 
 
 class Command(BaseCommand):

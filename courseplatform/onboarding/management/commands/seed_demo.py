@@ -19,10 +19,10 @@ from courseplatform.accounts.models import User
 from courseplatform.accounts.services import register_user
 from courseplatform.courses import services as courses
 from courseplatform.courses.models import Course, Enrollment, Lesson
+from courseplatform.onboarding.services import create_school
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.selectors import school_url
-from courseplatform.tenancy.services import create_school
 
 DEMO_SLUG = "demo"
 OWNER_EMAIL = "owner@demo.example"

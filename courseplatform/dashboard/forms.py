@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from courseplatform.accounts.forms import StyledFormMixin
+from courseplatform.tenancy.models import School
+
+
+class SchoolSettingsForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = School
+        fields = ["name"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = "School name"
