@@ -59,12 +59,14 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 test: python-deps assets system-deps
+	$(VENV)/bin/lint-imports --no-logo
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: python-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy courseplatform
+	$(VENV)/bin/lint-imports --no-logo
 
 bench: TEST_DB = courseplatform_bench
 bench: python-deps assets

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from courseplatform.accounts.models import User, normalize_email
 from courseplatform.ops import files
 from courseplatform.ops.services import record_audit
-from courseplatform.sites.sanitize.markdown import markdown_to_html
+from courseplatform.sanitize.markdown import markdown_to_html
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.slugs import unique_slug
 from courseplatform.tenancy.usage import storage_used_bytes

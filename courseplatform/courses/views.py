@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courseplatform.accounts.models import User
 from courseplatform.ops import files
-from courseplatform.sites.sanitize.markdown import sanitize_html
+from courseplatform.sanitize.markdown import sanitize_html
 from courseplatform.tenancy.models import School
 
 from . import selectors, services

@@ -29,12 +29,11 @@ from courseplatform.accounts.models import User
 from courseplatform.courses.models import Course, CourseInstructor, Lesson
 from courseplatform.courses.selectors import published_courses
 from courseplatform.ops import csp, files
+from courseplatform.sanitize.css import sanitize_css
+from courseplatform.sanitize.html import sanitize_page_html
+from courseplatform.sanitize.placeholders import replace_placeholders
+from courseplatform.sanitize.urls import normalize_embed_url
 from courseplatform.tenancy.models import School
-
-from .sanitize.css import sanitize_css
-from .sanitize.html import sanitize_page_html
-from .sanitize.placeholders import replace_placeholders
-from .sanitize.urls import normalize_embed_url
 
 CATALOGUE_LIMIT = 24
 PAGE_SCOPE = ".cp-page"

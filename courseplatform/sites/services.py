@@ -23,14 +23,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from courseplatform.ops.services import record_audit
+from courseplatform.sanitize.css import sanitize_css
+from courseplatform.sanitize.html import sanitize_page_html
+from courseplatform.sanitize.project import json_size, sanitize_project
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.slugs import unique_slug
 
 from .cache_keys import bump_site_version
 from .models import Page, PageRevision, Theme
-from .sanitize.css import sanitize_css
-from .sanitize.html import sanitize_page_html
-from .sanitize.project import json_size, sanitize_project
 
 TITLE_MAX = 200
 SLUG_MAX = 80

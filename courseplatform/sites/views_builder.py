@@ -36,12 +36,12 @@ from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Course
 from courseplatform.ops import files
+from courseplatform.sanitize.placeholders import DYNAMIC_BLOCKS
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.storage import school_storage_key
 
 from . import selectors, services
 from .models import Page
-from .sanitize.placeholders import DYNAMIC_BLOCKS
 from .services import STARTERS, PageError, PageTooLarge
 from .views import SITE_MEDIA_FOLDER
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from courseplatform.accounts.decorators import manager_required
-from courseplatform.sites.sanitize.markdown import markdown_to_html
+from courseplatform.sanitize.markdown import markdown_to_html
 from courseplatform.tenancy.models import School
 
 from .. import selectors, services

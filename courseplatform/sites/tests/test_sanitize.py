@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from courseplatform.sanitize.css import sanitize_css
+from courseplatform.sanitize.html import sanitize_page_html
+from courseplatform.sanitize.placeholders import placeholders, replace_placeholders
+from courseplatform.sanitize.project import MAX_NESTING, ProjectRejected, sanitize_project
+from courseplatform.sanitize.urls import normalize_embed_url, safe_href, safe_image_src
 from courseplatform.sites.models import PageRevision
-from courseplatform.sites.sanitize.css import sanitize_css
-from courseplatform.sites.sanitize.html import sanitize_page_html
-from courseplatform.sites.sanitize.placeholders import placeholders, replace_placeholders
-from courseplatform.sites.sanitize.project import MAX_NESTING, ProjectRejected, sanitize_project
-from courseplatform.sites.sanitize.urls import normalize_embed_url, safe_href, safe_image_src
 from courseplatform.tenancy.rls import school_context
 
 from .support import home_page, logged_in, main_html, publish, reload, save_draft
