@@ -408,3 +408,7 @@ VIDEO_RETRY_BACKOFF_SECONDS = int(os.environ.get("VIDEO_RETRY_BACKOFF_SECONDS", 
 VIDEO_WORK_DIR = os.environ.get("VIDEO_WORK_DIR", "")
 VIDEO_X264_PRESET = os.environ.get("VIDEO_X264_PRESET", "veryfast")
 VIDEO_FFMPEG_BINARY = os.environ.get("VIDEO_FFMPEG_BINARY", "")
+# When the player gives up on a video it reports once (a "video.playback_failed" log
+# line); reports are limited per viewer and address, and per address.
+RATE_LIMIT_VIDEO_REPORT = os.environ.get("RATE_LIMIT_VIDEO_REPORT", "10/600")
+RATE_LIMIT_VIDEO_REPORT_IP = os.environ.get("RATE_LIMIT_VIDEO_REPORT_IP", "120/3600")

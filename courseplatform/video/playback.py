@@ -409,6 +409,7 @@ def player_context(*, request: Any, lesson: Lesson) -> dict[str, Any] | None:
         "lesson": lesson,
         "master_url": endpoint("master", lesson_id=lesson.pk),
         "position_url": endpoint("position", lesson_id=lesson.pk) if enrolled else "",
+        "report_url": endpoint("report", lesson_id=lesson.pk),
         "poster_url": poster_url(asset),
         "resume_seconds": resume,
         "duration_seconds": duration,

@@ -15,5 +15,10 @@ urlpatterns = [
     ),
     path("lessons/<int:lesson_id>/key", views_playback.key, name="key"),
     path("lessons/<int:lesson_id>/position", views_playback.save_position, name="position"),
+    path(
+        "lessons/<int:lesson_id>/playback-failure",
+        views_playback.report_playback_failure,
+        name="report",
+    ),
     path("s/<path:key>", views_playback.segment, name="segment"),
 ]

@@ -4,6 +4,7 @@
 ``/video/lessons/<lesson>/<rendition>/index.m3u8`` media playlist (viewer token)
 ``/video/lessons/<lesson>/key``                  the AES-128 key (asset+viewer token)
 ``/video/lessons/<lesson>/position``             POST: save the playback position
+``/video/lessons/<lesson>/playback-failure``     POST: the player gave up (one log line)
 ``/video/s/<storage key>?verify=…``              segments from local storage
 
 Every lesson endpoint re-checks access to the lesson it names with
@@ -26,6 +27,7 @@ from functools import wraps
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import (
@@ -44,7 +46,8 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from courseplatform.courses.models import Lesson
 from courseplatform.courses.selectors import can_manage_course, can_view_lesson
-from courseplatform.ops import crypto
+from courseplatform.ops import crypto, ratelimit
+from courseplatform.ops.net import client_ip
 
 from . import playback, signing
 from .models import Rendition, VideoAsset
@@ -66,6 +69,9 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".webp": "image/webp",
 }
+# What the player reports when it gives up (frontend/src/js/player.js, giveUp).
+FAILURE_KINDS = ("decrypt", "network", "media", "access")
+_FAILURE_DETAIL = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # an hls.js error name
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _CHUNK = 64 * 1024
 
@@ -203,6 +209,76 @@ def save_position(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "completed_now": saved.completed_now,
         }
     )
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+def _bounded_int(value: str, *, top: int) -> int | None:
+    """``value`` as an integer in 0..top; 0 for an empty field; None when invalid."""
+    if value == "":
+        return 0
+    if not value.isdigit() or len(value) > 6 or int(value) > top:
+        return None
+    return int(value)
+
+
+@require_POST
+def report_playback_failure(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """The player stopped after repeated failures: write one structured log line.
+
+    Fields: ``kind`` (one of FAILURE_KINDS), ``detail`` (the hls.js error name),
+    ``http_status`` (of the failing request, 0 if none) and ``failures`` (errors seen
+    before giving up). Only a viewer of the lesson on its own school's host may
+    report (CSRF-checked like every POST); reports are rate-limited per viewer and
+    per address, so a broken video cannot flood the log.
+    """
+    try:
+        lesson, asset = _lesson_and_asset(request, lesson_id)
+    except _Denied:
+        return JsonResponse({"error": "You do not have access to this video."}, status=403)
+    viewer = playback.viewer_tag(request.user)
+    ip = client_ip(request)
+    for scope, ident, spec in (
+        (
+            "video-report-viewer",
+            f"{asset.school_id}:{viewer}:{ip}",
+            settings.RATE_LIMIT_VIDEO_REPORT,
+        ),
+        ("video-report-ip", ip, settings.RATE_LIMIT_VIDEO_REPORT_IP),
+    ):
+        status = ratelimit.hit(scope, ident, spec)
+        if status.limited:
+            refused = JsonResponse({"error": "Too many reports; try later."}, status=429)
+            refused["Retry-After"] = str(status.retry_after)
+            return refused
+    kind = request.POST.get("kind", "")
+    detail = request.POST.get("detail", "")
+    http_status = _bounded_int(request.POST.get("http_status", ""), top=599)
+    failures = _bounded_int(request.POST.get("failures", ""), top=100_000)
+    problems = []
+    if kind not in FAILURE_KINDS:
+        problems.append(f"kind must be one of: {', '.join(FAILURE_KINDS)}.")
+    if detail and not _FAILURE_DETAIL.fullmatch(detail):
+        problems.append("detail must be an error name (letters, digits, . _ -; 64 at most).")
+    if http_status is None:
+        problems.append("http_status must be a number from 0 to 599.")
+    if failures is None:
+        problems.append("failures must be a whole number.")
+    if problems:
+        return JsonResponse({"error": " ".join(problems)}, status=400)
+    log.warning(
+        "video.playback_failed",
+        school_id=asset.school_id,
+        lesson_id=lesson.pk,
+        asset_id=asset.pk,
+        video=str(asset.uuid),
+        kind=kind,
+        detail=detail,
+        http_status=http_status,
+        failures=failures,
+        viewer=viewer,
+    )
+    response = HttpResponse(status=204)
     response["Cache-Control"] = NO_STORE
     return response
 

@@ -12,8 +12,10 @@ transaction with a random school slug, and its video files are removed afterward
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,3 +281,119 @@ def test_player_fetches_fresh_playlists_when_a_token_has_expired(
     expect(player).to_have_attribute("data-refreshes", "1")
     assert len(masters) >= 2
     expect(player.locator("[data-player-error]")).to_be_hidden()
+
+
+# --- failures: bounded retries, a message with "Try again", one report -------------------
+
+VIDEO_REQUEST = re.compile(r"/video/(lessons/\d+/(master\.m3u8|[^/]+/index\.m3u8|key)|s/)")
+# What a give-up may cost at most: a fresh start or three, each a master + media
+# playlist, a key and a few segment attempts (hls.js's own retries included).
+MAX_VIDEO_REQUESTS = 40
+MESSAGES = {
+    "decrypt": "This video could not be unlocked.",
+    "access": "You no longer have access to this video.",
+}
+
+
+def _failure_lines(live_app: LiveApp, vs: VideoSchool) -> list[dict[str, Any]]:
+    lines = []
+    for raw in live_app.log_path.read_text(errors="replace").splitlines():
+        if '"video.playback_failed"' not in raw:
+            continue
+        entry = json.loads(raw[raw.index("{") :])
+        if entry.get("asset_id") == vs.asset.pk:
+            lines.append(entry)
+    return lines
+
+
+def _fail_and_check(
+    live_app: LiveApp,
+    page: Page,
+    vs: VideoSchool,
+    break_key: Callable[[Any], None],
+    kinds: tuple[str, ...],
+    shot: str,
+) -> dict[str, Any]:
+    """Open the lesson with the key broken by ``break_key``; the player gives up after
+    a bounded number of requests, shows the message and reports once; "Try again"
+    with the key repaired plays the video."""
+    page.set_default_timeout(WAIT_MS)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if VIDEO_REQUEST.search(r.url) else None)
+    page.route("**/video/lessons/*/key?verify=*", break_key)
+    # hls.js starts loading on its own: the failure shows without pressing play.
+    _log_in(page, live_app, vs, f"/courses/{vs.course.slug}/lessons/{vs.lesson.pk}/")
+    player = page.locator("[data-video-player]")
+
+    error = player.locator("[data-player-error]")
+    expect(error).to_be_visible()
+    kind = player.get_attribute("data-failed")
+    assert kind in kinds, kind
+    expect(player.locator("[data-player-error-message]")).to_have_text(MESSAGES[kind])
+    expect(player.locator("[data-player-error-hint]")).not_to_be_empty()
+    expect(player.locator("[data-player-bigplay]")).to_be_hidden()
+    retry = player.get_by_role("button", name="Try again")
+    expect(retry).to_be_visible()
+    expect(player).to_have_attribute("data-reported", "1")
+    assert page.evaluate("() => document.querySelector('[data-video-player]').hls") is None
+    given_up_after = len(requests)
+    page.wait_for_timeout(3000)  # nothing more is requested once the player gave up
+    assert len(requests) == given_up_after, requests[given_up_after:]
+    assert 0 < given_up_after <= MAX_VIDEO_REQUESTS, "\n".join(requests)
+
+    lines = _failure_lines(live_app, vs)
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert line["video"] == str(vs.asset.uuid) and line["kind"] == kind
+    assert line["lesson_id"] == vs.lesson.pk and line["school_id"] == vs.school.pk
+    assert line["level"] == "warning" and line["detail"]
+
+    screenshot(page, f"{shot}-desktop")
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    expect(retry).to_be_visible()
+    box = retry.bounding_box()
+    frame = player.locator("[data-player-frame]").bounding_box()
+    assert box is not None and frame is not None
+    assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"]
+    assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+    screenshot(page, f"{shot}-phone")
+    page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
+
+    # The key works again: "Try again" plays from where the player stopped.
+    page.unroute("**/video/lessons/*/key?verify=*")
+    retry.click()
+    expect(error).to_be_hidden()
+    page.wait_for_function("() => document.querySelector('[data-player-video]').currentTime > 1")
+    expect(player).to_have_attribute("data-state", "playing")
+    assert player.get_attribute("data-failed") is None
+    return line
+
+
+def test_player_gives_up_on_a_key_that_does_not_decrypt_shows_retry_and_reports(
+    live_app: LiveApp, page: Page, video_school: VideoSchool
+) -> None:
+    """A wrong key (16 bytes, but not the video's): every segment fails to decrypt."""
+
+    def wrong_key(route: Any) -> None:
+        route.fulfill(status=200, body=bytes(16), content_type="application/octet-stream")
+
+    line = _fail_and_check(
+        live_app, page, video_school, wrong_key, ("decrypt",), "video-player-undecryptable"
+    )
+    assert line["http_status"] == 0
+    assert line["detail"] in ("fragDecryptError", "fragParsingError")
+
+
+def test_player_gives_up_when_the_key_is_refused_shows_retry_and_reports(
+    live_app: LiveApp, page: Page, video_school: VideoSchool
+) -> None:
+    """The key endpoint answers 403 every time (e.g. a tampered or foreign token)."""
+
+    def refused(route: Any) -> None:
+        route.fulfill(status=403, body="This key link has expired or is not yours.")
+
+    line = _fail_and_check(
+        live_app, page, video_school, refused, ("access",), "video-player-key-refused"
+    )
+    assert line["http_status"] == 403 and line["detail"] == "keyLoadError"
+    assert int(page.locator("[data-video-player]").get_attribute("data-refreshes") or 0) == 3

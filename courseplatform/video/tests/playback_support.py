@@ -24,9 +24,14 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.test import Client
 from django.utils import timezone
 
+from courseplatform.accounts.models import User
+from courseplatform.courses import services as course_services
+from courseplatform.courses.models import Course, Lesson
 from courseplatform.ops import crypto
+from courseplatform.tenancy.rls import school_context
 from courseplatform.video.hls import (
     decrypt_segment,
     encrypt_rendition,
@@ -34,6 +39,7 @@ from courseplatform.video.hls import (
     parse_media_playlist,
 )
 from courseplatform.video.models import Rendition, VideoAsset
+from tests.fixtures.schools import PASSWORD, host_of
 
 RUNGS = (("360p", 640, 360, "800k"), ("240p", 426, 240, "300k"))
 SEGMENT_SECONDS = 2
@@ -243,6 +249,56 @@ def store_ready_asset(
             segment_count=len(rung.files) - 1,
         )
     return asset
+
+
+# --- two schools with a video course each (the playback tests' world) --------------------
+
+
+@dataclass
+class World:
+    school: Any
+    owner: User
+    course: Course
+    preview: Lesson  # free preview with the video
+    locked: Lesson  # enrolled students only, same video
+    asset: VideoAsset
+    student: User  # enrolled
+    outsider: User  # same school, not enrolled
+    other_school: Any
+    other_owner: User
+    other_lesson: Lesson
+    other_asset: VideoAsset
+
+    def client(self, user: User | None = None, host: str | None = None, **kw: Any) -> Client:
+        client = Client(HTTP_HOST=host or host_of(self.school), **kw)
+        if user is not None:
+            with school_context(user.school_id):
+                client.force_login(user)
+        return client
+
+
+def make_student(school: Any, email: str, role: str = "student") -> User:
+    with school_context(school):
+        return User.objects.create_user(email, PASSWORD, school=school, full_name="T", role=role)
+
+
+def video_course(school: Any, owner: User, asset: VideoAsset, *, publish: bool = True) -> Course:
+    with school_context(school):
+        course = course_services.create_course(school=school, actor=owner, title="Film School")
+        section = course_services.add_section(school=school, actor=owner, course=course, title="1")
+        for n, preview in enumerate((True, False)):
+            lesson = course_services.add_lesson(
+                school=school, actor=owner, section=section, title=f"Clip {n}", kind="video"
+            )
+            lesson.is_preview = preview
+            lesson.video = asset
+            lesson.save()
+        if publish:
+            course_services.set_course_status(
+                school=school, actor=owner, course=course, publish=True
+            )
+        course.refresh_from_db()
+    return course
 
 
 def remove_asset_files(asset: VideoAsset, storage: Any = None) -> None:

@@ -11,8 +11,6 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,21 +19,23 @@ from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory, override_settings
 
-from courseplatform.accounts.models import User
 from courseplatform.courses import services as course_services
-from courseplatform.courses.models import Course, Lesson, LessonProgress
+from courseplatform.courses.models import Lesson, LessonProgress
 from courseplatform.tenancy.rls import school_context
 from courseplatform.video import playback, signing
 from courseplatform.video.models import VideoAsset
 from courseplatform.video.views_playback import IMMUTABLE, NO_STORE
-from tests.fixtures.schools import PASSWORD, host_of
+from tests.fixtures.schools import host_of
 
 from .playback_support import (
     HlsOutput,
+    World,
     cloudflare_is_timed_hmac_valid_v0,
     decrypt,
+    make_student,
     remove_asset_files,
     store_ready_asset,
+    video_course,
 )
 
 pytestmark = pytest.mark.django_db
@@ -43,82 +43,6 @@ pytestmark = pytest.mark.django_db
 PLAYLIST = "application/vnd.apple.mpegurl"
 _URL_LINE = re.compile(r"^(?!#)(\S+)$", re.M)
 _URI = re.compile(r'URI="([^"]+)"')
-
-
-@dataclass
-class World:
-    school: Any
-    owner: User
-    course: Course
-    preview: Lesson  # free preview with the video
-    locked: Lesson  # enrolled students only, same video
-    asset: VideoAsset
-    student: User  # enrolled
-    outsider: User  # same school, not enrolled
-    other_school: Any
-    other_owner: User
-    other_lesson: Lesson
-    other_asset: VideoAsset
-
-    def client(self, user: User | None = None, host: str | None = None, **kw: Any) -> Client:
-        client = Client(HTTP_HOST=host or host_of(self.school), **kw)
-        if user is not None:
-            with school_context(user.school_id):
-                client.force_login(user)
-        return client
-
-
-def _user(school: Any, email: str, role: str = "student") -> User:
-    with school_context(school):
-        return User.objects.create_user(email, PASSWORD, school=school, full_name="T", role=role)
-
-
-def _video_course(school: Any, owner: User, asset: VideoAsset, *, publish: bool = True) -> Course:
-    with school_context(school):
-        course = course_services.create_course(school=school, actor=owner, title="Film School")
-        section = course_services.add_section(school=school, actor=owner, course=course, title="1")
-        for n, preview in enumerate((True, False)):
-            lesson = course_services.add_lesson(
-                school=school, actor=owner, section=section, title=f"Clip {n}", kind="video"
-            )
-            lesson.is_preview = preview
-            lesson.video = asset
-            lesson.save()
-        if publish:
-            course_services.set_course_status(
-                school=school, actor=owner, course=course, publish=True
-            )
-        course.refresh_from_db()
-    return course
-
-
-@pytest.fixture
-def world(school_a: Any, school_b: Any, hls: HlsOutput) -> Iterator[World]:
-    school, owner = school_a.school, school_a.owner
-    other_school, other_owner = school_b.school, school_b.owner
-    with school_context(school):
-        asset = store_ready_asset(school=school, owner=owner, hls=hls)
-    with school_context(other_school):
-        other_asset = store_ready_asset(school=other_school, owner=other_owner, hls=hls)
-    course = _video_course(school, owner, asset)
-    other_course = _video_course(other_school, other_owner, other_asset)
-    with school_context(school):
-        preview, locked = list(Lesson.objects.filter(course=course).order_by("position"))
-    with school_context(other_school):
-        other_lesson = Lesson.objects.filter(course=other_course).order_by("position").last()
-    assert other_lesson is not None
-    student = _user(school, "student@alpha.test")
-    outsider = _user(school, "outsider@alpha.test")
-    with school_context(school):
-        course_services.enroll_student(
-            school=school, actor=owner, course=course, student=student, source="manual"
-        )
-    yield World(
-        school, owner, course, preview, locked, asset, student, outsider,
-        other_school, other_owner, other_lesson, other_asset,
-    )  # fmt: skip
-    remove_asset_files(asset)
-    remove_asset_files(other_asset)
 
 
 def master_url(lesson: Lesson) -> str:
@@ -468,8 +392,8 @@ def test_s3_mode_hands_out_presigned_urls_that_fetch_the_segments(
     school, owner = school_a.school, school_a.owner
     with school_context(school):
         asset = store_ready_asset(school=school, owner=owner, hls=hls, storage=s3_default_storage)
-    course = _video_course(school, owner, asset)
-    student = _user(school, "s3student@alpha.test")
+    course = video_course(school, owner, asset)
+    student = make_student(school, "s3student@alpha.test")
     with school_context(school):
         course_services.enroll_student(
             school=school, actor=owner, course=course, student=student, source="manual"
@@ -531,6 +455,7 @@ def test_player_partial_carries_urls_and_resume_position(world: World) -> None:
     html = _render_player(world, world.student, world.locked)
     assert f'data-src="/video/lessons/{world.locked.pk}/master.m3u8"' in html
     assert f'data-position-url="/video/lessons/{world.locked.pk}/position"' in html
+    assert f'data-report-url="/video/lessons/{world.locked.pk}/playback-failure"' in html
     assert 'data-resume="2"' in html
     assert f'poster="/video/s/{world.asset.storage_prefix}poster.jpg?verify=' in html
     assert "dist/hls.min.js" in html and "dist/player.js" in html
@@ -538,6 +463,7 @@ def test_player_partial_carries_urls_and_resume_position(world: World) -> None:
     assert "Resuming at 0:02" in html
     anonymous = _render_player(world, AnonymousUser(), world.preview)
     assert 'data-position-url=""' in anonymous and 'data-resume="0"' in anonymous
+    assert f'data-report-url="/video/lessons/{world.preview.pk}/playback-failure"' in anonymous
     with school_context(world.school):
         Lesson.objects.filter(pk=world.preview.pk).update(video=None)
     assert _render_player(world, world.student, world.preview).strip() == ""

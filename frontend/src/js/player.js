@@ -10,15 +10,26 @@
  * Markup contract (video/partials/player.html):
  *   [data-video-player]        root; data-src = master playlist URL,
  *                              data-position-url = POST endpoint ("" = not tracked),
+ *                              data-report-url = POST endpoint for a playback failure,
  *                              data-resume = seconds to start at, data-duration
  *   [data-player-video]        the <video>
- *   [data-action=...]          play | toggle | back | forward | mute | menu | fullscreen
+ *   [data-action=...]          play | toggle | back | forward | mute | menu | fullscreen | retry
  *   [data-menu=speed|quality]  menus; items carry data-rate / data-level
  *   [data-player-*]            seek bar, time, labels, status line, error overlay
+ *                              (message + retry button)
  *
  * Tokens in playlist URLs expire after a few minutes (VIDEO_TOKEN_TTL_SECONDS): when
  * a segment or key request is refused (403) the player fetches fresh playlists and
- * carries on from where it was.
+ * carries on from where it was (at most 3 times a minute).
+ *
+ * Failures are bounded: a key or segment that cannot be decrypted or parsed gets one
+ * fresh start (new playlists and key) and then the player gives up; fatal network
+ * and media errors get MAX_RECOVERIES attempts; and after MAX_ERRORS load or
+ * decrypt errors without a single segment buffered in between it gives up anyway.
+ * Giving up stops hls.js (no more requests), shows a message with a "Try again"
+ * button and reports the failure once to data-report-url (kind + hls.js detail),
+ * which the server writes as one log line. The root then carries data-failed=<kind>
+ * and, once the server took the report, data-reported="1".
  *
  * Shortcuts (when focus is in the player or on the page body): Space / K play-pause,
  * ← / → seek 5 s, F full screen, M mute, > / < faster / slower.
@@ -30,6 +41,19 @@
   var SAVE_EVERY_MS = 10000;
   var SEEK_STEP = 5;
   var RATE_KEY = "courseplatform.video.rate";
+  var MAX_ERRORS = 8;
+  var MAX_RECOVERIES = 2;
+  var MAX_REFRESHES_PER_MINUTE = 3;
+  // Retrying these fetches the same bytes again: one fresh start, then give up.
+  var BAD_CONTENT = ["fragDecryptError", "fragParsingError", "keyLoadError"];
+  // [message, what to do]
+  var MESSAGES = {
+    decrypt: ["This video could not be unlocked.", "Try again. If it keeps happening, tell your instructor."],
+    network: ["The video stopped loading.", "Check your connection and try again."],
+    media: ["Your browser could not play this video.", "Try again. If it keeps happening, tell your instructor."],
+    access: ["You no longer have access to this video.", "Your session may have expired: reload the page."],
+  };
+  var NATIVE_ERRORS = { 1: "MEDIA_ERR_ABORTED", 2: "MEDIA_ERR_NETWORK", 3: "MEDIA_ERR_DECODE", 4: "MEDIA_ERR_SRC_NOT_SUPPORTED" };
 
   function clock(seconds) {
     var total = Math.max(0, Math.floor(seconds || 0));
@@ -57,12 +81,14 @@
     this.frame = root.querySelector("[data-player-frame]");
     this.src = root.getAttribute("data-src");
     this.positionUrl = root.getAttribute("data-position-url") || "";
+    this.reportUrl = root.getAttribute("data-report-url") || "";
     this.resume = parseFloat(root.getAttribute("data-resume") || "0") || 0;
     this.completed = root.getAttribute("data-completed") === "1";
     this.hls = null;
     this.lastSaved = -1;
     this.refreshes = [];
     this.wantedLevel = -1;
+    this.resetFailures();
     this.init();
   }
 
@@ -87,6 +113,10 @@
         },
         { once: true }
       );
+      video.addEventListener("error", function () {
+        var code = video.error ? video.error.code : 0;
+        self.giveUp(code === 2 ? "network" : "media", { details: NATIVE_ERRORS[code] || "MEDIA_ERR" });
+      });
     } else {
       this.showError("This browser cannot play this video. Try a current Chrome, Firefox, Edge or Safari.");
       return;
@@ -122,6 +152,11 @@
       self.root.setAttribute("data-level", String(data.level));
       self.updateQualityLabel();
     });
+    hls.on(Hls.Events.FRAG_BUFFERED, function () {
+      // Playback is moving: earlier errors were transient.
+      self.errors = 0;
+      self.recoveries = 0;
+    });
     hls.on(Hls.Events.ERROR, function (_event, data) {
       self.onHlsError(data);
     });
@@ -129,53 +164,149 @@
     hls.attachMedia(this.video);
   };
 
+  Player.prototype.resetFailures = function () {
+    this.failed = "";
+    this.errors = 0; // load/decrypt errors since the last buffered segment
+    this.totalErrors = 0;
+    this.recoveries = 0; // startLoad / recoverMediaError since the last buffered segment
+    this.badContent = 0; // decrypt/parse failures since the player (re)started
+    this.root.removeAttribute("data-failed");
+    this.root.removeAttribute("data-reported");
+  };
+
+  Player.prototype.failureKind = function (data) {
+    var code = data.response && data.response.code;
+    if (code === 403 || code === 410) return "access";
+    if (data.details === "fragDecryptError" || data.details === "keyLoadError") return "decrypt";
+    // A wrong key "decrypts" to noise (hls.js falls back to software AES, which does not
+    // check the padding): an encrypted segment that does not parse was not decrypted.
+    var key = data.frag && data.frag.decryptdata;
+    if (data.details === "fragParsingError" && key && key.method && key.method !== "NONE") return "decrypt";
+    if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) return "network";
+    return "media";
+  };
+
   Player.prototype.onHlsError = function (data) {
+    if (this.failed) return;
     var Hls = window.Hls;
     var code = data.response && data.response.code;
-    if (code === 403 || code === 410) {
-      // A playlist, key or segment token expired: get fresh playlists and go on (after
-      // this event has been handled: hls.js must not be destroyed from inside it).
-      var self = this;
-      if (!this.refreshing) {
-        this.refreshing = true;
-        window.setTimeout(function () {
-          self.refreshing = false;
-          self.refresh();
-        }, 0);
+    var counted = data.fatal || data.type === Hls.ErrorTypes.NETWORK_ERROR || BAD_CONTENT.indexOf(data.details) >= 0;
+    if (counted) {
+      this.errors += 1;
+      this.totalErrors += 1;
+      if (this.errors > MAX_ERRORS) {
+        this.giveUp(this.failureKind(data), data);
+        return;
       }
+    }
+    if (code === 403 || code === 410) {
+      // A playlist, key or segment token expired: get fresh playlists and go on.
+      this.scheduleRefresh(data);
+      return;
+    }
+    if (BAD_CONTENT.indexOf(data.details) >= 0) {
+      this.badContent += 1;
+      if (this.badContent === 1) this.scheduleRefresh(data);
+      else this.giveUp(this.failureKind(data), data);
       return;
     }
     if (!data.fatal) return;
-    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
-      this.hls.startLoad();
-    } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
-      this.hls.recoverMediaError();
-    } else {
-      this.showError("The video could not be played. Reload the page to try again.");
+    if (this.recoveries >= MAX_RECOVERIES || (data.type !== Hls.ErrorTypes.NETWORK_ERROR && data.type !== Hls.ErrorTypes.MEDIA_ERROR)) {
+      this.giveUp(this.failureKind(data), data);
+      return;
     }
+    this.recoveries += 1;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) this.hls.startLoad();
+    else this.hls.recoverMediaError();
   };
 
-  Player.prototype.refresh = function () {
+  // After this error event has been handled: hls.js must not be destroyed from inside it.
+  Player.prototype.scheduleRefresh = function (data) {
+    var self = this;
+    if (this.refreshing) return;
+    this.refreshing = true;
+    window.setTimeout(function () {
+      self.refreshing = false;
+      if (!self.failed) self.refresh(data);
+    }, 0);
+  };
+
+  Player.prototype.refresh = function (data) {
     var now = Date.now();
     this.refreshes = this.refreshes.filter(function (t) {
       return now - t < 60000;
     });
-    if (this.refreshes.length >= 3) {
-      this.showError("You no longer have access to this video, or your session expired. Reload the page.");
+    if (this.refreshes.length >= MAX_REFRESHES_PER_MINUTE) {
+      this.giveUp(this.failureKind(data), data);
       return;
     }
     this.refreshes.push(now);
     this.root.setAttribute("data-refreshes", String(Number(this.root.getAttribute("data-refreshes") || 0) + 1));
-    var video = this.video;
-    var position = video.currentTime || this.resume;
-    var wasPlaying = !video.paused;
+    this.restart(this.video.currentTime || this.resume, !this.video.paused);
+  };
+
+  Player.prototype.restart = function (position, play) {
     var hls = this.hls;
     this.wantedLevel = hls && !hls.autoLevelEnabled ? hls.currentLevel : -1;
     if (hls) hls.destroy();
     this.createHls(position);
-    if (wasPlaying) {
-      video.play().catch(function () {});
+    if (play) this.video.play().catch(function () {});
+  };
+
+  // Stop for good: no more requests, a message with "Try again", one report.
+  Player.prototype.giveUp = function (kind, data) {
+    if (this.failed) return;
+    this.failed = kind;
+    if (this.hls) {
+      this.wantedLevel = !this.hls.autoLevelEnabled ? this.hls.currentLevel : -1;
+      this.hls.destroy();
+      this.hls = null;
+      this.root.hls = null;
+    } else {
+      this.video.removeAttribute("src");
+      this.video.load();
     }
+    this.root.setAttribute("data-failed", kind);
+    this.video.pause();
+    this.showError(MESSAGES[kind][0], MESSAGES[kind][1]);
+    this.report(kind, data || {});
+  };
+
+  Player.prototype.retry = function () {
+    var position = this.video.currentTime || this.resume;
+    this.hideError();
+    this.resetFailures();
+    this.refreshes = [];
+    if (this.mode === "hls.js") {
+      this.createHls(position);
+    } else {
+      this.video.src = this.src;
+      this.video.load();
+    }
+    this.play();
+  };
+
+  Player.prototype.report = function (kind, data) {
+    if (!this.reportUrl) return;
+    var self = this;
+    var body = new FormData();
+    body.append("kind", kind);
+    body.append("detail", String(data.details || "").slice(0, 64));
+    body.append("http_status", String((data.response && data.response.code) || 0));
+    body.append("failures", String(this.totalErrors));
+    body.append("csrfmiddlewaretoken", csrfToken());
+    fetch(this.reportUrl, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+    })
+      .then(function (response) {
+        self.root.setAttribute("data-reported", response.ok ? "1" : String(response.status));
+      })
+      .catch(function () {
+        /* nothing more to do: the student already sees the message */
+      });
   };
 
   // --- controls ---------------------------------------------------------------
@@ -204,6 +335,7 @@
       else if (action === "mute") self.toggleMute();
       else if (action === "fullscreen") self.toggleFullscreen();
       else if (action === "menu") self.toggleMenu(target);
+      else if (action === "retry") self.retry();
     });
     document.addEventListener("click", function (event) {
       if (!event.target.closest("[data-menu], [data-action=menu]")) self.closeMenus();
@@ -470,11 +602,23 @@
     if (status) status.textContent = text;
   };
 
-  Player.prototype.showError = function (text) {
+  // ``hint`` given: the failure can be retried (hint says how, with a "Try again" button).
+  Player.prototype.showError = function (text, hint) {
     var el = this.$("[data-player-error]");
-    el.textContent = text;
+    this.$("[data-player-error-message]").textContent = text;
+    this.$("[data-player-error-hint]").textContent = hint || "";
+    var retry = this.$("[data-player-retry]");
+    retry.classList.toggle("hidden", !hint);
+    retry.classList.toggle("inline-flex", !!hint);
     el.classList.remove("hidden");
     el.classList.add("grid");
+    if (hint) retry.focus({ preventScroll: true });
+  };
+
+  Player.prototype.hideError = function () {
+    var el = this.$("[data-player-error]");
+    el.classList.add("hidden");
+    el.classList.remove("grid");
   };
 
   // --- progress ---------------------------------------------------------------
