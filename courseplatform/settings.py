@@ -378,7 +378,10 @@ ENCRYPTION_KEYS = [
         hashlib.sha256(f"access-code-encryption:{SECRET_KEY}".encode()).digest()
     ).decode()
 ]
-RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "10/900")
+# Wrong (malformed or unknown) codes per window; answers about real codes (fully used,
+# expired, revoked) and successes never count. The per-IP budget is larger because a
+# whole class often shares one school address.
+RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "60/900")
 RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")
 
 # --- video playback ----------------------------------------------------------------

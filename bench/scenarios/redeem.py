@@ -12,14 +12,13 @@ row, audit entry) costs. Counts are bounded; nothing here is asserted.
 from __future__ import annotations
 
 import contextlib
+import functools
 import statistics
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-
-from django.db import connections
 
 TITLE = "Access codes: redemption burst"
 
@@ -33,40 +32,38 @@ def _percentile(samples: list[float], pct: float) -> float:
 
 
 def _burst(school: Any, jobs: list[Callable[[], None]]) -> tuple[float, list[float], int]:
-    """Run ``jobs`` split over THREADS threads; return wall time, latencies, failures."""
-    from courseplatform.tenancy.rls import school_context
+    """Run ``jobs`` split over THREADS threads; return wall time, latencies, failures.
+
+    The threads connect first and start together (``run_together``); the wall time
+    runs from the first job's start to the last one's end, connecting excluded.
+    """
+    from tests.fixtures.concurrency import run_together
 
     latencies: list[float] = []
+    spans: list[tuple[float, float]] = []
     failures = 0
     lock = threading.Lock()
-    barrier = threading.Barrier(THREADS)
     chunks = [jobs[i::THREADS] for i in range(THREADS)]
 
     def worker(chunk: list[Callable[[], None]]) -> None:
         nonlocal failures
-        try:
-            with school_context(school):
-                barrier.wait(timeout=60)
-                for job in chunk:
-                    started = time.perf_counter()
-                    try:
-                        job()
-                    except Exception:
-                        with lock:
-                            failures += 1
-                        continue
-                    with lock:
-                        latencies.append(time.perf_counter() - started)
-        finally:
-            connections.close_all()
+        began = time.perf_counter()
+        for job in chunk:
+            started = time.perf_counter()
+            try:
+                job()
+            except Exception:
+                with lock:
+                    failures += 1
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - started)
+        with lock:
+            spans.append((began, time.perf_counter()))
 
-    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    return time.perf_counter() - started, latencies, failures
+    run_together(school, [functools.partial(worker, chunk) for chunk in chunks])
+    wall = max(end for _, end in spans) - min(begin for begin, _ in spans)
+    return wall, latencies, failures
 
 
 def run() -> str:

@@ -1,9 +1,11 @@
 """Writes on access codes: batches, revocation and redemption.
 
-Redemption is the money path. It is one transaction: a conditional UPDATE of
-the code row (uses left, not revoked, not expired) that PostgreSQL serialises
-per row, a unique (code, student) redemption, and the enrolments. N uses
-therefore mean exactly N redemptions under any concurrency.
+Redemption is the money path. It is one transaction: a lock on the student's
+row (one decision per student), the "already enrolled in everything?" check, a
+conditional UPDATE of the code row (uses left, not revoked, not expired) that
+PostgreSQL serialises per row, a unique (code, student) redemption, and the
+enrolments. N uses therefore mean exactly N redemptions under any concurrency,
+and one student's parallel codes for the same courses consume one use.
 """
 
 from __future__ import annotations
@@ -194,12 +196,22 @@ def export_batch_codes(
 # --- redemption --------------------------------------------------------------------------
 
 
+# Malformed or unknown codes. The other failures ("revoked", "expired", "exhausted")
+# are answers about a real code, which a guesser almost never reaches.
+GUESS_REASONS = frozenset({"format", "invalid"})
+
+
 class RedeemError(Exception):
     """Why a code was not accepted. ``reason`` is stable for logs and tests."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+    @property
+    def is_guess(self) -> bool:
+        """A wrong code: only these count against the guessing limits."""
+        return self.reason in GUESS_REASONS
 
 
 MESSAGES = {
@@ -239,6 +251,28 @@ def _fail(
     return RedeemError(reason, MESSAGES[reason])
 
 
+def _lock_student(school: School, student: User) -> None:
+    # One redemption decision per student at a time: two different codes for the same
+    # course, submitted at once, would otherwise both see "not enrolled yet" and both
+    # consume a use. NO KEY UPDATE does not block the student's other writes (rows that
+    # merely reference the user take KEY SHARE). SQLite ignores it and serialises
+    # writers anyway.
+    list(
+        User.objects.select_for_update(no_key=True)
+        .filter(school=school, pk=student.pk)
+        .values_list("pk", flat=True)
+    )
+
+
+def _enrolled_in_all(school: School, student: User, courses: list[Course]) -> bool:
+    enrolled = set(
+        Enrollment.objects.filter(school=school, student=student, course__in=courses).values_list(
+            "course_id", flat=True
+        )
+    )
+    return bool(courses) and enrolled >= {c.pk for c in courses}
+
+
 def redeem_code(
     *, school: School, student: User, raw_code: str, ip: str | None = None
 ) -> RedeemResult:
@@ -246,7 +280,9 @@ def redeem_code(
 
     Raises RedeemError (reason: format, invalid, revoked, expired, exhausted). A
     code of another school fails exactly like a wrong code. If the student is
-    already enrolled in every course, no use is consumed.
+    already enrolled in every course, no use is consumed; the check and the
+    consumption are one decision per student (see ``_lock_student``), and a use is
+    given back if nothing new was enrolled after all.
     """
     if student.school_id != school.pk:
         raise PermissionDenied("Not found.")
@@ -264,17 +300,14 @@ def redeem_code(
     courses = list(
         Course.objects.filter(school=school, batchcourse__batch_id=code.batch_id).order_by("id")
     )
-    enrolled = set(
-        Enrollment.objects.filter(school=school, student=student, course__in=courses).values_list(
-            "course_id", flat=True
-        )
-    )
-    if courses and enrolled >= {c.pk for c in courses}:
-        return RedeemResult(courses=courses, already_enrolled=True)
+    already = RedeemResult(courses=courses, already_enrolled=True)
 
     now = timezone.now()
     try:
         with transaction.atomic():
+            _lock_student(school, student)
+            if _enrolled_in_all(school, student, courses):
+                raise _NothingNew
             # The row lock taken by this UPDATE serialises concurrent redemptions of the
             # same code; each re-checks uses_count after the previous one commits.
             consumed = AccessCode.objects.filter(
@@ -298,6 +331,10 @@ def redeem_code(
                 )
                 if created:
                     newly.append(course)
+            if courses and not newly:
+                # Enrolled meanwhile by another path (an instructor adding the student):
+                # raising rolls back the use and the redemption row.
+                raise _NothingNew
             record_audit(
                 school=school,
                 actor=student,
@@ -306,6 +343,8 @@ def redeem_code(
                 data={"batch": code.batch_id, "courses": [c.pk for c in courses]},
                 ip=ip,
             )
+    except _NothingNew:
+        return already
     except _NoUseLeft:
         code.refresh_from_db(fields=["revoked_at", "expires_at", "uses_count"])
         if code.revoked_at is not None:
@@ -317,8 +356,12 @@ def redeem_code(
         raise _fail(school, student, reason, ip, code) from None
     except IntegrityError:
         # This student already redeemed this code; the use taken above is rolled back.
-        return RedeemResult(courses=courses, already_enrolled=True)
+        return already
     return RedeemResult(courses=courses, newly_enrolled=newly)
+
+
+class _NothingNew(Exception):
+    """Internal: the student already has every course of the code."""
 
 
 class _NoUseLeft(Exception):

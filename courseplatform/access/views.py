@@ -332,9 +332,12 @@ def _attempt(request: HttpRequest, form: RedeemForm, raw: str) -> HttpResponse:
     try:
         result = services.redeem_code(school=school, student=user, raw_code=raw, ip=ip)
     except services.RedeemError as exc:
-        # Only failures count against the limits: guessing is what they are for.
-        for scope, ident, spec in limits:
-            ratelimit.hit(scope, ident, spec)
+        # Only wrong codes count: guessing is what the limits are for. "Fully used",
+        # "expired" and "revoked" are answers about a real code, and a class sharing
+        # one school address must not lock itself out with them.
+        if exc.is_guess:
+            for scope, ident, spec in limits:
+                ratelimit.hit(scope, ident, spec)
         form.add_error("code", str(exc))
         return _render_redeem(request, form, reason=exc.reason)
     names = _course_names(result.courses)

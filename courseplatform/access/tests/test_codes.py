@@ -182,27 +182,66 @@ def test_rotate_access_code_keys_reports_codes_no_key_can_open(
 
 code_strategy = st.text(alphabet=codes.ALPHABET, min_size=16, max_size=16)
 
+# What documents, chat apps and PDFs put into a pasted code instead of a plain
+# hyphen or space, or invisibly between its characters.
+PASTED_SEPARATORS = {
+    "en dash": "\u2013",
+    "em dash": "\u2014",
+    "figure dash": "\u2012",
+    "horizontal bar": "\u2015",
+    "hyphen": "\u2010",
+    "non-breaking hyphen": "\u2011",
+    "minus sign": "\u2212",
+    "superscript minus": "\u207b",
+    "heavy minus sign": "\u2796",
+    "small em dash": "\ufe58",
+    "small hyphen-minus": "\ufe63",
+    "full-width hyphen-minus": "\uff0d",
+    "soft hyphen": "\u00ad",
+    "zero-width space": "\u200b",
+    "zero-width non-joiner": "\u200c",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "byte order mark": "\ufeff",
+    "left-to-right mark": "\u200e",
+    "right-to-left mark": "\u200f",
+    "right-to-left override": "\u202e",
+    "no-break space": "\u00a0",
+    "narrow no-break space": "\u202f",
+    "ideographic space": "\u3000",
+    "line separator": "\u2028",
+    "variation selector 16": "\ufe0f",
+    "combining grapheme joiner": "\u034f",
+    "Hangul filler": "\u3164",
+}
+TYPED_SEPARATORS = [" ", "-", "  ", " - ", "\t", "--", *PASTED_SEPARATORS.values()]
+
+
+def full_width(char: str) -> str:
+    """The full-width form (U+FF01..U+FF5E) of an ASCII letter or digit."""
+    return chr(ord(char) + 0xFEE0)
+
 
 @st.composite
 def typed_versions(draw: Any) -> tuple[str, str]:
-    """A code and the way a person might type it: any case, look-alikes, spaces, dashes."""
+    """A code and the way a person might type or paste it: any case, look-alikes,
+    full-width characters, spaces, dashes and invisible characters."""
     code = draw(code_strategy)
     out = []
     for i, char in enumerate(code):
         if i and draw(st.booleans()):
-            out.append(draw(st.sampled_from([" ", "-", "  ", " - ", "\t", "--"])))
+            out.append(draw(st.sampled_from(TYPED_SEPARATORS)))
         if char == "0":
             char = draw(st.sampled_from(["0", "O", "o"]))
         elif char == "1":
             char = draw(st.sampled_from(["1", "I", "i", "L", "l"]))
         elif draw(st.booleans()):
             char = char.lower()
+        if draw(st.integers(0, 9)) == 0:
+            char = full_width(char)
         out.append(char)
-    typed = (
-        draw(st.sampled_from(["", " ", "\n"]))
-        + "".join(out)
-        + draw(st.sampled_from(["", " ", "\n"]))
-    )
+    ends = st.sampled_from(["", " ", "\n", "\u00a0", "\u200b", "\ufeff", "\u2028"])
+    typed = draw(ends) + "".join(out) + draw(ends)
     return code, typed
 
 
@@ -215,6 +254,37 @@ def test_normalize_code_accepts_what_people_type(pair: tuple[str, str]) -> None:
     else:
         with pytest.raises(codes.CodeFormatError):
             codes.normalize_code(typed)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(
+    code_strategy,
+    st.lists(
+        st.tuples(st.integers(0, 16), st.characters(categories=["Pd", "Cf", "Zs", "Zl", "Zp"])),
+        max_size=20,
+    ),
+)
+def test_normalize_code_ignores_every_dash_space_and_format_character(
+    code: str, inserts: list[tuple[int, str]]
+) -> None:
+    typed = list(code)
+    for position, char in sorted(inserts, reverse=True):
+        typed.insert(position, char)
+    assert codes.normalize_code("".join(typed)) == code
+
+
+@pytest.mark.parametrize("name", sorted(PASTED_SEPARATORS))
+def test_normalize_code_accepts_pasted_separators(name: str) -> None:
+    char = PASTED_SEPARATORS[name]
+    grouped = char.join(["K7QM", "3XTA", "9BDR", "W2HN"])
+    between_every_character = char.join("K7QM3XTA9BDRW2HN")
+    assert codes.normalize_code(f" {char}{grouped}{char} ") == "K7QM3XTA9BDRW2HN"
+    assert codes.normalize_code(between_every_character) == "K7QM3XTA9BDRW2HN"
+
+
+def test_normalize_code_accepts_full_width_characters() -> None:
+    typed = "".join(full_width(c) if c != "-" else "\uff0d" for c in "K7QM-3XTA-9bdr-w2hn")
+    assert codes.normalize_code(typed) == "K7QM3XTA9BDRW2HN"
 
 
 @hsettings(max_examples=300, deadline=None)
@@ -240,6 +310,12 @@ def test_normalize_code_any_text_is_a_code_or_a_format_error(raw: str) -> None:
         "K7QM 3XTA 9BDR W2HN" + " " * 46,
         "K" * 65,
         "K7QM\x003XTA9BDRW2HN",
+        "K7QM\x073XTA9BDRW2HN",  # control characters are not invisible padding
+        "K7QM\x7f3XTA9BDRW2HN",
+        "\u041a7QM-3XTA-9BDR-W2HN",  # Cyrillic Ka, not K
+        "K7QM_3XTA_9BDR_W2HN",
+        "K7QM.3XTA.9BDR.W2HN",
+        "K7QM-3XTA-9BDR-W2HN" + "\u200b" * 46,  # 65 characters: too long before cleaning
     ],
 )
 def test_normalize_code_refuses(raw: str) -> None:

@@ -330,14 +330,27 @@ def test_redeem_view_ten_failures_per_account_then_429(alpha: Any, in_school: An
         ).exists()
 
 
-def test_redeem_view_ten_failures_per_ip_then_429_for_another_account(
-    alpha: Any, in_school: Any
+def test_redeem_view_wrong_codes_per_ip_then_429_for_every_account(
+    alpha: Any, in_school: Any, make_user: Any, settings: Any
 ) -> None:
+    """A guesser with many accounts behind one address is stopped at the IP budget."""
     good = make_codes(alpha, in_school).codes[0]
-    _fail(logged_in(alpha, alpha.student), 10, REMOTE_ADDR="10.0.0.2")
+    ip_budget = ratelimit.Limit.parse(settings.RATE_LIMIT_REDEEM_IP).count
+    per_account = ratelimit.Limit.parse(settings.RATE_LIMIT_REDEEM_ACCOUNT).count
+    guessers = [
+        make_user(alpha.school, f"guesser{i}@alpha.test", password=None)
+        for i in range(-(-ip_budget // per_account))
+    ]
+    sent = 0
+    for guesser in guessers:
+        take = min(per_account, ip_budget - sent)
+        _fail(logged_in(alpha, guesser), take, REMOTE_ADDR="10.0.0.2")
+        sent += take
+    assert sent == ip_budget
     other = logged_in(alpha, alpha.other)
     limited = other.post("/redeem/", {"code": good}, REMOTE_ADDR="10.0.0.2")
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert code_row(alpha, in_school, good).uses_count == 0
     # The other account from its own network is fine.
     assert other.post("/redeem/", {"code": good}, REMOTE_ADDR="10.0.0.3").status_code == 302
 
@@ -350,6 +363,113 @@ def test_redeem_view_successes_do_not_count(alpha: Any, in_school: Any) -> None:
         assert client.post("/redeem/", {"code": code}).status_code == 302
     _fail(client, 1)  # the tenth failure is still answered
     assert client.post("/redeem/", {"code": WRONG_CODE}).status_code == 429
+
+
+def test_redeem_view_fully_used_expired_and_revoked_answers_are_not_guesses(
+    alpha: Any, bravo: Any, in_school: Any
+) -> None:
+    used_up = make_codes(alpha, in_school, count=1).codes[0]
+    assert logged_in(alpha, alpha.other).post("/redeem/", {"code": used_up}).status_code == 302
+    expiring = make_codes(alpha, in_school, count=1, expires_at=timezone.now() + timedelta(1))
+    with in_school(alpha.school):
+        AccessCode.objects.filter(school=alpha.school, batch=expiring.batch).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
+    revoked = make_codes(alpha, in_school, count=1)
+    with in_school(alpha.school):
+        revoke_batch(school=alpha.school, actor=alpha.owner, batch=revoked.batch)
+    good = make_codes(alpha, in_school, count=1).codes[0]
+
+    client = logged_in(alpha, alpha.student)
+    answers = [
+        (used_up, "exhausted"),
+        (expiring.codes[0], "expired"),
+        (revoked.codes[0], "revoked"),
+    ]
+    for code, reason in answers * 5:  # 15 answers: more than the account's 10 wrong codes
+        response = client.post("/redeem/", {"code": code}, REMOTE_ADDR="10.0.0.4")
+        assert response.status_code == 200
+        assert field_error(response) == MESSAGES[reason]
+    assert client.post("/redeem/", {"code": good}, REMOTE_ADDR="10.0.0.4").status_code == 302
+    # Nothing was counted: the whole budget of wrong codes is still there.
+    _fail(client, 10, REMOTE_ADDR="10.0.0.4")
+    assert client.post("/redeem/", {"code": WRONG_CODE}).status_code == 429
+    # A code of another school is a wrong code here, so it counts like one.
+    foreign = make_codes(bravo, in_school, count=1).codes[0]
+    response = logged_in(alpha, alpha.other).post("/redeem/", {"code": foreign})
+    assert field_error(response) == MESSAGES["invalid"]
+
+
+CLASS_SIZE = 40
+
+
+def test_redeem_view_a_class_of_forty_behind_one_ip_redeems_while_a_guesser_is_stopped(
+    alpha: Any, in_school: Any, make_user: Any, settings: Any
+) -> None:
+    """The issue's classroom: the code on the board has run out, so every student is
+    first told "fully used" (40 answers, which alone used to lock the address); then
+    each types their own code, every fourth one with a typo first, while a guesser sits
+    on the same school network, all within one rate-limit window (the clock is pinned).
+    Every student gets in; the guesser does not."""
+    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")  # the real limiter
+    school_ip: dict[str, Any] = {"REMOTE_ADDR": "192.0.2.10"}
+    own_codes = make_codes(alpha, in_school, count=CLASS_SIZE).codes
+    used_up = make_codes(alpha, in_school, count=1).codes[0]
+    assert logged_in(alpha, alpha.other).post("/redeem/", {"code": used_up}).status_code == 302
+    students = [
+        make_user(alpha.school, f"pupil{i}@alpha.test", password=None) for i in range(CLASS_SIZE)
+    ]
+    guesser = logged_in(alpha, alpha.student)
+
+    guesser_answers = []
+    for i, (student, code) in enumerate(zip(students, own_codes, strict=True)):
+        client = logged_in(alpha, student)
+        told = client.post("/redeem/", {"code": used_up}, **school_ip)
+        assert field_error(told) == MESSAGES["exhausted"]
+        if i % 4 == 0:
+            mistyped = code[:-1] + ("Y" if code.endswith("Z") else "Z")
+            typo = client.post("/redeem/", {"code": mistyped}, **school_ip)
+            assert field_error(typo) == MESSAGES["invalid"]
+        response = client.post("/redeem/", {"code": code}, **school_ip)
+        assert response.status_code == 302, (i, response.status_code)
+        guesser_answers.append(guesser.post("/redeem/", {"code": WRONG_CODE}, **school_ip))
+
+    codes_used = [guess.status_code for guess in guesser_answers]
+    assert codes_used == [200] * 10 + [429] * (CLASS_SIZE - 10)
+    assert int(guesser_answers[-1]["Retry-After"]) > 0
+    with in_school(alpha.school):
+        assert Enrollment.objects.filter(school=alpha.school, student__in=students).count() == (
+            CLASS_SIZE * len(alpha.courses)
+        )
+    assert enrolled_ids(alpha, in_school, alpha.student) == set()
+
+
+def test_redeem_view_accepts_codes_pasted_with_unicode_dashes_and_invisible_characters(
+    alpha: Any, in_school: Any
+) -> None:
+    code = make_codes(alpha, in_school, count=1).codes[0]
+    a, b, c, d = code.split("-")
+    pasted = f"\u200b{a}\u2013{b}\u2014{c}\u2011{d[:2]}\u200b{d[2:]}\u00a0"
+    response = logged_in(alpha, alpha.student).post("/redeem/", {"code": pasted})
+    assert response.status_code == 302
+    assert enrolled_ids(alpha, in_school, alpha.student) == {c.pk for c in alpha.courses}
+    assert code_row(alpha, in_school, code).uses_count == 1
+
+
+def test_redeem_signed_out_keeps_a_pasted_code_in_its_canonical_form(
+    alpha: Any, in_school: Any
+) -> None:
+    code = make_codes(alpha, in_school, count=1).codes[0]
+    client = Client(HTTP_HOST=alpha.host)
+    pasted = code.replace("-", "\u2212")  # minus signs, as a word processor writes them
+    assert client.post("/redeem/", {"code": pasted}).status_code == 302
+    login = client.post(
+        "/accounts/login/?next=/redeem/",
+        {"email": alpha.student.email, "password": PASSWORD, "next": "/redeem/"},
+    )
+    assert login.status_code == 302
+    assert client.get("/redeem/").status_code == 302  # redeemed on return
+    assert code_row(alpha, in_school, code).uses_count == 1
 
 
 # --- audit ---------------------------------------------------------------------------------
