@@ -5,10 +5,12 @@ whose message is written for the instructor ("This file is not a video we can
 read…"), never a codec stack trace. ``check_limits`` adds the plan's limits.
 
 Rotation: phones store portrait clips as landscape frames plus a display
-matrix (or, in old files, a ``rotate`` tag). ``rotation`` is the angle in
-degrees, normalised to 0/90/180/270; ``display_width``/``display_height``
-are the upright dimensions (rotation and non-square pixels applied), which is
-what ffmpeg produces when it auto-rotates while decoding.
+matrix. ``rotation`` is the angle in degrees, normalised to 0/90/180/270;
+``display_width``/``display_height`` are the upright dimensions (rotation and
+non-square pixels applied), which is what ffmpeg produces when it auto-rotates
+while decoding. Only the display matrix counts: it is all ffmpeg's auto-rotation
+follows (a free-form ``rotate`` tag, which current demuxers no longer export,
+would make the probe disagree with the transcode).
 """
 
 from __future__ import annotations
@@ -157,13 +159,6 @@ def _describe(container: Any) -> ProbeResult:
     if rotation_angle is None:
         raise ProbeError(DAMAGED)
     rotation = _normalise_rotation(rotation_angle)
-    if rotation == 0:
-        tag = video.metadata.get("rotate")
-        if tag:
-            try:
-                rotation = _normalise_rotation(-float(tag))
-            except ValueError:
-                rotation = 0
 
     duration = _duration(container, video)
     if duration is None or not math.isfinite(duration) or duration <= 0.05:
@@ -176,7 +171,11 @@ def _describe(container: Any) -> ProbeResult:
             f"This video is {duration / 3600:.1f} hours long; the longest we accept is "
             f"{MAX_DURATION_SECONDS // 3600} hours."
         )
-    if first_pts is not None and first_pts > duration + 1:
+    # Timestamps need not start at zero (an MPEG-TS recording may begin hours into its
+    # clock): a first frame far beyond the end, counted from the start, means the
+    # beginning of the stream is missing.
+    start = float(container.start_time) / av.time_base if container.start_time else 0.0
+    if first_pts is not None and first_pts - start > duration + 1:
         raise ProbeError(DAMAGED)
 
     rate = (
@@ -226,7 +225,32 @@ def _duration(container: Any, video: Any) -> float | None:
         return float(container.duration) / av.time_base
     if video.duration is not None and video.time_base is not None:
         return float(video.duration * video.time_base)
-    return None
+    return _measured_duration(container, video)
+
+
+def _measured_duration(container: Any, video: Any) -> float | None:
+    """The span of the video packets' timestamps, read to the end without decoding.
+
+    Streamed recordings (a browser's MediaRecorder WebM, an MKV written to a pipe) have
+    no duration in their header; their length is only known from the packets.
+    """
+    if video.time_base is None:
+        return None
+    first: int | None = None
+    last: int | None = None
+    try:
+        container.seek(0)
+        for packet in container.demux(video):
+            if packet.pts is None:
+                continue
+            end = packet.pts + (packet.duration or 0)
+            first = packet.pts if first is None else min(first, packet.pts)
+            last = end if last is None else max(last, end)
+    except av.FFmpegError:
+        return None
+    if first is None or last is None:
+        return None
+    return float((last - first) * video.time_base)
 
 
 def check_limits(

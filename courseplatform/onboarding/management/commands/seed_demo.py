@@ -31,6 +31,7 @@ STUDENT_EMAIL = "student@demo.example"
 STUDENT_PASSWORD = "demo-student-pass-2026"
 COURSE_TITLE = "Watercolour for Beginners"
 BATCH_NAME = "Demo codes"
+MORE_BATCH_NAME = f"{BATCH_NAME} (more)"
 VIDEO_LESSON = "Watch: a first wash"
 VIDEO_SECONDS = 30
 VIDEO_BODY = (
@@ -262,26 +263,26 @@ class Command(BaseCommand):
         return lesson
 
     def _unused_code(self, school: School, owner: User, course: Course) -> str:
-        batch = AccessCodeBatch.objects.filter(school=school, name=BATCH_NAME).first()
-        if batch is None:
-            return create_batch(
+        """An unused code of the demo batches; a new batch only when all are used."""
+        unused = (
+            AccessCode.objects.filter(
                 school=school,
-                actor=owner,
-                name=BATCH_NAME,
-                course_ids=[course.pk],
-                code_count=20,
-                uses_per_code=1,
-                note="Created by make demo",
-            ).codes[0]
-        unused = AccessCode.objects.filter(
-            school=school, batch=batch, uses_count=0, revoked_at__isnull=True
-        ).first()
-        if unused is None:
-            return create_batch(
-                school=school,
-                actor=owner,
-                name=f"{BATCH_NAME} (more)",
-                course_ids=[course.pk],
-                code_count=20,
-            ).codes[0]
-        return format_code(decrypt_code(unused.ciphertext))
+                batch__name__in=[BATCH_NAME, MORE_BATCH_NAME],
+                uses_count=0,
+                revoked_at__isnull=True,
+            )
+            .order_by("batch_id", "pk")
+            .first()
+        )
+        if unused is not None:
+            return format_code(decrypt_code(unused.ciphertext))
+        first = not AccessCodeBatch.objects.filter(school=school, name=BATCH_NAME).exists()
+        return create_batch(
+            school=school,
+            actor=owner,
+            name=BATCH_NAME if first else MORE_BATCH_NAME,
+            course_ids=[course.pk],
+            code_count=20,
+            uses_per_code=1,
+            note="Created by make demo",
+        ).codes[0]
