@@ -7,6 +7,7 @@ PYTHON_BIN ?= python3
 UV := $(PYTHON_BIN) -m uv
 VENV := .venv
 PY := $(VENV)/bin/python
+COVERAGE := $(VENV)/bin/coverage
 PORT ?= 8000
 export PORT
 
@@ -58,9 +59,19 @@ serve: python-deps assets
 system-deps:
 	bash scripts/install-system-deps.sh
 
+# pytest under coverage.py (config in pyproject.toml), then one combined report. The floor
+# (fail_under) applies to the whole suite; a PYTEST_ARGS subset only prints its figures.
+# Fails when pytest fails, and when the whole suite's coverage is below the floor.
 test: python-deps assets system-deps
 	$(VENV)/bin/lint-imports --no-logo
-	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@mkdir -p var/coverage
+	$(COVERAGE) erase
+	$(TEST_ENV) $(COVERAGE) run -m pytest $(PYTEST_ARGS); tests=$$?; \
+	$(COVERAGE) combine --quiet && \
+	$(COVERAGE) report $(if $(strip $(PYTEST_ARGS)),--fail-under=0); report=$$?; \
+	if [ $$tests -ne 0 ]; then echo "make test: pytest failed (exit $$tests)" >&2; exit $$tests; fi; \
+	if [ $$report -ne 0 ]; then echo "make test: coverage below the floor (exit $$report)" >&2; fi; \
+	exit $$report
 
 lint: python-deps
 	$(VENV)/bin/ruff check .
