@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import io
 import re
-from importlib import import_module
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 
 from courseplatform.access.models import AccessCode, AccessCodeBatch
 from courseplatform.access.services import redeem_code
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import register_user
 from courseplatform.courses.models import Attachment, Course, Enrollment, Lesson, LessonProgress
+from courseplatform.onboarding.management.commands import seed_demo
 from courseplatform.tenancy.models import Plan, School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.video import pipeline
@@ -35,15 +34,10 @@ VIDEO_LESSON = "Watch: a first wash"
 _PRINTED_CODE = re.compile(r"^  code:\s+(\S+)\s", re.M)
 
 
-def _seed_module() -> ModuleType:
-    """The command's module, wherever its app lives."""
-    return import_module(f"{get_commands()['seed_demo']}.management.commands.seed_demo")
-
-
 @pytest.fixture
 def short_clip(monkeypatch: pytest.MonkeyPatch) -> None:
     # The real demo clip is 30 s of 1080p; 2 s exercises the same ladder on 2 shared cores.
-    monkeypatch.setattr(_seed_module(), "VIDEO_SECONDS", 2)
+    monkeypatch.setattr(seed_demo, "VIDEO_SECONDS", 2)
 
 
 @pytest.fixture
