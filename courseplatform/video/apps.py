@@ -13,7 +13,7 @@ class VideoConfig(AppConfig):
         from courseplatform.tenancy.usage import Meter, register_usage
 
         from .models import VideoAsset
-        from .services import school_video_bytes, school_video_minutes
+        from .selectors import school_video_bytes, school_video_minutes
 
         def only_videos(exclude: Any) -> VideoAsset | None:
             return exclude if isinstance(exclude, VideoAsset) else None

@@ -69,7 +69,8 @@ from .hls import (
 from .ladder import Rung
 from .models import Rendition, VideoAsset
 from .probe import ProbeError, ProbeResult, check_limits, probe_file
-from .services import delete_storage_prefix, remaining_video_minutes
+from .selectors import remaining_video_minutes
+from .storage import delete_storage_prefix
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """Writes on videos: create an asset for an upload, start/cancel its processing,
-delete it with its files, attach it to a lesson, and meter storage and minutes.
+delete it with its files, attach it to a lesson. The figures metered against the plan
+are read in ``selectors.py``; the transcode job is enqueued and failed in ``tasks.py``.
 
 Every function is keyword-only, takes the school first (and the acting user next
 where a person acts), checks that every object it is handed belongs to that
@@ -11,19 +12,14 @@ Storage keys follow the layout contract in ``video/models.py``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import re
 import unicodedata
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courseplatform.ops.services import record_audit
@@ -32,6 +28,8 @@ from courseplatform.tenancy.storage import school_storage_key
 from courseplatform.tenancy.usage import storage_used_bytes
 
 from .models import VideoAsset
+from .storage import delete_storage_prefix
+from .tasks import enqueue_transcode, mark_failed
 
 if TYPE_CHECKING:
     from courseplatform.courses.models import Lesson
@@ -89,77 +87,6 @@ def source_key_for(asset: VideoAsset, filename: str) -> str:
     return school_storage_key(
         asset.school_id, "videos", str(asset.uuid), "source", sanitize_filename(filename)
     )
-
-
-def delete_storage_prefix(prefix: str) -> int:
-    """Delete every file under ``prefix`` in default storage; return how many."""
-    if not prefix.startswith("schools/") or ".." in prefix:
-        raise ValueError(f"refusing to delete outside a school prefix: {prefix!r}")
-    prefix = prefix.rstrip("/") + "/"
-    bucket = getattr(default_storage, "bucket", None)
-    if bucket is not None:  # S3: one listing, batched deletes
-        count = 0
-        for obj in bucket.objects.filter(Prefix=prefix):
-            obj.delete()
-            count += 1
-        return count
-    return _delete_local_tree(prefix.rstrip("/"))
-
-
-def _delete_local_tree(path: str) -> int:
-    try:
-        dirs, files = default_storage.listdir(path)
-    except FileNotFoundError:
-        return 0
-    count = 0
-    for name in files:
-        default_storage.delete(f"{path}/{name}")
-        count += 1
-    for name in dirs:
-        count += _delete_local_tree(f"{path}/{name}")
-    # Remove the now-empty directory itself (FileSystemStorage keeps directories).
-    location = getattr(default_storage, "path", None)
-    if location is not None:
-        with contextlib.suppress(OSError):
-            os.rmdir(location(path))
-    return count
-
-
-# --- metering --------------------------------------------------------------------------
-
-
-def school_video_bytes(*, school: School, exclude: VideoAsset | None = None) -> int:
-    """Bytes of video a school holds: sources + renditions of every asset, plus the
-    declared size of uploads still in flight (they are reserved against the quota)."""
-    assets = VideoAsset.objects.filter(school=school)
-    if exclude is not None:
-        assets = assets.exclude(pk=exclude.pk)
-    stored = assets.aggregate(
-        total=Coalesce(Sum(F("source_bytes") + F("output_bytes")), 0),
-        uploading=Coalesce(
-            Sum("declared_size", filter=Q(status=VideoAsset.Status.UPLOADING, source_bytes=0)), 0
-        ),
-    )
-    return int(stored["total"]) + int(stored["uploading"])
-
-
-def school_video_minutes(*, school: School, exclude: VideoAsset | None = None) -> float:
-    """Minutes of video a school holds (every probed asset that is not failed)."""
-    assets = VideoAsset.objects.filter(school=school, duration_seconds__isnull=False).exclude(
-        status=VideoAsset.Status.FAILED
-    )
-    if exclude is not None:
-        assets = assets.exclude(pk=exclude.pk)
-    seconds = assets.aggregate(s=Coalesce(Sum("duration_seconds"), 0.0))["s"]
-    return float(seconds) / 60.0
-
-
-def remaining_video_minutes(*, school: School, exclude: VideoAsset | None = None) -> float | None:
-    """Minutes the plan still allows (None = unlimited)."""
-    limit = school.plan.max_video_minutes
-    if limit is None:
-        return None
-    return max(0.0, limit - school_video_minutes(school=school, exclude=exclude))
 
 
 def _check_size_limits(
@@ -224,34 +151,6 @@ def create_asset(
             data={"filename": asset.original_filename, "size": size},
         )
     return asset
-
-
-def mark_failed(*, school: School, asset: VideoAsset, message: str) -> None:
-    """Record a final failure with a message the instructor can act on."""
-    VideoAsset.objects.filter(school=school, pk=asset.pk).update(
-        status=VideoAsset.Status.FAILED,
-        error_message=message,
-        eta_seconds=None,
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
-    asset.status = VideoAsset.Status.FAILED
-    asset.error_message = message
-
-
-def enqueue_transcode(*, school: School, asset: VideoAsset, delay_seconds: float = 0) -> None:
-    """Enqueue the transcode task once the current transaction commits."""
-    from . import tasks
-
-    school_id, asset_id = school.pk, asset.pk
-
-    def _enqueue() -> None:
-        task = tasks.transcode_video
-        if delay_seconds > 0:
-            task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
-        task.enqueue(school_id, asset_id)
-
-    transaction.on_commit(_enqueue)
 
 
 def start_processing(*, school: School, asset: VideoAsset) -> None:

@@ -37,11 +37,37 @@ from courseplatform.tenancy.rls import platform_bypass, school_context
 
 from .models import VideoAsset
 from .probe import ProbeError
-from .services import delete_storage_prefix, enqueue_transcode, mark_failed
+from .storage import delete_storage_prefix
 
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 15 * 60
+
+
+def enqueue_transcode(*, school: School, asset: VideoAsset, delay_seconds: float = 0) -> None:
+    """Enqueue the transcode task once the current transaction commits."""
+    school_id, asset_id = school.pk, asset.pk
+
+    def _enqueue() -> None:
+        task = transcode_video
+        if delay_seconds > 0:
+            task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+        task.enqueue(school_id, asset_id)
+
+    transaction.on_commit(_enqueue)
+
+
+def mark_failed(*, school: School, asset: VideoAsset, message: str) -> None:
+    """Record a final failure with a message the instructor can act on."""
+    VideoAsset.objects.filter(school=school, pk=asset.pk).update(
+        status=VideoAsset.Status.FAILED,
+        error_message=message,
+        eta_seconds=None,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    asset.status = VideoAsset.Status.FAILED
+    asset.error_message = message
 
 
 def _setting(name: str, default: int) -> int:

@@ -38,7 +38,7 @@ from courseplatform.courses.models import Lesson
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.usage import storage_used_bytes
 
-from . import services, uploads
+from . import selectors, services, uploads
 from .models import VideoAsset
 from .templatetags.video_upload import status_context
 from .uploads import UploadError
@@ -410,7 +410,7 @@ def library(request: HttpRequest) -> HttpResponse:
     plan = school.plan
     # The plan quota counts lesson files too: show the figure the upload check uses.
     used_bytes = storage_used_bytes(school=school)
-    used_minutes = services.school_video_minutes(school=school)
+    used_minutes = selectors.school_video_minutes(school=school)
     rows = [
         {"asset": asset, "can_delete": uploads.can_delete(user=user, asset=asset)}
         for asset in page.object_list

@@ -21,6 +21,7 @@ from courseplatform.ops.crypto import decrypt
 from courseplatform.ops.models import AuditLog
 from courseplatform.tenancy.rls import school_context
 from courseplatform.video import pipeline, services
+from courseplatform.video import selectors as video_selectors
 from courseplatform.video.models import Rendition, VideoAsset
 from courseplatform.video.tasks import reclaim_stalled_videos, run_transcode_job
 from courseplatform.video.tests.transcode_media import (  # noqa: F401  (fixtures)
@@ -358,13 +359,13 @@ def test_create_asset_sets_layout_and_reserves_quota(school_a: Any) -> None:
         assert asset.source_key == (
             f"schools/{school.pk}/videos/{asset.uuid}/source/My_Lecture_final.mp4"
         )
-        assert services.school_video_bytes(school=school) == 5_000_000
+        assert video_selectors.school_video_bytes(school=school) == 5_000_000
         VideoAsset.objects.filter(pk=asset.pk).update(
             status=VideoAsset.Status.READY, source_bytes=4_000_000, output_bytes=1_500_000,
             duration_seconds=90,
         )  # fmt: skip
-        assert services.school_video_bytes(school=school) == 5_500_000
-        assert services.school_video_minutes(school=school) == pytest.approx(1.5)
+        assert video_selectors.school_video_bytes(school=school) == 5_500_000
+        assert video_selectors.school_video_minutes(school=school) == pytest.approx(1.5)
 
 
 def test_create_asset_refuses_over_plan_limits(school_a: Any) -> None:

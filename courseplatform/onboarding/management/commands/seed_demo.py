@@ -191,6 +191,7 @@ class Command(BaseCommand):
         video is ready is left alone; a missing or failed one is (re)made."""
         from courseplatform.video import pipeline
         from courseplatform.video import services as videos
+        from courseplatform.video import tasks as video_tasks
         from courseplatform.video.models import VideoAsset
 
         section = course.sections.order_by("position", "id")[1:2].first()
@@ -256,7 +257,7 @@ class Command(BaseCommand):
                     school=school, asset=asset, claim=claim, echo=self.stdout.write
                 )
             except Exception as exc:
-                videos.mark_failed(school=school, asset=asset, message=str(exc))
+                video_tasks.mark_failed(school=school, asset=asset, message=str(exc))
                 self.stderr.write(f"Demo video failed: {exc}")
                 return lesson
         videos.attach_video_to_lesson(school=school, actor=owner, lesson=lesson, asset=asset)

@@ -11,7 +11,7 @@ from courseplatform.tenancy.rls import platform_bypass, school_context
 from courseplatform.video.models import VideoAsset
 from courseplatform.video.pipeline import Claim, process_asset
 from courseplatform.video.probe import ProbeError
-from courseplatform.video.services import mark_failed
+from courseplatform.video.tasks import mark_failed
 
 
 class Command(BaseCommand):
