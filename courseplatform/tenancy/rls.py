@@ -13,7 +13,7 @@ scoped selectors are the only guard there.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -100,14 +100,23 @@ def school_context(school: School | int | None) -> Iterator[None]:
         _apply_to_open_connections()
 
 
+# The audit log lives in ``ops``, above tenancy: ops hands in the function that records a
+# bypass (OpsConfig.ready), and a bypass without one is refused rather than left unaudited.
+_bypass_auditor: Callable[..., Any] | None = None
+
+
+def audit_bypasses_with(auditor: Callable[..., Any]) -> None:
+    """Record every ``platform_bypass`` with ``auditor(actor=..., reason=..., ip=...)``."""
+    global _bypass_auditor
+    _bypass_auditor = auditor
+
+
 @contextmanager
 def platform_bypass(*, actor: Any, reason: str, ip: str | None = None) -> Iterator[None]:
     """Lift row-level security for platform-wide work; always audited."""
-    from courseplatform.ops.services import record_audit
-
-    record_audit(
-        school=None, actor=actor, action="platform.rls_bypass", data={"reason": reason}, ip=ip
-    )
+    if _bypass_auditor is None:
+        raise RuntimeError("RLS bypasses must be audited, and no auditor is set (ops sets it).")
+    _bypass_auditor(actor=actor, reason=reason, ip=ip)
     token = _bypass.set(True)
     try:
         _apply_to_open_connections()

@@ -7,10 +7,10 @@ import json
 import pytest
 from django.test import Client
 
+from courseplatform.ops.schools import set_school_status
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass
 from courseplatform.tenancy.selectors import get_school_by_slug, school_cache_key
-from courseplatform.tenancy.services import set_school_status
 
 pytestmark = pytest.mark.django_db
 

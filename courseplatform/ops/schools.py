@@ -1,5 +1,7 @@
-"""Writes on schools: suspension and plan changes (creation with an owner and a site
-is ``onboarding.services.create_school``: it composes accounts and sites)."""
+"""The operator's writes on schools: suspension and plan changes, each audited.
+
+They live in ``ops`` because the audit log does and ``tenancy`` stays below it. Creating
+a school with its owner and site is ``onboarding.services.create_school``."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from courseplatform.ops.services import record_audit
+from courseplatform.tenancy.models import Plan, School
+from courseplatform.tenancy.rls import school_context
 
-from .models import Plan, School
-from .rls import school_context
+from .services import record_audit
 
 
 def set_school_status(
