@@ -356,6 +356,10 @@ MAX_IMAGE_BYTES = int(os.environ.get("MAX_IMAGE_BYTES", str(5 * 1024 * 1024)))
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(100 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- site pages ------------------------------------------------------------------
+# Published revisions kept per page (older ones are deleted on publish; at least 1).
+PAGE_REVISIONS_KEPT = max(1, int(os.environ.get("PAGE_REVISIONS_KEPT", "50")))
+
 # --- access codes ----------------------------------------------------------------
 # Lookup digests are HMAC-SHA256 keyed with ACCESS_CODE_HMAC_KEY. Changing it makes
 # every existing code unfindable, so it is not rotated (it never leaves the server).

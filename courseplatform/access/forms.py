@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 
 from courseplatform.courses.models import Course
+from courseplatform.ops.text import SingleLineField
 
 from .models import MAX_BATCH_SIZE, MAX_USES_PER_CODE
 
@@ -35,7 +36,7 @@ class CourseIdsField(forms.TypedMultipleChoiceField):
 
 
 class NewBatchForm(forms.Form):
-    name = forms.CharField(
+    name = SingleLineField(
         label="Batch name",
         max_length=120,
         help_text="For you only, e.g. “Spring workshop” or “Partner: Acme”.",

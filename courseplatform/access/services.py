@@ -23,6 +23,7 @@ from courseplatform.accounts.models import User
 from courseplatform.courses.models import Course, Enrollment
 from courseplatform.courses.services import enroll_student
 from courseplatform.ops.services import record_audit
+from courseplatform.ops.text import CONTROL_CHARACTERS, CONTROL_CHARACTERS_MESSAGE
 from courseplatform.tenancy.models import School
 
 from . import codes
@@ -67,6 +68,8 @@ def create_batch(
         errors["name"] = "Give the batch a name, e.g. “Spring workshop”."
     elif len(name) > 120:
         errors["name"] = "Use at most 120 characters."
+    elif CONTROL_CHARACTERS.search(name):
+        errors["name"] = CONTROL_CHARACTERS_MESSAGE
     if not 1 <= code_count <= MAX_BATCH_SIZE:
         errors["code_count"] = f"Create between 1 and {MAX_BATCH_SIZE:,} codes."
     if not 1 <= uses_per_code <= MAX_USES_PER_CODE:

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
+from courseplatform.ops.text import SingleLineField
+
 from .models import User
 
 
@@ -30,7 +32,7 @@ class LoginForm(StyledFormMixin, forms.Form):
 
 
 class SignupForm(StyledFormMixin, forms.Form):
-    full_name = forms.CharField(
+    full_name = SingleLineField(
         label="Your name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     email = forms.EmailField(

@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from courseplatform.ops.services import record_audit
+from courseplatform.ops.text import header_text, validate_single_line
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import school_url
 
@@ -45,6 +46,7 @@ def register_user(
 ) -> User:
     """Create an account in ``school``'s pool (raises ValidationError on bad input)."""
     address = normalize_email(email)
+    validate_single_line(full_name, field="full_name")
     candidate = User(school=school, email=address, full_name=full_name.strip(), role=role)
     try:
         validate_password(password, user=candidate)
@@ -106,7 +108,9 @@ def _send_school_email(
         {**context, "brand": _email_branding(school, port=port)},
     )
     send_mail(
-        subject=subject,
+        # The school's name may predate the one-line rule: a line break would make the
+        # email library refuse the header (and the whole signup fail).
+        subject=header_text(subject),
         message=render_to_string(f"accounts/email/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],

@@ -12,12 +12,14 @@ from typing import Any
 from django import forms
 
 from courseplatform.accounts.forms import StyledFormMixin
+from courseplatform.ops.text import SingleLineField
 
 from .models import TITLE_MAX, Lesson
 
 MARKDOWN_HELP = (
     "Markdown: **bold**, _italic_, [links](https://example.com), lists, headings. "
-    "Scripts and unsafe HTML are removed."
+    "Scripts and unsafe HTML are removed. Images must be uploaded to this school "
+    "(e.g. through the page builder); images from other sites are refused."
 )
 
 
@@ -39,11 +41,11 @@ def _markdown_widget(preview_url: str | None, target: str, rows: int = 8) -> for
 
 
 class CourseCreateForm(StyledFormMixin, forms.Form):
-    title = forms.CharField(
+    title = SingleLineField(
         max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "e.g. Watercolour basics"}),
     )
-    subtitle = forms.CharField(
+    subtitle = SingleLineField(
         max_length=300,
         required=False,
         help_text="One line shown under the title in your catalogue.",
@@ -57,13 +59,13 @@ class CourseCreateForm(StyledFormMixin, forms.Form):
 
 
 class CourseDetailsForm(StyledFormMixin, forms.Form):
-    title = forms.CharField(max_length=TITLE_MAX)
+    title = SingleLineField(max_length=TITLE_MAX)
     slug = forms.CharField(
         label="Address",
         max_length=80,
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
     )
-    subtitle = forms.CharField(max_length=300, required=False)
+    subtitle = SingleLineField(max_length=300, required=False)
     description_md = forms.CharField(label="Description", required=False, help_text=MARKDOWN_HELP)
 
     def __init__(self, *args: Any, preview_url: str | None = None, **kwargs: Any) -> None:
@@ -82,7 +84,7 @@ class CoverForm(StyledFormMixin, forms.Form):
 
 
 class SectionForm(StyledFormMixin, forms.Form):
-    title = forms.CharField(
+    title = SingleLineField(
         label="Section title",
         max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Getting started"}),
@@ -90,7 +92,7 @@ class SectionForm(StyledFormMixin, forms.Form):
 
 
 class LessonAddForm(StyledFormMixin, forms.Form):
-    title = forms.CharField(
+    title = SingleLineField(
         label="Lesson title",
         max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"placeholder": "New lesson title"}),
@@ -99,7 +101,7 @@ class LessonAddForm(StyledFormMixin, forms.Form):
 
 
 class LessonForm(StyledFormMixin, forms.Form):
-    title = forms.CharField(max_length=TITLE_MAX)
+    title = SingleLineField(max_length=TITLE_MAX)
     kind = forms.ChoiceField(label="Type", choices=Lesson.Kind.choices)
     duration_minutes = forms.IntegerField(
         label="Estimated duration (minutes)",

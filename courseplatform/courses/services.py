@@ -19,7 +19,8 @@ from django.utils.text import slugify
 from courseplatform.accounts.models import User, normalize_email
 from courseplatform.ops import files
 from courseplatform.ops.services import record_audit
-from courseplatform.sanitize.markdown import markdown_to_html
+from courseplatform.ops.text import validate_single_line
+from courseplatform.sanitize.markdown import external_image_problem, markdown_to_html
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.slugs import unique_slug
 from courseplatform.tenancy.usage import storage_used_bytes
@@ -60,7 +61,17 @@ def _clean_title(title: str, what: str = "title") -> str:
         raise ValidationError({what: "This field is required."})
     if len(title) > TITLE_MAX:
         raise ValidationError({what: f"Use at most {TITLE_MAX} characters."})
+    validate_single_line(title, field=what)
     return title
+
+
+def _render_markdown(source: str, field: str) -> str:
+    """Author Markdown as stored HTML. Images from other sites are refused with a message
+    naming them rather than dropped silently (the renderer drops them regardless)."""
+    problem = external_image_problem(source)
+    if problem:
+        raise ValidationError({field: problem})
+    return markdown_to_html(source)
 
 
 def _unique_slug(school: School, title: str, *, exclude_pk: int | None = None) -> str:
@@ -78,6 +89,7 @@ def create_course(
     """Create a draft course, refusing when the plan's course limit is reached."""
     _require_manager(school, actor)
     title = _clean_title(title)
+    description_html = _render_markdown(description_md, "description_md")
     with transaction.atomic():
         # Serialise course creation per school so two requests cannot both pass the limit.
         locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
@@ -94,7 +106,7 @@ def create_course(
             slug=_unique_slug(school, title),
             subtitle=subtitle.strip()[:300],
             description_md=description_md,
-            description_html=markdown_to_html(description_md),
+            description_html=description_html,
         )
         CourseInstructor.objects.create(school=school, course=course, user=actor)
         record_audit(school=school, actor=actor, action="course.created", target=course)
@@ -113,12 +125,14 @@ def update_course(
 ) -> Course:
     _own(school, course)
     _require_manager(school, actor, course)
+    description_html = _render_markdown(description_md or "", "description_md")
     course.title = _clean_title(title)
     course.subtitle = (subtitle or "").strip()
+    validate_single_line(course.subtitle, field="subtitle")
     if len(course.subtitle) > 300:
         raise ValidationError({"subtitle": "Use at most 300 characters."})
     course.description_md = description_md or ""
-    course.description_html = markdown_to_html(course.description_md)
+    course.description_html = description_html
     if slug is not None and slug != course.slug:
         wanted = slugify(slug)[:80]
         if not wanted:
@@ -252,10 +266,11 @@ def update_lesson(
         raise ValidationError({"kind": "Choose video, text or file download."})
     if not 0 <= duration_minutes <= 24 * 60:
         raise ValidationError({"duration_minutes": "Use a duration between 0 and 1440 minutes."})
+    body_html = _render_markdown(body_md or "", "body_md")
     lesson.title = _clean_title(title)
     lesson.kind = kind
     lesson.body_md = body_md or ""
-    lesson.body_html = markdown_to_html(lesson.body_md)
+    lesson.body_html = body_html
     lesson.is_preview = is_preview
     lesson.duration_minutes = duration_minutes
     lesson.save()
@@ -396,6 +411,7 @@ def enroll_by_email(
     _own(school, course)
     _require_manager(school, actor, course)
     address = normalize_email(email)
+    validate_single_line(full_name, field="full_name")
     try:
         validate_email(address)
     except ValidationError as exc:

@@ -5,10 +5,13 @@ from typing import Any
 from django import forms
 
 from courseplatform.accounts.forms import StyledFormMixin
+from courseplatform.ops.text import SingleLineField
 from courseplatform.tenancy.models import School
 
 
 class SchoolSettingsForm(StyledFormMixin, forms.ModelForm):
+    name = SingleLineField(max_length=120)
+
     class Meta:
         model = School
         fields = ["name"]

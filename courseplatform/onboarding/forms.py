@@ -4,12 +4,13 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
 from courseplatform.accounts.forms import StyledFormMixin
+from courseplatform.ops.text import SingleLineField
 from courseplatform.tenancy.selectors import is_slug_available
 from courseplatform.tenancy.slugs import SLUG_MAX, normalize_slug, slug_problem
 
 
 class SchoolSignupForm(StyledFormMixin, forms.Form):
-    full_name = forms.CharField(
+    full_name = SingleLineField(
         label="Your name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     email = forms.EmailField(
@@ -21,7 +22,7 @@ class SchoolSignupForm(StyledFormMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validators_help_text_html(),
     )
-    school_name = forms.CharField(label="School name", max_length=120)
+    school_name = SingleLineField(label="School name", max_length=120)
     subdomain = forms.CharField(
         max_length=SLUG_MAX + 20,  # longer input gets our clear message, not a truncation
         widget=forms.TextInput(

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from courseplatform.accounts.models import User, normalize_email
 from courseplatform.ops.services import record_audit
+from courseplatform.ops.text import validate_single_line
 from courseplatform.sites.services import create_default_site
 from courseplatform.tenancy.models import Plan, School
 from courseplatform.tenancy.rls import school_context
@@ -52,6 +53,8 @@ def create_school(
         raise ValidationError({"name": "Give your school a name."})
     if len(name) > SCHOOL_NAME_MAX:
         raise ValidationError({"name": f"Use at most {SCHOOL_NAME_MAX} characters."})
+    validate_single_line(name, field="name")
+    validate_single_line(owner_name, field="full_name")
     try:
         plan = Plan.objects.get(code=plan_code)
     except Plan.DoesNotExist as exc:

@@ -226,18 +226,21 @@ def _attribute_filter(tag: str, name: str, value: str) -> str | None:
         return None
 
 
-_NH3_ATTRIBUTES = {"*": set(GLOBAL_ATTRIBUTES), **{t: set(a) for t, a in TAG_ATTRIBUTES.items()}}
-
-
-def sanitize_page_html(html: str) -> str:
-    """Author HTML from the builder, reduced to the allow-list (idempotent)."""
+def clean_html(html: str, *, tags: frozenset[str], attributes: dict[str, frozenset[str]]) -> str:
+    """``html`` reduced to ``tags`` and ``attributes`` (subsets of the page allow-list),
+    every kept value checked by :func:`clean_attribute` (idempotent)."""
     return nh3.clean(
         html or "",
-        tags=set(PAGE_TAGS),
+        tags=set(tags),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
-        attributes=_NH3_ATTRIBUTES,
+        attributes={"*": set(GLOBAL_ATTRIBUTES), **{t: set(a) for t, a in attributes.items()}},
         attribute_filter=_attribute_filter,
         strip_comments=True,
         link_rel="noopener noreferrer",
         url_schemes={"http", "https", "mailto", "tel"},
     )
+
+
+def sanitize_page_html(html: str) -> str:
+    """Author HTML from the builder, reduced to the allow-list (idempotent)."""
+    return clean_html(html, tags=PAGE_TAGS, attributes=TAG_ATTRIBUTES)

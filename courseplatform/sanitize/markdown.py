@@ -1,79 +1,112 @@
-"""The one HTML sanitiser for anything a school author writes."""
+"""Course descriptions and lesson bodies: author Markdown (raw HTML allowed), rendered
+and reduced to a subset of the page builder's allow-list, with the same rules for
+links and images. Images come from this school only (uploads under ``/site-media/``,
+``/files/``, ``/branding/``, ``/static/``): another host, ``//host`` or ``data:`` would be
+a tracking pixel or a broken image for students. :func:`external_image_problem` names
+them so a save can be refused with a message; the renderer drops them regardless.
+"""
 
 from __future__ import annotations
 
-import nh3
+from html.parser import HTMLParser
 
-ALLOWED_TAGS = {
-    "a",
-    "abbr",
-    "b",
-    "blockquote",
-    "br",
-    "code",
-    "div",
-    "em",
-    "figcaption",
-    "figure",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "i",
-    "img",
-    "li",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "small",
-    "span",
-    "strong",
-    "sub",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "th",
-    "thead",
-    "tr",
-    "u",
-    "ul",
-    "header",
-    "footer",
-    "main",
-    "article",
-}
-ALLOWED_ATTRIBUTES = {
-    "*": {"class", "id", "title", "aria-label", "role"},
-    "a": {"href", "target"},
-    "img": {"src", "alt", "width", "height", "loading"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-}
+from markdown_it import MarkdownIt
+
+from .html import PAGE_TAGS, TAG_ATTRIBUTES, clean_html
+from .urls import safe_image_src
+
+MARKDOWN_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "div",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+        "header",
+        "footer",
+        "main",
+        "article",
+    }
+)
+assert MARKDOWN_TAGS <= PAGE_TAGS
+# No dynamic-block placeholders (``div`` data-*) outside the page builder.
+MARKDOWN_ATTRIBUTES = {tag: TAG_ATTRIBUTES[tag] for tag in ("a", "img", "td", "th", "ol", "li")}
+EXTERNAL_IMAGES_SHOWN = 3
+
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
 
 
 def sanitize_html(html: str) -> str:
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
-
-
-_markdown = None
+    """Rendered author Markdown reduced to the allow-list (idempotent)."""
+    return clean_html(html, tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES)
 
 
 def markdown_to_html(source: str) -> str:
     """Render author Markdown (raw HTML allowed) and sanitise the result."""
-    global _markdown
-    if _markdown is None:
-        from markdown_it import MarkdownIt
-
-        _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
     return sanitize_html(_markdown.render(source or ""))
+
+
+class _ImageSources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src") or "")
+
+
+def external_images(source: str) -> list[str]:
+    """The image addresses in author Markdown that the renderer drops (not this school's)."""
+    parser = _ImageSources()
+    parser.feed(_markdown.render(source or ""))
+    parser.close()
+    return [src for src in parser.sources if src and safe_image_src(src) is None]
+
+
+def external_image_problem(source: str) -> str | None:
+    """A message for the author when ``source`` shows images from elsewhere, else None."""
+    found = list(dict.fromkeys(external_images(source)))
+    if not found:
+        return None
+    shown = ", ".join(
+        src if len(src) <= 80 else f"{src[:77]}…" for src in found[:EXTERNAL_IMAGES_SHOWN]
+    )
+    more = len(found) - EXTERNAL_IMAGES_SHOWN
+    return (
+        "Images must be uploaded to this school; images from other sites (or data: "
+        f"addresses) are not shown to students. Remove or replace: {shown}"
+        + (f" and {more} more." if more > 0 else ".")
+    )

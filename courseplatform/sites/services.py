@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -23,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from courseplatform.ops.services import record_audit
+from courseplatform.ops.text import validate_single_line
 from courseplatform.sanitize.css import sanitize_css
 from courseplatform.sanitize.html import sanitize_page_html
 from courseplatform.sanitize.project import json_size, sanitize_project
@@ -135,6 +137,7 @@ def _clean_title(title: str) -> str:
         raise ValidationError({"title": "Give the page a title."})
     if len(title) > TITLE_MAX:
         raise ValidationError({"title": f"Use at most {TITLE_MAX} characters."})
+    validate_single_line(title, field="title")
     return title
 
 
@@ -367,6 +370,16 @@ def save_draft(
     return DraftSaved(page=page, size=size, limit=limit)
 
 
+def _prune_revisions(school: School, page: Page) -> None:
+    """Keep the newest ``PAGE_REVISIONS_KEPT`` revisions of ``page`` (the new one among
+    them); numbers keep counting up, so a deleted number is never reused."""
+    kept = max(1, int(settings.PAGE_REVISIONS_KEPT))
+    newest = PageRevision.objects.filter(school=school, page=page).order_by("-number")
+    cutoff = newest.values_list("number", flat=True)[kept - 1 : kept].first()
+    if cutoff is not None:
+        PageRevision.objects.filter(school=school, page=page, number__lt=cutoff).delete()
+
+
 def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
     """Snapshot the draft as a new revision and make it the live page."""
     _own(school, page)
@@ -392,6 +405,7 @@ def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
             project=project,
             created_by=actor,
         )
+        _prune_revisions(school, locked)
         locked.published_html, locked.published_css = html, css
         locked.published_revision = revision
         locked.published_at = revision.created_at

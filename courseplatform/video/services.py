@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courseplatform.ops.services import record_audit
+from courseplatform.ops.text import validate_single_line
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.storage import school_storage_key
 from courseplatform.tenancy.usage import storage_used_bytes
@@ -127,9 +128,11 @@ def create_asset(
     filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not filename:
         raise ValidationError({"file": "The file has no name."})
+    validate_single_line(filename, field="file")
     title = (title or "").strip()
     if len(title) > 200:
         raise ValidationError({"title": "Use at most 200 characters."})
+    validate_single_line(title, field="title")
     with transaction.atomic():
         _check_size_limits(school=school, size=size)
         asset = VideoAsset(

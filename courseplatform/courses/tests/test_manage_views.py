@@ -626,7 +626,7 @@ def test_hostile_markdown_is_stripped_in_stored_html_and_preview(
 ) -> None:
     hostile = (
         "<script>alert('x')</script>\n\n"
-        '<img src="x" onerror="alert(1)">\n\n'
+        '<img src="/site-media/x.png" onerror="alert(1)">\n\n'
         '[click me](javascript:alert(1)) and <a href="javascript:alert(2)">this</a>\n\n'
         "**bold stays**"
     )
@@ -653,6 +653,7 @@ def test_hostile_markdown_is_stripped_in_stored_html_and_preview(
         # left as harmless text by markdown-it)
         assert not re.search(r"<[^>]*javascript:", lowered), html
         assert "<strong>bold stays</strong>" in html
+        assert '<img src="/site-media/x.png">' in html
     assert client.get("/manage/courses/preview/").status_code == 405
 
 

@@ -19,6 +19,7 @@ from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.accounts.models import User
 from courseplatform.accounts.selectors import get_school_user
+from courseplatform.ops.text import SingleLineField
 
 from .. import selectors, services
 from ..models import Course
@@ -46,7 +47,7 @@ class AddStudentForm(StyledFormMixin, forms.Form):
             attrs={"autocomplete": "off", "placeholder": "student@example.com"}
         ),
     )
-    full_name = forms.CharField(
+    full_name = SingleLineField(
         label="Name",
         max_length=120,
         required=False,

@@ -224,67 +224,127 @@ export function normalizeEmbedUrl(value) {
 }
 
 // --- the canvas stand-ins for dynamic blocks ------------------------------------------------
+//
+// Course titles, people's names, video titles and the school name are server data that
+// students and instructors typed: they are only ever inserted as text (text nodes,
+// textContent, `new Option(text, value)`), never parsed as HTML, so a name such as
+// `<img src=x onerror=…>` stays a name even if the CSP were relaxed.
+
+// h("p", "cp-muted", "text", childElement…): an element whose children are text or nodes.
+function h(tag, className, ...children) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  children.forEach((child) => {
+    if (child === null || child === undefined || child === false) return;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  });
+  return node;
+}
 
 function courseCard(course) {
-  const initial = escapeHtml((course.title || "?").trim().charAt(0).toUpperCase());
-  return `<div class="cp-course-card">
-    <span class="cp-course-card__placeholder">${initial}</span>
-    <span class="cp-course-card__body">
-      <span class="cp-course-card__title">${escapeHtml(course.title)}</span>
-      ${course.subtitle ? `<span class="cp-course-card__subtitle">${escapeHtml(course.subtitle)}</span>` : ""}
-      <span class="cp-course-card__meta"><span>${course.published ? `${course.lessons} lesson${course.lessons === 1 ? "" : "s"}` : "Draft: hidden until published"}</span><span class="cp-course-card__cta">View course →</span></span>
-    </span>
-  </div>`;
+  const title = String(course.title ?? "");
+  const meta = course.published ? `${course.lessons} lesson${course.lessons === 1 ? "" : "s"}` : "Draft: hidden until published";
+  return h(
+    "div",
+    "cp-course-card",
+    h("span", "cp-course-card__placeholder", (title.trim() || "?").charAt(0).toUpperCase()),
+    h(
+      "span",
+      "cp-course-card__body",
+      h("span", "cp-course-card__title", title),
+      course.subtitle ? h("span", "cp-course-card__subtitle", String(course.subtitle)) : null,
+      h("span", "cp-course-card__meta", h("span", "", meta), h("span", "cp-course-card__cta", "View course →")),
+    ),
+  );
+}
+
+function videoPoster(text) {
+  return [h("div", "cp-video__poster", h("span", "cp-video__play", h("span", "", "▶"))), h("p", "cp-muted", text)];
 }
 
 function preview(kind, attrs, data) {
-  const note = (text) => `<div class="cp-dynamic__note">${escapeHtml(text)}</div>`;
+  const note = (text) => [h("div", "cp-dynamic__note", text)];
   if (kind === "catalogue") {
     const courses = data.courses.filter((c) => c.published);
     if (!courses.length) return note("Your published courses appear here as a grid. You have none published yet, so visitors see a “coming soon” note.");
-    return `<ul class="cp-course-grid">${courses.slice(0, 6).map((c) => `<li>${courseCard(c)}</li>`).join("")}</ul>`;
+    return [h("ul", "cp-course-grid", ...courses.slice(0, 6).map((c) => h("li", "", courseCard(c))))];
   }
   if (kind === "course") {
     const course = data.courses.find((c) => String(c.id) === String(attrs["data-course"]));
-    return course ? `<div class="cp-course-single">${courseCard(course)}</div>` : note("Choose a course in the settings panel (gear icon).");
+    return course ? [h("div", "cp-course-single", courseCard(course))] : note("Choose a course in the settings panel (gear icon).");
   }
   if (kind === "redeem") {
-    return `<div class="cp-redeem"><p class="cp-redeem__title">Have an access code?</p>
-      <p class="cp-redeem__text">Enter it to unlock your course at ${escapeHtml(data.schoolName)}.</p>
-      <div class="cp-redeem__row"><span class="cp-redeem__input">XXXX-XXXX-XXXX</span><span class="cp-btn cp-btn--primary">Redeem</span></div></div>`;
+    return [
+      h(
+        "div",
+        "cp-redeem",
+        h("p", "cp-redeem__title", "Have an access code?"),
+        h("p", "cp-redeem__text", `Enter it to unlock your course at ${data.schoolName}.`),
+        h("div", "cp-redeem__row", h("span", "cp-redeem__input", "XXXX-XXXX-XXXX"), h("span", "cp-btn cp-btn--primary", "Redeem")),
+      ),
+    ];
   }
   if (kind === "instructor") {
     const person = data.instructors.find((p) => String(p.id) === String(attrs["data-user"]));
     if (!person) return note("Choose a person in the settings panel (gear icon).");
-    return `<div class="cp-instructor"><span class="cp-instructor__avatar">${escapeHtml(person.name.charAt(0).toUpperCase())}</span>
-      <div><p class="cp-instructor__name">${escapeHtml(person.name)}</p><p class="cp-instructor__role">${person.role === "owner" ? "Founder" : "Instructor"} · ${escapeHtml(data.schoolName)}</p>
-      <p class="cp-muted cp-instructor__teaches">Their published courses are listed here.</p></div></div>`;
+    const name = String(person.name ?? "");
+    return [
+      h(
+        "div",
+        "cp-instructor",
+        h("span", "cp-instructor__avatar", name.charAt(0).toUpperCase()),
+        h(
+          "div",
+          "",
+          h("p", "cp-instructor__name", name),
+          h("p", "cp-instructor__role", `${person.role === "owner" ? "Founder" : "Instructor"} · ${data.schoolName}`),
+          h("p", "cp-muted cp-instructor__teaches", "Their published courses are listed here."),
+        ),
+      ),
+    ];
   }
   if (kind === "video") {
     const video = data.videos.find((v) => String(v.id) === String(attrs["data-video"]));
     if (!data.videos.length) return note("Upload a video in Videos first: only your school's processed videos can be shown.");
-    return `<div class="cp-video__poster"><span class="cp-video__play"><span>▶</span></span></div>
-      <p class="cp-muted">${video ? escapeHtml(video.title) : "Choose a video in the settings panel (gear icon)."}</p>`;
+    return videoPoster(video ? String(video.title) : "Choose a video in the settings panel (gear icon).");
   }
   if (kind === "embed") {
     const url = normalizeEmbedUrl(attrs["data-url"] || "");
-    return `<div class="cp-video__poster"><span class="cp-video__play"><span>▶</span></span></div>
-      <p class="cp-muted">${url ? escapeHtml(url) : "Paste a YouTube or Vimeo link in the settings panel (gear icon)."}</p>`;
+    return videoPoster(url || "Paste a YouTube or Vimeo link in the settings panel (gear icon).");
   }
   return note("Unknown block");
 }
 
+// GrapesJS's own "select" trait concatenates option labels into markup; this one builds
+// the <select> with `new Option(text, value)`, so labels stay text.
+const TEXT_SELECT_TRAIT = {
+  templateInput() {
+    const { ppfx, clsField } = this;
+    return `<div class="${clsField} ${ppfx}field-select"><div data-input></div><div class="${ppfx}sel-arrow"><div class="${ppfx}d-s-arrow"></div></div></div>`;
+  },
+  createInput({ trait }) {
+    const select = document.createElement("select");
+    (trait.get("options") || []).forEach((option) => select.add(new Option(option.label, option.value)));
+    select.value = trait.getValue() ?? "";
+    return select;
+  },
+  onUpdate({ elInput, trait }) {
+    elInput.value = trait.getValue() ?? "";
+  },
+};
+
 function traitsFor(kind, data) {
-  const options = (items, label) => [{ id: "", value: "", name: `Choose…`, label: "Choose…" }, ...items.map((item) => ({ id: String(item.id), value: String(item.id), name: label(item), label: label(item) }))];
-  if (kind === "course") return [{ type: "select", name: "data-course", label: "Course", options: options(data.courses, (c) => (c.published ? c.title : `${c.title} (draft)`)) }];
-  if (kind === "instructor") return [{ type: "select", name: "data-user", label: "Person", options: options(data.instructors, (p) => p.name) }];
-  if (kind === "video") return [{ type: "select", name: "data-video", label: "Video", options: options(data.videos, (v) => v.title) }];
+  const options = (items, label) => [{ value: "", label: "Choose…" }, ...items.map((item) => ({ value: String(item.id), label: String(label(item) ?? "") }))];
+  if (kind === "course") return [{ type: "cp-select", name: "data-course", label: "Course", options: options(data.courses, (c) => (c.published ? c.title : `${c.title} (draft)`)) }];
+  if (kind === "instructor") return [{ type: "cp-select", name: "data-user", label: "Person", options: options(data.instructors, (p) => p.name) }];
+  if (kind === "video") return [{ type: "cp-select", name: "data-video", label: "Video", options: options(data.videos, (v) => v.title) }];
   if (kind === "embed") return [{ type: "text", name: "data-url", label: "YouTube or Vimeo link", placeholder: "https://www.youtube.com/watch?v=…", changeProp: false }];
   return [];
 }
 
 function dynamicBlocksPlugin(data) {
   return (editor) => {
+    editor.Traits.addType("cp-select", TEXT_SELECT_TRAIT);
     editor.DomComponents.addType("cp-dynamic", {
       isComponent: (el) => (el && el.tagName === "DIV" && el.getAttribute && el.getAttribute("data-cp-block") ? { type: "cp-dynamic" } : false),
       model: {
@@ -326,7 +386,7 @@ function dynamicBlocksPlugin(data) {
           const attrs = this.model.getAttributes();
           const kind = attrs["data-cp-block"];
           this.el.classList.add("cp-dynamic");
-          this.el.innerHTML = `<span class="cp-dynamic__badge">${escapeHtml(DYNAMIC_LABELS[kind] || "Live block")} · live data</span>${preview(kind, attrs, data)}`;
+          this.el.replaceChildren(h("span", "cp-dynamic__badge", `${DYNAMIC_LABELS[kind] || "Live block"} · live data`), ...preview(kind, attrs, data));
         },
       },
     });
