@@ -1,5 +1,5 @@
 """Course descriptions and lesson bodies: author Markdown (raw HTML allowed), rendered
-and reduced to a subset of the page builder's allow-list, with the same rules for
+and reduced to the page builder's allow-list (no placeholders), with the same rules for
 links and images. Images come from this school only (uploads under ``/site-media/``,
 ``/files/``, ``/branding/``, ``/static/``): another host, ``//host`` or ``data:`` would be
 a tracking pixel or a broken image for students. :func:`external_image_problem` names
@@ -15,54 +15,9 @@ from markdown_it import MarkdownIt
 from .html import PAGE_TAGS, TAG_ATTRIBUTES, clean_html
 from .urls import safe_image_src
 
-MARKDOWN_TAGS = frozenset(
-    {
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "code",
-        "div",
-        "em",
-        "figcaption",
-        "figure",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "li",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "th",
-        "thead",
-        "tr",
-        "u",
-        "ul",
-        "header",
-        "footer",
-        "main",
-        "article",
-    }
-)
-assert MARKDOWN_TAGS <= PAGE_TAGS
-# No dynamic-block placeholders (``div`` data-*) outside the page builder.
-MARKDOWN_ATTRIBUTES = {tag: TAG_ATTRIBUTES[tag] for tag in ("a", "img", "td", "th", "ol", "li")}
+# The page builder's tags and attribute rules, without its dynamic-block placeholders
+# (the only ``div`` attributes are data-cp-block and its data-* values).
+MARKDOWN_ATTRIBUTES = {tag: names for tag, names in TAG_ATTRIBUTES.items() if tag != "div"}
 EXTERNAL_IMAGES_SHOWN = 3
 
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
@@ -70,7 +25,7 @@ _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("t
 
 def sanitize_html(html: str) -> str:
     """Rendered author Markdown reduced to the allow-list (idempotent)."""
-    return clean_html(html, tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES)
+    return clean_html(html, tags=PAGE_TAGS, attributes=MARKDOWN_ATTRIBUTES)
 
 
 def markdown_to_html(source: str) -> str:
