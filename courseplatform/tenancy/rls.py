@@ -112,11 +112,19 @@ def audit_bypasses_with(auditor: Callable[..., Any]) -> None:
 
 
 @contextmanager
-def platform_bypass(*, actor: Any, reason: str, ip: str | None = None) -> Iterator[None]:
-    """Lift row-level security for platform-wide work; always audited."""
+def platform_bypass(
+    *, actor: Any, reason: str, ip: str | None = None, audit: bool = True
+) -> Iterator[None]:
+    """Lift row-level security for platform-wide work; audited.
+
+    ``audit=False`` is only for a read-only scan run on a timer (the video watchdog,
+    every minute) whose caller records an audit entry itself when the scan leads it
+    to change something, so that idle runs do not fill the audit log.
+    """
     if _bypass_auditor is None:
         raise RuntimeError("RLS bypasses must be audited, and no auditor is set (ops sets it).")
-    _bypass_auditor(actor=actor, reason=reason, ip=ip)
+    if audit:
+        _bypass_auditor(actor=actor, reason=reason, ip=ip)
     token = _bypass.set(True)
     try:
         _apply_to_open_connections()

@@ -18,7 +18,9 @@ PROCESSING, ``attempts`` + 1, ``started_at`` = the claim token) and runs
 A worker that dies mid-job stops writing ``heartbeat_at``; ``reclaim_stalled_videos``
 (run every minute by ``scripts/serve.sh``; also ``manage.py reclaim_stalled_videos``)
 puts assets whose heartbeat is older than ``VIDEO_HEARTBEAT_TIMEOUT_SECONDS``
-(default 300) back in the queue, or fails them once they used up their attempts.
+(default 300) back in the queue, or fails them once they used up their attempts. Its
+cross-school scan is read-only; one audit entry (``platform.rls_bypass``, listing the
+reclaimed videos) is written only by a run that re-queued or failed something.
 Re-running is idempotent: a run first removes the previous run's renditions and files.
 """
 
@@ -32,6 +34,7 @@ from django.db.models import F, Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
+from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass, school_context
 
@@ -42,6 +45,7 @@ from .storage import delete_storage_prefix
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 15 * 60
+WATCHDOG_REASON = "video watchdog: reclaim stalled transcodes"
 
 
 def enqueue_transcode(*, school: School, asset: VideoAsset, delay_seconds: float = 0) -> None:
@@ -209,7 +213,9 @@ def reclaim_stalled_videos(*, timeout_seconds: int | None = None) -> list[tuple[
     timeout = heartbeat_timeout_seconds() if timeout_seconds is None else timeout_seconds
     cutoff = timezone.now() - timedelta(seconds=timeout)
     stale_q = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff)
-    with platform_bypass(actor=None, reason="video watchdog: find stalled transcodes"):
+    # Read-only, every minute: the audit entry is written below, only when the scan
+    # led to a change.
+    with platform_bypass(actor=None, reason=WATCHDOG_REASON, audit=False):
         stale = list(
             VideoAsset.objects.filter(stale_q, status=VideoAsset.Status.PROCESSING).values_list(
                 "school_id", "pk"
@@ -247,4 +253,17 @@ def reclaim_stalled_videos(*, timeout_seconds: int | None = None) -> list[tuple[
                 enqueue_transcode(school=school, asset=asset)
                 results.append((school_id, asset_id, "requeued"))
             logger.warning("video %s (school %s): reclaimed stalled job", asset_id, school_id)
+    if results:
+        record_audit(
+            school=None,
+            actor=None,
+            action="platform.rls_bypass",
+            data={
+                "reason": WATCHDOG_REASON,
+                "reclaimed": [
+                    {"school": school_id, "video": asset_id, "outcome": outcome}
+                    for school_id, asset_id, outcome in results
+                ],
+            },
+        )
     return results

@@ -23,7 +23,11 @@ from courseplatform.tenancy.rls import school_context
 from courseplatform.video import pipeline, services
 from courseplatform.video import selectors as video_selectors
 from courseplatform.video.models import Rendition, VideoAsset
-from courseplatform.video.tasks import reclaim_stalled_videos, run_transcode_job
+from courseplatform.video.tasks import (
+    WATCHDOG_REASON,
+    reclaim_stalled_videos,
+    run_transcode_job,
+)
 from courseplatform.video.tests.transcode_media import (  # noqa: F401  (fixtures)
     CLIPS,
     check_ladder,
@@ -246,6 +250,14 @@ def _stale(school: Any, owner: Any, *, attempts: int = 1, minutes: int = 10) -> 
     return asset
 
 
+def _watchdog_audit() -> list[AuditLog]:
+    return list(
+        AuditLog.objects.filter(
+            school=None, action="platform.rls_bypass", data__reason=WATCHDOG_REASON
+        )
+    )
+
+
 def test_watchdog_requeues_stalled_jobs_across_schools(
     school_a: Any, school_b: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -270,7 +282,11 @@ def test_watchdog_requeues_stalled_jobs_across_schools(
         assert asset.status == status
     assert len(_enqueued(stale_a)) == 1 and len(_enqueued(stale_b)) == 1
     assert not _enqueued(fresh)
-    assert AuditLog.objects.filter(action="platform.rls_bypass", school=None).exists()
+    (entry,) = _watchdog_audit()
+    assert sorted(entry.data["reclaimed"], key=lambda r: r["video"]) == [
+        {"school": school_a.school.pk, "video": stale_a.pk, "outcome": "requeued"},
+        {"school": school_b.school.pk, "video": stale_b.pk, "outcome": "requeued"},
+    ]
 
 
 def test_watchdog_fails_job_out_of_attempts(school_a: Any, settings: Any) -> None:
@@ -281,6 +297,31 @@ def test_watchdog_fails_job_out_of_attempts(school_a: Any, settings: Any) -> Non
         asset.refresh_from_db()
     assert asset.status == VideoAsset.Status.FAILED
     assert "stopped responding 3 times" in asset.error_message
+    (entry,) = _watchdog_audit()
+    assert entry.data["reclaimed"] == [
+        {"school": school_a.school.pk, "video": asset.pk, "outcome": "failed"}
+    ]
+
+
+def test_watchdog_writes_no_audit_entry_when_nothing_is_stalled(
+    school_a: Any, school_b: Any
+) -> None:
+    """It runs every minute: a run that re-queues nothing leaves the audit log alone."""
+    assert reclaim_stalled_videos(timeout_seconds=300) == []  # no videos at all
+    fresh = _stale(school_a.school, school_a.owner, minutes=1)  # still beating
+    with school_context(school_b.school):  # stale heartbeat, but not processing
+        queued = services.create_asset(
+            school=school_b.school, actor=school_b.owner, filename="b.mp4", size=1000
+        )
+        VideoAsset.objects.filter(pk=queued.pk).update(
+            status=VideoAsset.Status.QUEUED, heartbeat_at=timezone.now() - timedelta(hours=1)
+        )
+    for _ in range(3):
+        assert reclaim_stalled_videos(timeout_seconds=300) == []
+    assert _watchdog_audit() == []
+    with school_context(school_a.school):
+        fresh.refresh_from_db()
+    assert fresh.status == VideoAsset.Status.PROCESSING and not _enqueued(fresh)
 
 
 def test_watchdog_reclaimed_job_runs_again_and_old_worker_stands_down(
