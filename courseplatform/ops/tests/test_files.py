@@ -177,7 +177,7 @@ def _stored(school: Any, data: bytes = b"%PDF-1.7 supplies") -> str:
 
 def _get(school: Any) -> Any:
     request = RequestFactory().get("/")
-    request.school = school
+    request.school = school  # type: ignore[attr-defined]
     return request
 
 
