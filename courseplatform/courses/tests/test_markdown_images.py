@@ -137,3 +137,19 @@ def test_markdown_images_stored_external_never_reaches_students(
         )
     page = owner_client.get(f"/courses/{course.slug}/").content.decode()
     assert "Hi" in page and "other.host" not in page
+
+
+def test_markdown_images_preview_names_the_removed_image(
+    owner_client: Client, course_and_lesson: tuple[Course, Lesson]
+) -> None:
+    preview = owner_client.post(
+        "/manage/courses/preview/",
+        {"body_md": "Look: ![x](http://other.host/pixel.png) ![ok](/site-media/5e1d.png)"},
+    ).content.decode()
+    notice = re.search(r"<div[^>]*data-external-images[^>]*>(.*?)</div>", preview, re.DOTALL)
+    assert notice and "http://other.host/pixel.png" in notice.group(1)
+    assert notice.group(1).startswith("Images must be uploaded to this school")
+    assert '<img src="/site-media/5e1d.png" alt="ok">' in preview
+    assert '<img src="http' not in preview
+    clean = owner_client.post("/manage/courses/preview/", {"body_md": UPLOADED}).content.decode()
+    assert "data-external-images" not in clean

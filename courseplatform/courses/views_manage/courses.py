@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from courseplatform.accounts.decorators import manager_required
-from courseplatform.sanitize.markdown import markdown_to_html
+from courseplatform.sanitize.markdown import external_image_problem, markdown_to_html
 from courseplatform.tenancy.models import School
 
 from .. import selectors, services
@@ -175,8 +175,11 @@ def markdown_preview(request: HttpRequest) -> HttpResponse:
         if name in request.POST:
             source = request.POST[name]
             break
+    notice = None
     if len(source) > MAX_PREVIEW_CHARS:
         html = safe_html('<p class="muted">This text is too long to preview; save to see it.</p>')
     else:
         html = safe_html(markdown_to_html(source))
-    return render(request, "courses/_prose.html", {"html": html})
+        # Said before saving, in the same words the save uses to refuse.
+        notice = external_image_problem(source)
+    return render(request, "courses/_prose.html", {"html": html, "notice": notice})
