@@ -393,5 +393,5 @@ def redeem(request: HttpRequest) -> HttpResponse:
         if submitted:
             return _attempt(request, RedeemForm({"code": code}), code)
         return _render_redeem(request, RedeemForm(initial={"code": code}), kept=True)
-    initial = request.GET.get("code", "").strip()[:64]
+    initial = request.GET.get("code", "").strip()[: codes.MAX_INPUT_CHARS]
     return _render_redeem(request, RedeemForm(initial={"code": initial} if initial else None))

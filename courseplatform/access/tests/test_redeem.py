@@ -35,6 +35,7 @@ from courseplatform.courses.services import (
     add_lesson,
     add_section,
     create_course,
+    remove_enrollment,
     set_course_status,
 )
 from courseplatform.ops import ratelimit
@@ -218,6 +219,24 @@ def test_redeem_view_already_enrolled_uses_nothing(alpha: Any, in_school: Any) -
     assert other_code.status_code == 302
     assert code_row(alpha, in_school, two_use[0]).uses_count == 1
     assert code_row(alpha, in_school, two_use[1]).uses_count == 0
+
+
+def test_redeem_code_again_after_removal_from_a_course_enrols_nothing_and_uses_nothing(
+    alpha: Any, in_school: Any
+) -> None:
+    """A student an instructor removed cannot re-enter the code they already used to
+    get back in; the code's other uses stay for other students."""
+    code = make_codes(alpha, in_school, count=1, uses=2).codes[0]
+    with in_school(alpha.school):
+        redeem_code(school=alpha.school, student=alpha.student, raw_code=code)
+        enrollment = Enrollment.objects.get(
+            school=alpha.school, student=alpha.student, course=alpha.courses[0]
+        )
+        remove_enrollment(school=alpha.school, actor=alpha.owner, enrollment=enrollment)
+        again = redeem_code(school=alpha.school, student=alpha.student, raw_code=code)
+    assert again.already_enrolled and again.newly_enrolled == []
+    assert enrolled_ids(alpha, in_school, alpha.student) == {alpha.courses[1].pk}
+    assert code_row(alpha, in_school, code).uses_count == 1
 
 
 # --- the page: each failure has its own words ------------------------------------------
