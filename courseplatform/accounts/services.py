@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -26,6 +26,7 @@ from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import school_url
 
 from .models import LoginLink, User, normalize_email
+from .selectors import count_students
 from .tokens import email_verification_token
 
 LOGIN_LINK_SALT = "courseplatform.accounts.login-link"
@@ -33,6 +34,24 @@ LOGIN_LINK_SALT = "courseplatform.accounts.login-link"
 
 class AccountError(Exception):
     """A request about an account that cannot be honoured; the message is safe to show."""
+
+
+def reserve_student_place(*, school: School) -> None:
+    """Refuse a new student account once the plan's student limit is reached.
+
+    Call it inside the transaction that creates the account: it locks the school's row,
+    so two sign-ups cannot both take the last place. Counts with the selector that feeds
+    the dashboard's "Students" figure.
+    """
+    locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
+    limit = locked.plan.max_students
+    if limit is not None and count_students(school=school) >= limit:
+        message = (
+            f"{locked.name} has reached the limit of its {locked.plan.name} plan "
+            f"({limit} students): no new student accounts can be created until the "
+            "school upgrades."
+        )
+        raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="student_limit")})
 
 
 def register_user(
@@ -55,6 +74,8 @@ def register_user(
     candidate.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
+            if role == User.Role.STUDENT:
+                reserve_student_place(school=school)
             user = User.objects.create_user(
                 address, password, school=school, full_name=full_name.strip(), role=role
             )

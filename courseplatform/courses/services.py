@@ -406,7 +406,7 @@ def enroll_by_email(
     invitation to set a password. Returns (enrolment, account_created)."""
     from django.core.validators import validate_email
 
-    from courseplatform.accounts.services import send_invitation
+    from courseplatform.accounts.services import reserve_student_place, send_invitation
 
     _own(school, course)
     _require_manager(school, actor, course)
@@ -420,6 +420,7 @@ def enroll_by_email(
         student = User.objects.filter(school=school, email=address).first()
         account_created = student is None
         if student is None:
+            reserve_student_place(school=school)
             name = (full_name or "").strip()[:120] or address.split("@")[0]
             student = User.objects.create_user(
                 address, None, school=school, full_name=name, role=User.Role.STUDENT
