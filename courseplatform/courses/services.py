@@ -35,7 +35,7 @@ from .models import (
     LessonProgress,
     Section,
 )
-from .selectors import can_manage_course, is_enrolled
+from .selectors import can_manage_course, count_courses, is_enrolled
 
 
 class CourseError(Exception):
@@ -94,7 +94,7 @@ def create_course(
         # Serialise course creation per school so two requests cannot both pass the limit.
         locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
         limit = locked.plan.max_courses
-        if limit is not None and Course.objects.filter(school=school).count() >= limit:
+        if limit is not None and count_courses(school=school) >= limit:
             raise CourseError(
                 f"Your {locked.plan.name} plan includes up to {limit} courses. Delete a course "
                 "or upgrade to a bigger plan (Premium: 70 courses, Enterprise: unlimited) "

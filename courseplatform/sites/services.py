@@ -33,6 +33,7 @@ from courseplatform.tenancy.slugs import unique_slug
 
 from .cache_keys import bump_site_version
 from .models import Page, PageRevision, Theme
+from .selectors import count_pages
 
 TITLE_MAX = 200
 SLUG_MAX = 80
@@ -198,7 +199,7 @@ def create_page(
         # Serialise page creation per school so two requests cannot both pass the limit.
         locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
         limit = locked.plan.max_pages
-        if limit is not None and Page.objects.filter(school=school).count() >= limit:
+        if limit is not None and count_pages(school=school) >= limit:
             raise PageError(
                 f"Your {locked.plan.name} plan includes up to {limit} pages. Delete a page you "
                 "no longer need or upgrade to a bigger plan to add more."

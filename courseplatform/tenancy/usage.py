@@ -3,7 +3,7 @@
 ``tenancy`` owns the plans and their limits but knows no feature app, so the figures
 come from the apps that hold the data: each registers a provider per meter in its
 ``AppConfig.ready`` (courses: courses and attachment bytes; accounts: students; video:
-video bytes and minutes). A meter's figure is the sum of its providers. The dashboard,
+video bytes and minutes; sites: pages). A meter's figure is the sum of its providers. The dashboard,
 the plan checks and the upload quota all read the figures here, so they always agree.
 """
 
@@ -21,6 +21,7 @@ class Meter(StrEnum):
     STUDENTS = "students"
     STORAGE_BYTES = "storage_bytes"
     VIDEO_MINUTES = "video_minutes"
+    PAGES = "pages"
 
 
 # provider(school, exclude) -> figure. ``exclude`` is a row being replaced (a video whose
@@ -85,4 +86,5 @@ def plan_usage(school: School) -> list[Usage]:
             round(measure(Meter.VIDEO_MINUTES, school=school)),
             plan.max_video_minutes,
         ),
+        Usage("Site pages", round(measure(Meter.PAGES, school=school)), plan.max_pages),
     ]

@@ -11,6 +11,7 @@ from django.test import Client
 
 from courseplatform.courses.services import add_attachment, add_lesson, add_section, create_course
 from courseplatform.ops.models import AuditLog
+from courseplatform.sites.models import Page
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.usage import Meter, usage_providers
@@ -53,6 +54,7 @@ def test_every_meter_is_provided_by_the_apps_that_hold_its_data() -> None:
     assert set(usage_providers(Meter.STUDENTS)) == {"accounts"}
     assert set(usage_providers(Meter.STORAGE_BYTES)) == {"courses", "video"}
     assert set(usage_providers(Meter.VIDEO_MINUTES)) == {"video"}
+    assert set(usage_providers(Meter.PAGES)) == {"school_sites"}
 
 
 def test_dashboard_usage_counts_each_meter_of_its_own_school_only(
@@ -81,7 +83,11 @@ def test_dashboard_usage_counts_each_meter_of_its_own_school_only(
     assert usage["Students"].used == 2
     assert usage["Storage"].used == 4 * MiB + 1000  # videos and lesson files alike
     assert usage["Video minutes"].used == round(150 / 60)
+    with school_context(school):
+        pages = Page.objects.filter(school=school).count()
+    assert pages >= 1 and usage["Site pages"].used == pages  # the landing page at least
     assert usage["Courses"].limit == school.plan.max_courses
+    assert usage["Site pages"].limit == school.plan.max_pages
     html = response.content.decode().replace("\xa0", " ")
     assert "Plan usage" in html and "4.0 MB" in html
 
@@ -106,6 +112,7 @@ def test_owner_renames_the_school_with_an_audit_entry(
         "Students",
         "Storage",
         "Video minutes",
+        "Site pages",
     ]
     response = client.post("/manage/settings/", {"name": "Alpha Institute"})
     assert response.status_code == 302 and response["Location"] == "/manage/settings/"

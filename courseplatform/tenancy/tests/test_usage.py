@@ -18,7 +18,11 @@ def empty_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _school(**limits: Any) -> Any:
     plan = SimpleNamespace(
-        max_courses=None, max_students=None, max_storage_bytes=None, max_video_minutes=None
+        max_courses=None,
+        max_students=None,
+        max_storage_bytes=None,
+        max_video_minutes=None,
+        max_pages=None,
     )
     for name, value in limits.items():
         setattr(plan, name, value)
@@ -71,18 +75,28 @@ def test_plan_usage_sets_each_figure_against_its_plan_limit(empty_registry: None
         Meter.STUDENTS: 10,
         Meter.STORAGE_BYTES: 2048,
         Meter.VIDEO_MINUTES: 12.6,
+        Meter.PAGES: 4,
     }
     for meter in Meter:
         usage.register_usage(meter, "test", _fixed(figures[meter]))
-    rows = usage.plan_usage(_school(max_courses=3, max_students=40, max_storage_bytes=4096))
+    rows = usage.plan_usage(
+        _school(max_courses=3, max_students=40, max_storage_bytes=4096, max_pages=5)
+    )
     by_label = {row.label: row for row in rows}
-    assert [row.label for row in rows] == ["Courses", "Students", "Storage", "Video minutes"]
+    assert [row.label for row in rows] == [
+        "Courses",
+        "Students",
+        "Storage",
+        "Video minutes",
+        "Site pages",
+    ]
     assert (by_label["Courses"].used, by_label["Courses"].limit) == (3, 3)
     assert by_label["Courses"].at_limit and by_label["Courses"].percent == 100
     assert by_label["Students"].percent == 25 and not by_label["Students"].at_limit
     assert by_label["Storage"].unit == "bytes" and by_label["Storage"].percent == 50
     assert by_label["Video minutes"].used == 13 and by_label["Video minutes"].limit is None
     assert by_label["Video minutes"].percent == 0 and not by_label["Video minutes"].at_limit
+    assert (by_label["Site pages"].used, by_label["Site pages"].percent) == (4, 80)
 
 
 def test_usage_percent_is_capped_at_one_hundred() -> None:
