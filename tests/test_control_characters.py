@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.core import mail
-from django.test import Client
+from django.core.exceptions import ValidationError
+from django.test import Client, RequestFactory
 
 from courseplatform.access.models import AccessCodeBatch
 from courseplatform.accounts.models import User
@@ -208,3 +210,25 @@ def test_control_characters_in_saved_school_name_keep_every_email_one_line(
         assert not any(c in subject for c in "\r\n\x0c\x00\x1b\x85\u2028")
         assert rendered["Bcc"] is None
         assert message.recipients() in (["sam@example.com"], ["invited@example.com"])
+
+
+@pytest.mark.parametrize("control", CONTROLS.values(), ids=IDS)
+def test_control_characters_refused_in_operator_console(
+    control: str, school_a: Any, client_for: Callable[..., Client]
+) -> None:
+    staff = User.objects.create_superuser("ops@platform.test", PASSWORD)
+    console = client_for("localhost")
+    console.force_login(staff)
+    school = school_a.school
+    response = console.post(
+        f"/admin/tenancy/school/{school.pk}/change/",
+        {"name": _name(control), "plan": str(school.plan_id)},
+    )
+    assert _refused(response)
+    assert School.objects.get(pk=school.pk).name == "Alpha Academy"
+    request = RequestFactory().get("/admin/")
+    request.user = staff
+    user_form = admin.site._registry[User].get_form(request, school_a.owner)
+    with pytest.raises(ValidationError) as refused:
+        user_form.base_fields["full_name"].clean(_name(control))
+    assert CONTROL_CHARACTERS_MESSAGE in refused.value.messages

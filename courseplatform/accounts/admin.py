@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from courseplatform.ops.text import SingleLineAdmin
+
 from .models import User
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(SingleLineAdmin):
+    single_line_fields = ("full_name",)
     list_display = ["email", "full_name", "school", "role", "is_staff", "is_active", "date_joined"]
     list_filter = ["role", "is_staff", "is_active", "school"]
     search_fields = ["email", "full_name", "school__slug"]

@@ -13,6 +13,7 @@ from courseplatform.tenancy.models import Plan, School
 from . import schools
 from .models import AuditLog
 from .net import client_ip
+from .text import SingleLineAdmin
 
 
 @admin.register(AuditLog)
@@ -47,7 +48,8 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(School)
-class SchoolAdmin(admin.ModelAdmin):
+class SchoolAdmin(SingleLineAdmin):
+    single_line_fields = ("name",)
     list_display = ["slug", "name", "plan", "status", "created_at"]
     list_filter = ["status", "plan"]
     search_fields = ["slug", "name"]

@@ -12,9 +12,12 @@ what the person typed is never silently changed.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
+from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 # C0, DEL, C1 (includes U+0085 NEL) and the Unicode line/paragraph separators.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -43,3 +46,16 @@ def header_text(value: str) -> str:
     """``value`` as one line for an email header: each run of control characters and
     whitespace becomes one space (names stored before the rule may still hold them)."""
     return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
+
+
+class SingleLineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Operator console: the model fields named in ``single_line_fields`` follow the same
+    one-line rule as the school's own forms."""
+
+    single_line_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.single_line_fields:
+            field.validators.append(validate_single_line)
+        return field
