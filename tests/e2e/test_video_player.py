@@ -326,7 +326,7 @@ def _fail_and_check(
     player = page.locator("[data-video-player]")
 
     error = player.locator("[data-player-error]")
-    expect(error).to_be_visible()
+    expect(error).to_be_visible(timeout=WAIT_MS)
     kind = player.get_attribute("data-failed")
     assert kind in kinds, kind
     expect(player.locator("[data-player-error-message]")).to_have_text(MESSAGES[kind])
@@ -334,7 +334,7 @@ def _fail_and_check(
     expect(player.locator("[data-player-bigplay]")).to_be_hidden()
     retry = player.get_by_role("button", name="Try again")
     expect(retry).to_be_visible()
-    expect(player).to_have_attribute("data-reported", "1")
+    expect(player).to_have_attribute("data-reported", "1", timeout=WAIT_MS)
     assert page.evaluate("() => document.querySelector('[data-video-player]').hls") is None
     given_up_after = len(requests)
     page.wait_for_timeout(3000)  # nothing more is requested once the player gave up
@@ -362,9 +362,9 @@ def _fail_and_check(
     # The key works again: "Try again" plays from where the player stopped.
     page.unroute("**/video/lessons/*/key?verify=*")
     retry.click()
-    expect(error).to_be_hidden()
+    expect(error).to_be_hidden(timeout=WAIT_MS)
     page.wait_for_function("() => document.querySelector('[data-player-video]').currentTime > 1")
-    expect(player).to_have_attribute("data-state", "playing")
+    expect(player).to_have_attribute("data-state", "playing", timeout=WAIT_MS)
     assert player.get_attribute("data-failed") is None
     return line
 

@@ -31,6 +31,7 @@ def hls() -> HlsOutput:
 
 @pytest.fixture
 def s3_default_storage(s3_server: Any) -> Iterator[Any]:
+    """Default storage on the session's SeaweedFS bucket, configured like production."""
     from django.core.files.storage import default_storage
 
     options = {
@@ -43,6 +44,7 @@ def s3_default_storage(s3_server: Any) -> Iterator[Any]:
         "session_profile": None,
         "default_acl": None,
         "querystring_auth": True,
+        "querystring_expire": 300,
         "file_overwrite": False,
         "addressing_style": "path",
         "signature_version": "s3v4",

@@ -32,29 +32,8 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @pytest.fixture
-def s3_media(settings: Any, s3_server: Any) -> Any:
+def s3_media(s3_default_storage: Any, s3_server: Any) -> Any:
     """Default storage on the SeaweedFS bucket, configured like production."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": s3_server.bucket,
-                "endpoint_url": s3_server.endpoint_url,
-                "region_name": s3_server.region,
-                "access_key": s3_server.access_key,
-                "secret_key": s3_server.secret_key,
-                "security_token": None,
-                "session_profile": None,
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": 300,
-                "file_overwrite": False,
-                "addressing_style": "path",
-                "signature_version": "s3v4",
-            },
-        },
-    }
     assert uploads.upload_mode() == "s3"
     return s3_server
 
