@@ -11,11 +11,13 @@ COVERAGE := $(VENV)/bin/coverage
 PORT ?= 8000
 export PORT
 
-# The test suite's own PostgreSQL database and roles (created by the suite), and Redis db 15.
+# The test suite's own PostgreSQL database and its three roles (runtime, owner, platform;
+# created by the suite), and Redis db 15.
 PG_HOST ?= 127.0.0.1:5432
 TEST_DB ?= courseplatform_test
 TEST_ENV = DATABASE_URL=postgres://cp_app@$(PG_HOST)/$(TEST_DB) \
 	DATABASE_OWNER_URL=postgres://cp_owner@$(PG_HOST)/$(TEST_DB) \
+	DATABASE_PLATFORM_URL=postgres://cp_platform@$(PG_HOST)/$(TEST_DB) \
 	DATABASE_ADMIN_URL=$${DATABASE_ADMIN_URL:-postgres://postgres@$(PG_HOST)/postgres} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	CACHE_KEY_PREFIX=$(TEST_DB) PLATFORM_DOMAIN=localhost VAR_DIR=$(CURDIR)/var/test

@@ -119,12 +119,15 @@ TEMPLATES = [
 ]
 
 # --- database ----------------------------------------------------------------
-# DATABASE_URL is the runtime connection. On PostgreSQL it must be a role that
-# neither owns the tables nor is superuser/BYPASSRLS, so row-level security holds.
-# DATABASE_OWNER_URL is the role that owns the schema; migrations run as it.
+# Three PostgreSQL roles (scripts/pg_roles.py creates them; README "Tenant isolation"):
+# DATABASE_URL is the runtime role: neither owner, superuser nor BYPASSRLS, so row-level
+# security binds it. DATABASE_OWNER_URL owns the schema; migrations run as it.
+# DATABASE_PLATFORM_URL is a BYPASSRLS role for platform-wide work, reached only through
+# tenancy.rls.platform_bypass (audited), and for the task queue's rows.
 _sqlite_url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASE_URL = os.environ.get("DATABASE_URL") or _sqlite_url
 DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
+DATABASE_PLATFORM_URL = os.environ.get("DATABASE_PLATFORM_URL", "")
 
 
 def _database(url: str) -> dict[str, Any]:
@@ -142,8 +145,11 @@ if DATABASE_OWNER_URL:
     # Same database, schema-owner role. Only migrations and the grant step use it.
     DATABASES["owner"] = _database(DATABASE_OWNER_URL)
     DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+if DATABASE_PLATFORM_URL:
+    # Same database, BYPASSRLS role (tenancy.rls.PLATFORM_ALIAS).
+    DATABASES["platform"] = _database(DATABASE_PLATFORM_URL)
 MIGRATION_DATABASE = "owner" if DATABASE_OWNER_URL else "default"
-DATABASE_ROUTERS = ["courseplatform.tenancy.routers.OwnerForMigrationsRouter"]
+DATABASE_ROUTERS = ["courseplatform.tenancy.routers.TenancyRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache -------------------------------------------------------------------
@@ -156,7 +162,11 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "cp"),
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions live only in Redis: the runtime role has no access to django_session,
+    # whose keys are every school's login cookies. Redis must keep them: persistence
+    # on and `maxmemory-policy noeviction`. Without REDIS_URL (the embedded SQLite
+    # default) sessions stay in the database; tenancy/checks.py refuses that on PostgreSQL.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -92,7 +92,10 @@ def create_course(
     description_html = _render_markdown(description_md, "description_md")
     with transaction.atomic():
         # Serialise course creation per school so two requests cannot both pass the limit.
-        locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
+        # Only the school row is locked: the runtime role may read plans, not lock them.
+        locked = (
+            School.objects.select_for_update(of=("self",)).select_related("plan").get(pk=school.pk)
+        )
         limit = locked.plan.max_courses
         if limit is not None and count_courses(school=school) >= limit:
             raise CourseError(

@@ -62,8 +62,10 @@ class SchoolAdmin(SingleLineAdmin):
 
     def save_model(self, request: HttpRequest, obj: School, form: Any, change: bool) -> None:
         if change and "plan" in form.changed_data:
+            # The form has already put the new plan on ``obj``: audit from the stored one.
+            stored = School.objects.select_related("plan").get(pk=obj.pk)
             schools.change_plan(
-                school=obj, actor=request.user, plan=obj.plan, ip=client_ip(request)
+                school=stored, actor=request.user, plan=obj.plan, ip=client_ip(request)
             )
             form.changed_data.remove("plan")
         super().save_model(request, obj, form, change)

@@ -19,6 +19,8 @@ from .services import record_audit
 def set_school_status(
     *, school: School, actor: Any, status: str, reason: str = "", ip: str | None = None
 ) -> School:
+    """Suspend or reactivate ``school``: operator work, inside ``platform_bypass`` (the
+    runtime role may not change a school's status)."""
     if status not in School.Status.values:
         raise ValidationError({"status": "Unknown status."})
     with transaction.atomic():
@@ -40,6 +42,8 @@ def set_school_status(
 
 
 def change_plan(*, school: School, actor: Any, plan: Plan, ip: str | None = None) -> School:
+    """Move ``school`` to ``plan``: operator work, inside ``platform_bypass`` (the
+    runtime role may not change a school's plan)."""
     with transaction.atomic():
         previous = school.plan.code
         school.plan = plan

@@ -197,7 +197,10 @@ def create_page(
     check_page_size(school, page_bytes(html, "", None))
     with transaction.atomic():
         # Serialise page creation per school so two requests cannot both pass the limit.
-        locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
+        # Only the school row is locked: the runtime role may read plans, not lock them.
+        locked = (
+            School.objects.select_for_update(of=("self",)).select_related("plan").get(pk=school.pk)
+        )
         limit = locked.plan.max_pages
         if limit is not None and count_pages(school=school) >= limit:
             raise PageError(

@@ -7,4 +7,4 @@ class TenancyConfig(AppConfig):
     verbose_name = "Schools and plans"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401

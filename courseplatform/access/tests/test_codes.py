@@ -119,6 +119,7 @@ def _set_keys(settings: Any, keys: list[str]) -> None:
     settings.ENCRYPTION_KEYS = keys
 
 
+@pytest.mark.django_db(transaction=True)
 def test_rotate_access_code_keys_reencrypts_every_school(
     settings: Any, school_a: Any, school_b: Any, in_school: Callable[..., Any]
 ) -> None:
@@ -162,6 +163,7 @@ def test_rotate_access_code_keys_reencrypts_every_school(
         ).exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_rotate_access_code_keys_reports_codes_no_key_can_open(
     settings: Any, school_a: Any, in_school: Callable[..., Any]
 ) -> None:

@@ -106,7 +106,7 @@ def test_another_schools_people_and_courses_are_not_found(
         assert CourseInstructor.objects.filter(course=course_a).count() == 1
 
 
-def test_attachments_count_against_the_plan_storage_quota(school_a, in_school) -> None:
+def test_attachments_count_against_the_plan_storage_quota(school_a, in_school, plan_limits) -> None:
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -115,8 +115,7 @@ def test_attachments_count_against_the_plan_storage_quota(school_a, in_school) -
     from courseplatform.tenancy.usage import storage_used_bytes
 
     school, owner = school_a.school, school_a.owner
-    school.plan.max_storage_bytes = 1500
-    school.plan.save()
+    plan_limits(school.plan, max_storage_bytes=1500)
     with in_school(school):
         course = create_course(school=school, actor=owner, title="Quota")
         section = add_section(school=school, actor=owner, course=course, title="S")

@@ -519,6 +519,7 @@ def _staff_client(client_for: Callable[..., Client]) -> tuple[Client, User]:
     return client, staff
 
 
+@pytest.mark.django_db(transaction=True)
 def test_operator_console_lists_schools_and_suspends_one(
     school_a: Any,
     school_b: Any,
@@ -568,6 +569,25 @@ def test_operator_console_lists_schools_and_suspends_one(
     assert "operator console GET /admin/tenancy/school/" in reasons
 
 
+@pytest.mark.django_db(transaction=True)
+def test_operator_console_changes_a_schools_plan_as_the_platform_role(
+    school_a: Any, school_b: Any, client_for: Callable[..., Client], in_school: Callable[[Any], Any]
+) -> None:
+    client, staff = _staff_client(client_for)
+    premium = Plan.objects.get(code="premium")
+    response = client.post(
+        f"/admin/tenancy/school/{school_a.school.pk}/change/",
+        {"name": school_a.school.name, "plan": premium.pk},
+    )
+    assert response.status_code == 302, _text(response)
+    school_a.school.refresh_from_db()
+    school_b.school.refresh_from_db()
+    assert (school_a.school.plan.code, school_b.school.plan.code) == ("premium", "free")
+    with in_school(school_a.school):
+        entry = AuditLog.objects.get(action="school.plan_changed")
+        assert (entry.actor_id, entry.data) == (staff.pk, {"from": "free", "to": "premium"})
+
+
 def _login_status(client_for: Callable[..., Client], host: str, email: str) -> int:
     return (
         client_for(host)
@@ -576,6 +596,7 @@ def _login_status(client_for: Callable[..., Client], host: str, email: str) -> i
     )
 
 
+@pytest.mark.django_db(transaction=True)
 def test_operator_console_unsuspend_restores_the_school(
     school_a: Any, client_for: Callable[..., Client]
 ) -> None:
@@ -590,6 +611,7 @@ def test_operator_console_unsuspend_restores_the_school(
     assert client_for("alpha.localhost").get("/").status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)
 def test_operator_console_user_list_spans_schools(
     school_a: Any,
     school_b: Any,

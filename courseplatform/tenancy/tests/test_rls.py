@@ -104,6 +104,8 @@ def test_context_is_restored_after_an_exception(school_a) -> None:
         assert cursor.fetchone()[0] in ("", None)
 
 
+# The platform role has its own connection: it sees what the test committed.
+@pytest.mark.django_db(transaction=True)
 def test_platform_bypass_sees_all_schools_and_is_audited(school_a, school_b) -> None:
     with platform_bypass(actor=None, reason="test: cross-school report"):
         schools = set(Page.objects.values_list("school_id", flat=True))

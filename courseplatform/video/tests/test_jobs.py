@@ -258,6 +258,7 @@ def _watchdog_audit() -> list[AuditLog]:
     )
 
 
+@pytest.mark.django_db(transaction=True)
 def test_watchdog_requeues_stalled_jobs_across_schools(
     school_a: Any, school_b: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -289,6 +290,7 @@ def test_watchdog_requeues_stalled_jobs_across_schools(
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_watchdog_fails_job_out_of_attempts(school_a: Any, settings: Any) -> None:
     settings.VIDEO_MAX_ATTEMPTS = 3
     asset = _stale(school_a.school, school_a.owner, attempts=3)
@@ -303,6 +305,7 @@ def test_watchdog_fails_job_out_of_attempts(school_a: Any, settings: Any) -> Non
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_watchdog_writes_no_audit_entry_when_nothing_is_stalled(
     school_a: Any, school_b: Any
 ) -> None:
@@ -324,6 +327,7 @@ def test_watchdog_writes_no_audit_entry_when_nothing_is_stalled(
     assert fresh.status == VideoAsset.Status.PROCESSING and not _enqueued(fresh)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_watchdog_reclaimed_job_runs_again_and_old_worker_stands_down(
     school_a: Any,
     clip_path: Callable[[str], Path],
@@ -354,6 +358,7 @@ def test_watchdog_reclaimed_job_runs_again_and_old_worker_stands_down(
             old_claim.beat(50, force=True)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_reclaim_command(school_a: Any, capsys: pytest.CaptureFixture[str]) -> None:
     asset = _stale(school_a.school, school_a.owner)
     call_command("reclaim_stalled_videos", "--timeout", "300")
@@ -425,11 +430,11 @@ def test_create_asset_refuses_over_plan_limits(school_a: Any) -> None:
         assert VideoAsset.objects.filter(school=school).count() == 1
 
 
-def test_start_processing_rechecks_quota_with_real_size(school_a: Any, local_media: Path) -> None:
+def test_start_processing_rechecks_quota_with_real_size(
+    school_a: Any, local_media: Path, plan_limits: Any
+) -> None:
     school, owner = school_a.school, school_a.owner
-    plan = school.plan
-    plan.max_storage_bytes = 10_000
-    plan.save()
+    plan_limits(school.plan, max_storage_bytes=10_000)
     with school_context(school):
         asset = services.create_asset(school=school, actor=owner, filename="a.mp4", size=5_000)
         with pytest.raises(ValidationError, match="The upload is not complete"):

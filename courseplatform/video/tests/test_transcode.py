@@ -86,13 +86,11 @@ def test_transcode_unusable_file_fails_with_message_and_changes_nothing(
 
 
 def test_transcode_longer_than_plan_minutes_fails(
-    school_a: Any, clip_path: Callable[[str], Path], local_media: Path
+    school_a: Any, clip_path: Callable[[str], Path], local_media: Path, plan_limits: Any
 ) -> None:
     path = clip_path("no_audio")
     asset = upload(school_a.school, school_a.owner, path)
-    plan = school_a.school.plan
-    plan.max_video_minutes = 0
-    plan.save()
+    plan_limits(school_a.school.plan, max_video_minutes=0)
     run_transcode_job(school_id=school_a.school.pk, asset_id=asset.pk)
     with school_context(school_a.school):
         asset.refresh_from_db()
@@ -102,13 +100,11 @@ def test_transcode_longer_than_plan_minutes_fails(
 
 
 def test_transcode_larger_than_plan_upload_limit_fails(
-    school_a: Any, clip_path: Callable[[str], Path], local_media: Path
+    school_a: Any, clip_path: Callable[[str], Path], local_media: Path, plan_limits: Any
 ) -> None:
     path = clip_path("no_audio")
     asset = upload(school_a.school, school_a.owner, path)
-    plan = school_a.school.plan
-    plan.max_upload_bytes = 1000
-    plan.save()
+    plan_limits(school_a.school.plan, max_upload_bytes=1000)
     run_transcode_job(school_id=school_a.school.pk, asset_id=asset.pk)
     with school_context(school_a.school):
         asset.refresh_from_db()

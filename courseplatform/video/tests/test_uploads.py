@@ -25,9 +25,7 @@ from django.test import Client
 
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Lesson
-from courseplatform.tenancy.models import Plan
 from courseplatform.tenancy.rls import school_context
-from courseplatform.tenancy.selectors import forget_school
 from courseplatform.video import services, uploads
 from courseplatform.video.models import VideoAsset
 
@@ -360,9 +358,10 @@ def test_a_video_larger_than_the_plan_allows_is_413_and_nothing_is_created(alpha
     assert not any(Path(default_storage.path(f"schools/{alpha.school.pk}")).glob("**/*.*"))
 
 
-def test_storage_quota_is_checked_at_create_counting_uploads_in_progress(alpha, client_for):
-    Plan.objects.filter(code="free").update(max_storage_bytes=10 * MiB)
-    forget_school("alpha")
+def test_storage_quota_is_checked_at_create_counting_uploads_in_progress(
+    alpha, client_for, plan_limits
+):
+    plan_limits("free", max_storage_bytes=10 * MiB)
     owner = logged_in(client_for, ALPHA, alpha.owner)
     assert tus_create(owner, 6 * MiB, metadata("one.mp4")).status_code == 201
     response = tus_create(owner, 5 * MiB, metadata("two.mp4"))
@@ -373,7 +372,7 @@ def test_storage_quota_is_checked_at_create_counting_uploads_in_progress(alpha, 
 
 
 def test_storage_quota_is_checked_again_when_the_upload_completes(
-    alpha, client_for, django_capture_on_commit_callbacks
+    alpha, client_for, django_capture_on_commit_callbacks, plan_limits
 ):
     school = alpha.school
     lesson = video_lesson(school, alpha.owner)
@@ -381,8 +380,7 @@ def test_storage_quota_is_checked_again_when_the_upload_completes(
     url = tus_create(owner, 2 * MiB, metadata(lesson=lesson))["Location"]
     asset = asset_of(school, url)
     # Meanwhile another video filled the storage (the plan shrank, a colleague uploaded…).
-    Plan.objects.filter(code="free").update(max_storage_bytes=MiB)
-    forget_school("alpha")
+    plan_limits("free", max_storage_bytes=MiB)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = tus_patch(owner, url, 0, payload(2 * MiB))

@@ -1,8 +1,8 @@
 """``migrate`` that targets the schema-owner connection by default.
 
 On PostgreSQL the runtime role (DATABASE_URL) may not create or alter tables;
-migrations run as DATABASE_OWNER_URL. After migrating, the runtime role is
-granted what it needs on every table (see ``tenancy.grants``).
+migrations run as DATABASE_OWNER_URL. After migrating, the runtime and platform
+roles are granted what they need on every table (see ``tenancy.grants``).
 """
 
 from typing import Any
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.commands.migrate import Command as DjangoMigrate
 
 from courseplatform.tenancy import routers
-from courseplatform.tenancy.grants import grant_runtime_privileges
+from courseplatform.tenancy.grants import grant_privileges
 
 
 class Command(DjangoMigrate):
@@ -25,4 +25,4 @@ class Command(DjangoMigrate):
             super().handle(*args, **options)
         finally:
             routers.migrating_alias = None
-        grant_runtime_privileges(options["database"])
+        grant_privileges(options["database"])
