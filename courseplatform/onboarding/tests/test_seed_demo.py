@@ -177,13 +177,13 @@ def test_seed_demo_hands_out_a_fresh_batch_when_every_demo_code_is_used(
 
 
 def test_seed_demo_retries_a_failed_video_on_the_next_run(
-    short_clip: None, local_media: Path
+    short_clip: None, local_media: Path, plan_limits: Any
 ) -> None:
     """The plan refuses the clip the first time (no video minutes left): the lesson keeps
     its failed video; the next run transcodes the same asset again."""
     premium = Plan.objects.get(code=Plan.PREMIUM)
     minutes = premium.max_video_minutes
-    Plan.objects.filter(pk=premium.pk).update(max_video_minutes=0)
+    plan_limits(premium, max_video_minutes=0)
     output, errors = _seed()
     assert "Demo video failed: " in errors and "video minutes left" in errors
     school = _demo()
@@ -194,7 +194,7 @@ def test_seed_demo_retries_a_failed_video_on_the_next_run(
         assert "video minutes left" in failed.error_message
         assert not failed.renditions.exists()
 
-    Plan.objects.filter(pk=premium.pk).update(max_video_minutes=minutes)
+    plan_limits(premium, max_video_minutes=minutes)
     output, errors = _seed()
     assert errors == ""
     assert "Demo video: transcoding the HLS ladder" in output
