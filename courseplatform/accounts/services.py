@@ -43,7 +43,8 @@ def reserve_student_place(*, school: School) -> None:
     so two sign-ups cannot both take the last place. Counts with the selector that feeds
     the dashboard's "Students" figure.
     """
-    locked = School.objects.select_for_update().select_related("plan").get(pk=school.pk)
+    # Only the school row is locked: the runtime role may read plans, not lock them.
+    locked = School.objects.select_for_update(of=("self",)).select_related("plan").get(pk=school.pk)
     limit = locked.plan.max_students
     if limit is not None and count_students(school=school) >= limit:
         message = (

@@ -11,7 +11,6 @@ from django.test import Client
 
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import register_user
-from courseplatform.tenancy.models import Plan
 from courseplatform.tenancy.rls import school_context
 from tests.fixtures.schools import PASSWORD
 
@@ -19,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_student_plan(school_a: Any) -> Any:
-    Plan.objects.filter(pk=school_a.school.plan_id).update(max_students=2)
+def two_student_plan(school_a: Any, plan_limits: Any) -> Any:
+    plan_limits(school_a.school.plan, max_students=2)
     return school_a.school
 
 

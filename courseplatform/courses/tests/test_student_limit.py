@@ -8,7 +8,6 @@ import pytest
 
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Enrollment
-from courseplatform.tenancy.models import Plan
 from courseplatform.tenancy.rls import school_context
 
 from .test_student_views import Built, build_course, client_as, new_user, text
@@ -17,11 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_roster_add_creates_no_account_beyond_the_limit_but_enrols_existing_students(
-    school_a: Any, mailoutbox: list[Any]
+    school_a: Any, mailoutbox: list[Any], plan_limits: Any
 ) -> None:
     school = school_a.school
     built: Built = build_course(school, school_a.owner)
-    Plan.objects.filter(pk=school.plan_id).update(max_students=1)
+    plan_limits(school.plan, max_students=1)
     existing = new_user(school, "ada@alpha.test", name="Ada")
     client = client_as(school_a.owner, school)
     add = f"/manage/courses/{built.course.pk}/students/add/"
