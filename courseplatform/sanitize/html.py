@@ -10,6 +10,7 @@ checked one by one.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import nh3
 
@@ -226,19 +227,32 @@ def _attribute_filter(tag: str, name: str, value: str) -> str | None:
         return None
 
 
+_MAX_EXTRA_PASSES = 4
+
+
 def clean_html(html: str, *, tags: frozenset[str], attributes: dict[str, frozenset[str]]) -> str:
     """``html`` reduced to ``tags`` and ``attributes`` (subsets of the page allow-list),
     every kept value checked by :func:`clean_attribute` (idempotent)."""
-    return nh3.clean(
-        html or "",
-        tags=set(tags),
-        clean_content_tags=set(DROPPED_WITH_CONTENT),
-        attributes={"*": set(GLOBAL_ATTRIBUTES), **{t: set(a) for t, a in attributes.items()}},
-        attribute_filter=_attribute_filter,
-        strip_comments=True,
-        link_rel="noopener noreferrer",
-        url_schemes={"http", "https", "mailto", "tel"},
-    )
+    options: dict[str, Any] = {
+        "tags": set(tags),
+        "clean_content_tags": set(DROPPED_WITH_CONTENT),
+        "attributes": {"*": set(GLOBAL_ATTRIBUTES), **{t: set(a) for t, a in attributes.items()}},
+        "attribute_filter": _attribute_filter,
+        "strip_comments": True,
+        "link_rel": "noopener noreferrer",
+        "url_schemes": {"http", "https", "mailto", "tel"},
+    }
+    # The HTML parser repairs some broken trees (a link inside a fostered table) into
+    # markup it would itself parse differently ("<a><a></a><table></table></a>"), so one
+    # pass is not always a fixed point. Clean until the output stops changing: what is
+    # stored is then exactly what a browser (or the next save) will see.
+    clean = nh3.clean(html or "", **options)
+    for _ in range(_MAX_EXTRA_PASSES):
+        again = nh3.clean(clean, **options)
+        if again == clean:
+            break
+        clean = again
+    return clean
 
 
 def sanitize_page_html(html: str) -> str:
