@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.schools",
     "tests.fixtures.csp_guard",
+    "tests.fixtures.permissions",
 ]
 
 

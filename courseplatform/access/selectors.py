@@ -8,6 +8,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from courseplatform.accounts import permissions
+from courseplatform.accounts.models import User
 from courseplatform.courses.models import Course
 from courseplatform.tenancy.models import School
 
@@ -69,6 +71,26 @@ def get_code(*, school: School, code_id: int) -> AccessCode:
     code = AccessCode.objects.select_related("batch").filter(school=school, pk=code_id).first()
     if code is None:
         raise Http404("No such code.")
+    return code
+
+
+def batches_for_manager(*, school: School, user: User) -> QuerySet[AccessCodeBatch]:
+    """The batches ``user`` manages: all for the owner; for an instructor, those whose
+    courses are all courses they teach."""
+    return permissions.manageable_batches(user, batches_for_school(school=school))
+
+
+def get_batch_for_manager(*, school: School, user: User, batch_id: int) -> AccessCodeBatch:
+    """404 for a missing or another school's batch, 403 for one ``user`` may not manage."""
+    batch = get_batch(school=school, batch_id=batch_id)
+    permissions.require_batch_manager(school, user, batch)
+    return batch
+
+
+def get_code_for_manager(*, school: School, user: User, code_id: int) -> AccessCode:
+    """404 for a missing or another school's code, 403 when ``user`` may not manage its batch."""
+    code = get_code(school=school, code_id=code_id)
+    permissions.require_batch_manager(school, user, code.batch)
     return code
 
 

@@ -6,6 +6,11 @@ conditional UPDATE of the code row (uses left, not revoked, not expired) that
 PostgreSQL serialises per row, a unique (code, student) redemption, and the
 enrolments. N uses therefore mean exactly N redemptions under any concurrency,
 and one student's parallel codes for the same courses consume one use.
+
+Batches are managed by the school's owner, and by an instructor when every course
+of the batch is one they teach (``accounts.permissions``): another school's batch
+or code is ``Http404``, one of this school the actor may not manage is
+``PermissionDenied``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Course, Enrollment
 from courseplatform.courses.services import enroll_student
@@ -37,11 +43,7 @@ from .models import (
 )
 
 BULK_SIZE = 1000
-
-
-def _require_manager(school: School, actor: User) -> None:
-    if actor.school_id != school.pk or not actor.can_manage_school:
-        raise PermissionDenied("Only the school's owner and instructors can manage codes.")
+MANAGERS_ONLY = "Only the school's owner and instructors can manage codes."
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def create_batch(
     expires_at: datetime | None = None,
     note: str = "",
 ) -> NewBatch:
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, message=MANAGERS_ONLY)
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
@@ -84,6 +86,9 @@ def create_batch(
         errors["courses"] = "Choose courses of this school only."
     if errors:
         raise ValidationError(errors)
+    taught = permissions.manageable_courses(actor, Course.objects.filter(school=school))
+    if taught.filter(pk__in=unique_ids).count() != len(unique_ids):
+        raise PermissionDenied("You can only make codes for courses you teach.")
 
     plaintexts: list[str] = []
     seen: set[str] = set()
@@ -134,9 +139,7 @@ def create_batch(
 
 
 def revoke_batch(*, school: School, actor: User, batch: AccessCodeBatch) -> AccessCodeBatch:
-    _require_manager(school, actor)
-    if batch.school_id != school.pk:
-        raise PermissionDenied("Not found.")
+    permissions.require_batch_manager(school, actor, batch)
     now = timezone.now()
     with transaction.atomic():
         batch.revoked_at = batch.revoked_at or now
@@ -149,9 +152,8 @@ def revoke_batch(*, school: School, actor: User, batch: AccessCodeBatch) -> Acce
 
 
 def revoke_code(*, school: School, actor: User, code: AccessCode) -> AccessCode:
-    _require_manager(school, actor)
-    if code.school_id != school.pk:
-        raise PermissionDenied("Not found.")
+    permissions.require_in_school(school, code)
+    permissions.require_batch_manager(school, actor, code.batch)
     with transaction.atomic():
         if code.revoked_at is None:
             code.revoked_at = timezone.now()
@@ -177,9 +179,7 @@ def export_batch_codes(
 
     ``code_ids`` limits the result to those codes of the batch (one page of a table).
     """
-    _require_manager(school, actor)
-    if batch.school_id != school.pk:
-        raise PermissionDenied("Not found.")
+    permissions.require_batch_manager(school, actor, batch)
     qs = AccessCode.objects.filter(school=school, batch=batch)
     if code_ids is not None:
         qs = qs.filter(pk__in=list(code_ids))

@@ -108,9 +108,9 @@ def batch_list(request: HttpRequest) -> HttpResponse:
                 request, f"Batch “{new.batch.name}” created with {count:,} code{plural}."
             )
             return redirect("access:batch", batch_id=new.batch.pk)
-    page = Paginator(selectors.batches_for_school(school=school), BATCHES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.batches_for_manager(school=school, user=user), BATCHES_PER_PAGE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "access/manage/batch_list.html",
@@ -140,7 +140,7 @@ def _code_status(code: AccessCode, batch: AccessCodeBatch, now_expired: bool) ->
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     user: User = request.user  # type: ignore[assignment]
-    batch = selectors.get_batch(school=school, batch_id=_id(batch_id))
+    batch = selectors.get_batch_for_manager(school=school, user=user, batch_id=_id(batch_id))
     stats = selectors.batch_stats(batch)
 
     # Right after creation the whole batch is shown once, prominently, to copy or print.
@@ -189,8 +189,9 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_GET
 def batch_export(request: HttpRequest, batch_id: int) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
-    batch = selectors.get_batch(school=school, batch_id=_id(batch_id))
-    rows = services.export_batch_codes(school=school, actor=request.user, batch=batch)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    batch = selectors.get_batch_for_manager(school=school, user=user, batch_id=_id(batch_id))
+    rows = services.export_batch_codes(school=school, actor=user, batch=batch)
     redeemed_by: dict[int, list[str]] = defaultdict(list)
     for redemption in selectors.redemptions_of_batch(school=school, batch=batch).order_by(
         "created_at", "id"
@@ -217,8 +218,9 @@ def batch_export(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def batch_revoke(request: HttpRequest, batch_id: int) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
-    batch = selectors.get_batch(school=school, batch_id=_id(batch_id))
-    services.revoke_batch(school=school, actor=request.user, batch=batch)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    batch = selectors.get_batch_for_manager(school=school, user=user, batch_id=_id(batch_id))
+    services.revoke_batch(school=school, actor=user, batch=batch)
     messages.success(
         request, f"Batch “{batch.name}” is revoked: none of its codes can be redeemed any more."
     )
@@ -239,7 +241,7 @@ def _back(request: HttpRequest, fallback: str) -> str:
 def code_detail(request: HttpRequest, code_id: int) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     user: User = request.user  # type: ignore[assignment]
-    code = selectors.get_code(school=school, code_id=_id(code_id))
+    code = selectors.get_code_for_manager(school=school, user=user, code_id=_id(code_id))
     batch = selectors.get_batch(school=school, batch_id=code.batch_id)
     stats = selectors.batch_stats(batch)
     revealed = services.export_batch_codes(
@@ -263,8 +265,9 @@ def code_detail(request: HttpRequest, code_id: int) -> HttpResponse:
 @require_POST
 def code_revoke(request: HttpRequest, code_id: int) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
-    code = selectors.get_code(school=school, code_id=_id(code_id))
-    services.revoke_code(school=school, actor=request.user, code=code)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    code = selectors.get_code_for_manager(school=school, user=user, code_id=_id(code_id))
+    services.revoke_code(school=school, actor=user, code=code)
     messages.success(request, "The code is revoked: it can no longer be redeemed.")
     return redirect(_back(request, reverse("access:code", kwargs={"code_id": code.pk})))
 

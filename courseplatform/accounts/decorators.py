@@ -8,16 +8,21 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from . import permissions
+
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The management area: owners and instructors of the request's school only."""
+    """The management area: owners and instructors of the request's school only
+    (anonymous visitors go to the login page, everyone else gets 403). Which objects
+    inside it a person may touch is for ``permissions`` to answer."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), "/accounts/login/")
-        if getattr(request, "school", None) is None or not user.can_manage_school:  # type: ignore[union-attr]
+        school = getattr(request, "school", None)
+        if school is None or not permissions.can_manage_school(user, school):
             raise PermissionDenied("Only the school's owner and instructors can open this page.")
         return view(request, *args, **kwargs)
 

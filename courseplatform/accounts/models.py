@@ -103,7 +103,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def can_manage_school(self) -> bool:
-        return self.school_id is not None and self.role in {self.Role.OWNER, self.Role.INSTRUCTOR}
+        """Owner or instructor of their own school (for templates; see ``permissions``)."""
+        from .permissions import can_manage_school
+
+        return self.school_id is not None and can_manage_school(self, self.school_id)
 
     @property
     def is_email_verified(self) -> bool:

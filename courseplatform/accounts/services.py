@@ -25,6 +25,7 @@ from courseplatform.ops.text import header_text, validate_single_line
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import school_url
 
+from . import permissions
 from .models import LoginLink, User, normalize_email
 from .selectors import count_students
 from .tokens import email_verification_token
@@ -205,12 +206,11 @@ def reset_password(*, school: School, user: User, token: str, password: str) -> 
 
 
 def change_role(*, school: School, actor: User, user: User, role: str) -> User:
-    if user.school_id != school.pk:
-        raise AccountError("No such user in this school.")
+    permissions.require_school_owner(
+        school, actor, user, message="Only the school owner can change roles."
+    )
     if role not in User.Role.values:
         raise AccountError("Unknown role.")
-    if actor.school_id != school.pk or actor.role != User.Role.OWNER:
-        raise AccountError("Only the school owner can change roles.")
     if user.pk == actor.pk and role != User.Role.OWNER:
         raise AccountError("An owner cannot demote themselves; transfer ownership first.")
     previous = user.role

@@ -16,7 +16,7 @@ from courseplatform.ops import ratelimit
 from courseplatform.ops.net import client_ip
 from courseplatform.ops.services import record_audit
 
-from . import services
+from . import permissions, services
 from .decorators import manager_required
 from .forms import LoginForm, PasswordResetRequestForm, SetPasswordForm, SignupForm
 from .models import User, normalize_email
@@ -35,7 +35,11 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def _landing_for(user: User) -> str:
-    return "/manage/" if user.can_manage_school else "/"
+    return (
+        "/manage/"
+        if user.school_id and permissions.can_manage_school(user, user.school_id)
+        else "/"
+    )
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -247,7 +251,7 @@ def manage_people(request: HttpRequest) -> HttpResponse:
         {
             "people": people,
             "nav_active": "students",
-            "is_owner": request.user.role == User.Role.OWNER,  # type: ignore[union-attr]
+            "is_owner": permissions.is_school_owner(request.user, school),
             "roles": User.Role.choices,
         },
     )

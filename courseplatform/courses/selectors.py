@@ -12,29 +12,18 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
+from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.tenancy.models import School
 
 from .models import (
     Attachment,
     Course,
-    CourseInstructor,
     Enrollment,
     Lesson,
     LessonProgress,
     Section,
 )
-
-
-def can_manage_course(*, user: User, course: Course) -> bool:
-    if not user.is_authenticated or user.school_id != course.school_id:
-        return False
-    if user.role == User.Role.OWNER:
-        return True
-    return (
-        user.role == User.Role.INSTRUCTOR
-        and CourseInstructor.objects.filter(course=course, user=user).exists()
-    )
 
 
 def is_enrolled(*, student: User, course_id: int) -> bool:
@@ -50,7 +39,7 @@ def can_view_lesson(*, user: User, course: Course, lesson: Lesson) -> bool:
         return True
     if not user.is_authenticated or user.school_id != course.school_id:
         return False
-    return can_manage_course(user=user, course=course) or is_enrolled(
+    return permissions.can_manage_course(user, course) or is_enrolled(
         student=user, course_id=course.pk
     )
 
@@ -59,27 +48,34 @@ def can_view_lesson(*, user: User, course: Course, lesson: Lesson) -> bool:
 
 
 def courses_for_manager(*, school: School, user: User) -> QuerySet[Course]:
-    qs = Course.objects.filter(school=school)
-    if user.role != User.Role.OWNER:
-        qs = qs.filter(courseinstructor__user=user)
-    return qs.annotate(
-        student_count=Count("enrollments", distinct=True),
-        lesson_count=Count("lessons", distinct=True),
-    ).order_by("-created_at")
+    """The courses ``user`` manages (all for the owner, the taught ones for an instructor)."""
+    return (
+        permissions.manageable_courses(user, Course.objects.filter(school=school))
+        .annotate(
+            student_count=Count("enrollments", distinct=True),
+            lesson_count=Count("lessons", distinct=True),
+        )
+        .order_by("-created_at")
+    )
+
+
+def _managed[T](school: School, user: User, obj: T | None, course: Course | None, what: str) -> T:
+    # Missing or another school's: 404 (ids reveal nothing); this school's but a course
+    # the person may not manage: 403.
+    if obj is None or course is None:
+        raise Http404(f"No such {what}.")
+    permissions.require_course_manager(school, user, course)
+    return obj
 
 
 def get_course_for_manager(*, school: School, user: User, course_id: int) -> Course:
     course = Course.objects.filter(school=school, pk=course_id).first()
-    if course is None or not can_manage_course(user=user, course=course):
-        raise Http404("No such course.")
-    return course
+    return _managed(school, user, course, course, "course")
 
 
 def get_section_for_manager(*, school: School, user: User, section_id: int) -> Section:
     section = Section.objects.select_related("course").filter(school=school, pk=section_id).first()
-    if section is None or not can_manage_course(user=user, course=section.course):
-        raise Http404("No such section.")
-    return section
+    return _managed(school, user, section, section.course if section else None, "section")
 
 
 def get_lesson_for_manager(*, school: School, user: User, lesson_id: int) -> Lesson:
@@ -88,9 +84,7 @@ def get_lesson_for_manager(*, school: School, user: User, lesson_id: int) -> Les
         .filter(school=school, pk=lesson_id)
         .first()
     )
-    if lesson is None or not can_manage_course(user=user, course=lesson.course):
-        raise Http404("No such lesson.")
-    return lesson
+    return _managed(school, user, lesson, lesson.course if lesson else None, "lesson")
 
 
 def get_attachment_for_manager(*, school: School, user: User, attachment_id: int) -> Attachment:
@@ -99,9 +93,9 @@ def get_attachment_for_manager(*, school: School, user: User, attachment_id: int
         .filter(school=school, pk=attachment_id)
         .first()
     )
-    if attachment is None or not can_manage_course(user=user, course=attachment.lesson.course):
-        raise Http404("No such file.")
-    return attachment
+    return _managed(
+        school, user, attachment, attachment.lesson.course if attachment else None, "file"
+    )
 
 
 def outline(*, course: Course) -> list[Section]:
@@ -155,9 +149,9 @@ def get_enrollment_for_manager(*, school: School, user: User, enrollment_id: int
         .filter(school=school, pk=enrollment_id)
         .first()
     )
-    if enrollment is None or not can_manage_course(user=user, course=enrollment.course):
-        raise Http404("No such enrolment.")
-    return enrollment
+    return _managed(
+        school, user, enrollment, enrollment.course if enrollment else None, "enrolment"
+    )
 
 
 # --- school site --------------------------------------------------------------------------
@@ -176,7 +170,7 @@ def get_visible_course(*, school: School, user: User, slug: str) -> Course:
     course = Course.objects.filter(school=school, slug=slug).first()
     if course is None:
         raise Http404("No such course.")
-    if not course.is_published and not can_manage_course(user=user, course=course):
+    if not course.is_published and not permissions.can_manage_course(user, course):
         raise Http404("No such course.")
     return course
 

@@ -1,8 +1,10 @@
 """Writes on courses: authoring, publishing, enrolment and progress.
 
 Every function is keyword-only, takes the school first and the acting user
-next, checks that every object it is handed belongs to that school, and
-raises ``CourseError`` (a message for the person) or ``PermissionDenied``.
+next, and asks ``accounts.permissions`` first: an object of another school is
+``Http404``, one the actor may not manage ``PermissionDenied``. Refusals of
+the request itself are ``ValidationError`` or ``CourseError`` (a message for the
+person).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User, normalize_email
 from courseplatform.ops import files
 from courseplatform.ops.services import record_audit
@@ -35,24 +38,11 @@ from .models import (
     LessonProgress,
     Section,
 )
-from .selectors import can_manage_course, count_courses, is_enrolled
+from .selectors import count_courses, is_enrolled
 
 
 class CourseError(Exception):
     """A request that cannot be honoured; the message is safe to show."""
-
-
-def _own(school: School, *objects: Any) -> None:
-    for obj in objects:
-        if obj is None or getattr(obj, "school_id", None) != school.pk:
-            raise PermissionDenied("Not found.")
-
-
-def _require_manager(school: School, actor: User, course: Course | None = None) -> None:
-    if actor.school_id != school.pk or not actor.can_manage_school:
-        raise PermissionDenied("Only the school's owner and instructors can do this.")
-    if course is not None and not can_manage_course(user=actor, course=course):
-        raise PermissionDenied("You are not an instructor of this course.")
 
 
 def _clean_title(title: str, what: str = "title") -> str:
@@ -87,7 +77,7 @@ def create_course(
     *, school: School, actor: User, title: str, subtitle: str = "", description_md: str = ""
 ) -> Course:
     """Create a draft course, refusing when the plan's course limit is reached."""
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor)
     title = _clean_title(title)
     description_html = _render_markdown(description_md, "description_md")
     with transaction.atomic():
@@ -126,8 +116,7 @@ def update_course(
     description_md: str,
     slug: str | None = None,
 ) -> Course:
-    _own(school, course)
-    _require_manager(school, actor, course)
+    permissions.require_course_manager(school, actor, course)
     description_html = _render_markdown(description_md or "", "description_md")
     course.title = _clean_title(title)
     course.subtitle = (subtitle or "").strip()
@@ -148,8 +137,7 @@ def update_course(
 
 
 def set_course_cover(*, school: School, actor: User, course: Course, upload: Any) -> Course:
-    _own(school, course)
-    _require_manager(school, actor, course)
+    permissions.require_course_manager(school, actor, course)
     from django.conf import settings
 
     try:
@@ -167,8 +155,7 @@ def set_course_cover(*, school: School, actor: User, course: Course, upload: Any
 
 
 def set_course_status(*, school: School, actor: User, course: Course, publish: bool) -> Course:
-    _own(school, course)
-    _require_manager(school, actor, course)
+    permissions.require_course_manager(school, actor, course)
     if publish and not Lesson.objects.filter(course=course).exists():
         raise CourseError("Add at least one lesson before publishing.")
     course.status = Course.Status.PUBLISHED if publish else Course.Status.DRAFT
@@ -185,8 +172,7 @@ def set_course_status(*, school: School, actor: User, course: Course, publish: b
 
 
 def delete_course(*, school: School, actor: User, course: Course) -> None:
-    _own(school, course)
-    _require_manager(school, actor, course)
+    permissions.require_course_manager(school, actor, course)
     keys = [
         course.cover_key,
         *Attachment.objects.filter(lesson__course=course).values_list("storage_key", flat=True),
@@ -212,8 +198,7 @@ def delete_course(*, school: School, actor: User, course: Course) -> None:
 
 
 def add_section(*, school: School, actor: User, course: Course, title: str) -> Section:
-    _own(school, course)
-    _require_manager(school, actor, course)
+    permissions.require_course_manager(school, actor, course)
     position = (course.sections.aggregate(m=Max("position"))["m"] or 0) + 1
     return Section.objects.create(
         school=school, course=course, title=_clean_title(title), position=position
@@ -221,24 +206,24 @@ def add_section(*, school: School, actor: User, course: Course, title: str) -> S
 
 
 def rename_section(*, school: School, actor: User, section: Section, title: str) -> Section:
-    _own(school, section)
-    _require_manager(school, actor, section.course)
+    permissions.require_in_school(school, section)
+    permissions.require_course_manager(school, actor, section.course)
     section.title = _clean_title(title)
     section.save(update_fields=["title"])
     return section
 
 
 def delete_section(*, school: School, actor: User, section: Section) -> None:
-    _own(school, section)
-    _require_manager(school, actor, section.course)
+    permissions.require_in_school(school, section)
+    permissions.require_course_manager(school, actor, section.course)
     section.delete()
 
 
 def add_lesson(
     *, school: School, actor: User, section: Section, title: str, kind: str = Lesson.Kind.TEXT
 ) -> Lesson:
-    _own(school, section)
-    _require_manager(school, actor, section.course)
+    permissions.require_in_school(school, section)
+    permissions.require_course_manager(school, actor, section.course)
     if kind not in Lesson.Kind.values:
         raise ValidationError({"kind": "Choose video, text or file download."})
     position = (section.lessons.aggregate(m=Max("position"))["m"] or 0) + 1
@@ -263,8 +248,8 @@ def update_lesson(
     is_preview: bool,
     duration_minutes: int,
 ) -> Lesson:
-    _own(school, lesson)
-    _require_manager(school, actor, lesson.course)
+    permissions.require_in_school(school, lesson)
+    permissions.require_course_manager(school, actor, lesson.course)
     if kind not in Lesson.Kind.values:
         raise ValidationError({"kind": "Choose video, text or file download."})
     if not 0 <= duration_minutes <= 24 * 60:
@@ -281,8 +266,8 @@ def update_lesson(
 
 
 def delete_lesson(*, school: School, actor: User, lesson: Lesson) -> None:
-    _own(school, lesson)
-    _require_manager(school, actor, lesson.course)
+    permissions.require_in_school(school, lesson)
+    permissions.require_course_manager(school, actor, lesson.course)
     keys = list(lesson.attachments.values_list("storage_key", flat=True))
     lesson.delete()
     transaction.on_commit(
@@ -294,8 +279,7 @@ def reorder_sections(
     *, school: School, actor: User, course: Course, section_ids: Sequence[int]
 ) -> None:
     """Put the course's sections in the given order; the ids must be exactly its sections."""
-    _own(school, course)
-    _require_manager(school, actor, course)
+    permissions.require_course_manager(school, actor, course)
     current = set(Section.objects.filter(school=school, course=course).values_list("pk", flat=True))
     if len(section_ids) != len(set(section_ids)) or set(section_ids) != current:
         raise CourseError("The new order must list each section of this course exactly once.")
@@ -312,8 +296,8 @@ def reorder_lessons(
     Lessons may come from other sections of the same course (drag between
     sections); ids of other courses or schools are refused and nothing changes.
     """
-    _own(school, section)
-    _require_manager(school, actor, section.course)
+    permissions.require_in_school(school, section)
+    permissions.require_course_manager(school, actor, section.course)
     if len(lesson_ids) != len(set(lesson_ids)):
         raise CourseError("A lesson appears twice in the new order.")
     found = set(
@@ -332,8 +316,8 @@ def reorder_lessons(
 
 
 def add_attachment(*, school: School, actor: User, lesson: Lesson, upload: Any) -> Attachment:
-    _own(school, lesson)
-    _require_manager(school, actor, lesson.course)
+    permissions.require_in_school(school, lesson)
+    permissions.require_course_manager(school, actor, lesson.course)
     try:
         checked = files.check_attachment(upload, max_bytes=files.max_attachment_bytes(school))
     except files.UploadRejected as exc:
@@ -361,8 +345,8 @@ def add_attachment(*, school: School, actor: User, lesson: Lesson, upload: Any) 
 
 
 def delete_attachment(*, school: School, actor: User, attachment: Attachment) -> None:
-    _own(school, attachment)
-    _require_manager(school, actor, attachment.lesson.course)
+    permissions.require_in_school(school, attachment)
+    permissions.require_course_manager(school, actor, attachment.lesson.course)
     key = attachment.storage_key
     attachment.delete()
     transaction.on_commit(lambda: files.delete_school_file(school=school, key=key))
@@ -375,7 +359,7 @@ def enroll_student(
     *, school: School, actor: User | None, course: Course, student: User, source: str
 ) -> tuple[Enrollment, bool]:
     """Enrol ``student`` (idempotent). Returns the enrolment and whether it is new."""
-    _own(school, course, student)
+    permissions.require_in_school(school, course, student)
     if source not in Enrollment.Source.values:
         raise ValueError(f"unknown enrolment source {source!r}")
     try:
@@ -411,8 +395,7 @@ def enroll_by_email(
 
     from courseplatform.accounts.services import reserve_student_place, send_invitation
 
-    _own(school, course)
-    _require_manager(school, actor, course)
+    permissions.require_course_manager(school, actor, course)
     address = normalize_email(email)
     validate_single_line(full_name, field="full_name")
     try:
@@ -442,8 +425,8 @@ def enroll_by_email(
 
 
 def remove_enrollment(*, school: School, actor: User, enrollment: Enrollment) -> None:
-    _own(school, enrollment)
-    _require_manager(school, actor, enrollment.course)
+    permissions.require_in_school(school, enrollment)
+    permissions.require_course_manager(school, actor, enrollment.course)
     with transaction.atomic():
         LessonProgress.objects.filter(
             school=school, student_id=enrollment.student_id, course_id=enrollment.course_id
@@ -462,7 +445,7 @@ def set_lesson_completed(
     *, school: School, student: User, lesson: Lesson, completed: bool = True
 ) -> LessonProgress:
     """Mark a lesson (in)complete for an enrolled student; others are refused."""
-    _own(school, lesson, student)
+    permissions.require_in_school(school, lesson, student)
     if not is_enrolled(student=student, course_id=lesson.course_id):
         raise PermissionDenied("Enrol in this course to track your progress.")
     now = timezone.now()
@@ -483,7 +466,7 @@ def set_lesson_completed(
 
 def record_lesson_visit(*, school: School, student: User, lesson: Lesson) -> None:
     """Remember where an enrolled student is, for "continue where you left off"."""
-    _own(school, lesson)
+    permissions.require_in_school(school, lesson)
     Enrollment.objects.filter(school=school, student=student, course_id=lesson.course_id).update(
         last_activity_at=timezone.now(), last_lesson=lesson
     )
@@ -496,9 +479,10 @@ def set_course_instructor(
 
     Only the owner assigns instructors; a course always keeps at least one.
     """
-    _own(school, course, user)
-    if actor.school_id != school.pk or actor.role != User.Role.OWNER:
-        raise PermissionDenied("Only the school owner assigns instructors.")
+    permissions.require_in_school(school, course, user)
+    permissions.require_school_owner(
+        school, actor, message="Only the school owner assigns instructors."
+    )
     if teaching and user.role not in {User.Role.OWNER, User.Role.INSTRUCTOR}:
         raise CourseError("Make this person an instructor on the People page first.")
     with transaction.atomic():

@@ -20,6 +20,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.ops import files
 from courseplatform.sanitize.markdown import sanitize_html
@@ -87,7 +88,7 @@ def _viewer(user: Any, course: Course) -> Viewer:
         return Viewer(course, False, None)
     return Viewer(
         course,
-        selectors.can_manage_course(user=user, course=course),
+        permissions.can_manage_course(user, course),
         selectors.get_enrollment(student=user, course=course),
     )
 

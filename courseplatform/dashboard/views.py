@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.ops.net import client_ip
 from courseplatform.ops.services import record_audit
@@ -33,7 +34,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @manager_required
 def school_settings(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
-    is_owner = request.user.role == "owner"  # type: ignore[union-attr]
+    is_owner = permissions.is_school_owner(request.user, school)
     form = SchoolSettingsForm(request.POST or None, instance=school)
     if request.method == "POST":
         if not is_owner:

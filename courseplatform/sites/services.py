@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from courseplatform.accounts import permissions
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import validate_single_line
 from courseplatform.sanitize.css import sanitize_css
@@ -37,6 +38,7 @@ from .selectors import count_pages
 
 TITLE_MAX = 200
 SLUG_MAX = 80
+SITE_MANAGERS_ONLY = "Only the school's owner and instructors can change its site."
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
 
 
@@ -97,21 +99,6 @@ class DraftSaved:
 
 def _kb(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
-
-
-def _own(school: School, *objects: Any) -> None:
-    for obj in objects:
-        if obj is None or getattr(obj, "school_id", None) != school.pk:
-            raise Http404("Not found.")
-
-
-def _require_manager(school: School, actor: Any) -> None:
-    if (
-        not getattr(actor, "is_authenticated", False)
-        or actor.school_id != school.pk
-        or not actor.can_manage_school
-    ):
-        raise PermissionDenied("Only the school's owner and instructors can change its site.")
 
 
 def _changed(school: School) -> None:
@@ -191,7 +178,7 @@ def create_page(
     *, school: School, actor: Any, title: str, starter: str = BLANK, slug: str = ""
 ) -> Page:
     """A new draft page, refused once the plan's page count is reached."""
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, message=SITE_MANAGERS_ONLY)
     title = _clean_title(title)
     html = starter_html(school=school, starter=starter, title=title)
     check_page_size(school, page_bytes(html, "", None))
@@ -245,8 +232,7 @@ def _check_slug(school: School, slug: str, *, exclude_pk: int | None = None) -> 
 def update_page(
     *, school: School, actor: Any, page: Page, title: str, slug: str, show_in_nav: bool
 ) -> Page:
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     title = _clean_title(title)
     slug = page.slug if page.is_home and not slug else _check_slug(school, slug, exclude_pk=page.pk)
     with transaction.atomic():
@@ -265,8 +251,7 @@ def update_page(
 
 
 def set_show_in_nav(*, school: School, actor: Any, page: Page, show: bool) -> Page:
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     page.show_in_nav = bool(show)
     page.save(update_fields=["show_in_nav", "updated_at"])
     _changed(school)
@@ -275,8 +260,7 @@ def set_show_in_nav(*, school: School, actor: Any, page: Page, show: bool) -> Pa
 
 def move_page(*, school: School, actor: Any, page: Page, direction: int) -> None:
     """Move a page one place up (-1) or down (+1) in the site menu."""
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     with transaction.atomic():
         pages = list(
             Page.objects.select_for_update()
@@ -296,8 +280,7 @@ def move_page(*, school: School, actor: Any, page: Page, direction: int) -> None
 
 
 def delete_page(*, school: School, actor: Any, page: Page) -> None:
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     if page.is_home:
         raise PageError("The home page cannot be deleted. Make another page the home page first.")
     with transaction.atomic():
@@ -313,8 +296,7 @@ def delete_page(*, school: School, actor: Any, page: Page) -> None:
 
 
 def set_home_page(*, school: School, actor: Any, page: Page) -> Page:
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     if page.status != Page.Status.PUBLISHED:
         raise PageError("Publish this page before making it the home page.")
     with transaction.atomic():
@@ -342,8 +324,7 @@ def save_draft(
 ) -> DraftSaved:
     """Autosave from the builder: size-checked first (nothing stored when too big),
     then sanitised and stored as the page's draft."""
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     if not isinstance(html, str) or not isinstance(css, str):
         raise ValidationError("html and css must be strings.")
     if project is None:
@@ -386,8 +367,7 @@ def _prune_revisions(school: School, page: Page) -> None:
 
 def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
     """Snapshot the draft as a new revision and make it the live page."""
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     with transaction.atomic():
         locked = Page.objects.select_for_update().get(school=school, pk=page.pk)
         html = sanitize_page_html(locked.draft_html)
@@ -437,8 +417,7 @@ def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
 
 
 def unpublish_page(*, school: School, actor: Any, page: Page) -> Page:
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     if page.is_home:
         raise PageError("The home page is always published. Make another page the home page first.")
     with transaction.atomic():
@@ -460,8 +439,7 @@ def _replace_draft(page: Page, *, html: str, css: str, project: dict[str, Any]) 
 
 def restore_revision(*, school: School, actor: Any, page: Page, revision: PageRevision) -> Page:
     """Copy a revision into the draft; the live page changes only when it is published."""
-    _own(school, page, revision)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, revision, message=SITE_MANAGERS_ONLY)
     if revision.page_id != page.pk:
         raise Http404("Not found.")
     check_page_size(school, page_bytes(revision.html, revision.css, revision.project))
@@ -484,8 +462,7 @@ def restore_revision(*, school: School, actor: Any, page: Page, revision: PageRe
 
 def apply_starter(*, school: School, actor: Any, page: Page, starter: str) -> Page:
     """Replace the page's draft with a starter template (the live page is untouched)."""
-    _own(school, page)
-    _require_manager(school, actor)
+    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
     html = starter_html(school=school, starter=starter, title=page.title)
     check_page_size(school, page_bytes(html, "", None))
     with transaction.atomic():

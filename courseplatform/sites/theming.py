@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.safestring import SafeString, mark_safe
 from PIL import Image, ImageOps
 
+from courseplatform.accounts import permissions
 from courseplatform.ops.files import (
     UploadRejected,
     check_image,
@@ -40,6 +41,7 @@ from .models import FONT_CHOICES, Theme
 BrandingKind = Literal["logo", "favicon"]
 BRANDING_KINDS: tuple[BrandingKind, ...] = ("logo", "favicon")
 BRANDING_FOLDER = "branding"
+THEME_OWNER_ONLY = "Only the school owner can change the theme."
 
 # WCAG 2.x level AA: 4.5:1 for body text, 3:1 for large text and UI components.
 AA_TEXT = 4.5
@@ -292,15 +294,6 @@ def branding_file(school: School, theme: Theme | None, kind: str) -> str:
 # --- services ----------------------------------------------------------------------------
 
 
-def _require_owner(school: School, actor: Any) -> None:
-    if (
-        not getattr(actor, "is_authenticated", False)
-        or actor.school_id != school.pk
-        or actor.role != "owner"
-    ):
-        raise PermissionDenied("Only the school owner can change the theme.")
-
-
 def _locked_theme(school: School) -> Theme:
     theme, _ = Theme.objects.select_for_update().get_or_create(school=school)
     return theme
@@ -324,7 +317,7 @@ def update_theme(
     Raises PermissionDenied unless ``actor`` owns ``school`` and ValidationError for a
     bad colour, font or shape; nothing is saved then. Audited as ``site.theme_changed``.
     """
-    _require_owner(school, actor)
+    permissions.require_school_owner(school, actor, message=THEME_OWNER_ONLY)
     values = {
         "primary_color": primary_color,
         "accent_color": accent_color,
@@ -434,7 +427,7 @@ def _replace_image(
     image: Image.Image | None,
     ip: str | None,
 ) -> Theme:
-    _require_owner(school, actor)
+    permissions.require_school_owner(school, actor, message=THEME_OWNER_ONLY)
     new_key = ""
     if image is not None:
         new_key = store_school_file(

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_safe
 
+from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.ops.files import UploadRejected
 from courseplatform.ops.net import client_ip
@@ -29,10 +30,6 @@ from .selectors import get_theme
 # The bare URL (emails, bookmarks) is re-checked after 5 minutes.
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 SHORT_CACHE = "public, max-age=300"
-
-
-def _is_owner(request: HttpRequest) -> bool:
-    return getattr(request.user, "role", "") == "owner"
 
 
 @manager_required
@@ -54,7 +51,7 @@ def site_home(request: HttpRequest) -> HttpResponse:
 @manager_required
 def theme_edit(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
-    is_owner = _is_owner(request)
+    is_owner = permissions.is_school_owner(request.user, school)
     theme = get_theme(school) or Theme(school=school)
     form = ThemeForm(request.POST or None, request.FILES or None, instance=theme)
     if request.method == "POST":

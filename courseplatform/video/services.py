@@ -4,8 +4,8 @@ are read in ``selectors.py``; the transcode job is enqueued and failed in ``task
 
 Every function is keyword-only, takes the school first (and the acting user next
 where a person acts), checks that every object it is handed belongs to that
-school, and raises ``ValidationError`` (a message for the person) or
-``PermissionDenied``.
+school (``Http404`` if not, see ``accounts.permissions``), and raises
+``ValidationError`` (a message for the person) or ``PermissionDenied``.
 
 Storage keys follow the layout contract in ``video/models.py``.
 """
@@ -17,11 +17,12 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from courseplatform.accounts import permissions
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import validate_single_line
 from courseplatform.tenancy.models import School
@@ -43,21 +44,6 @@ ACTIVE_STATUSES = (VideoAsset.Status.QUEUED, VideoAsset.Status.PROCESSING)
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def _own(school: School, *objects: Any) -> None:
-    for obj in objects:
-        if obj is None or getattr(obj, "school_id", None) != school.pk:
-            raise PermissionDenied("Not found.")
-
-
-def _require_manager(school: School, actor: Any) -> None:
-    if (
-        actor is None
-        or getattr(actor, "school_id", None) != school.pk
-        or not getattr(actor, "can_manage_school", False)
-    ):
-        raise PermissionDenied("Only the school's owner and instructors can manage videos.")
 
 
 def _mb(size: int) -> str:
@@ -121,7 +107,9 @@ def create_asset(
     *, school: School, actor: Any, filename: str, size: int, title: str = ""
 ) -> VideoAsset:
     """Reserve an asset for an upload of ``size`` bytes; status UPLOADING."""
-    _require_manager(school, actor)
+    permissions.require_school_manager(
+        school, actor, message="Only the school's owner and instructors can manage videos."
+    )
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise ValidationError({"file": "The file is empty."})
     # Browsers may send a path ("C:\\fakepath\\clip.mp4"); keep the last component.
@@ -164,7 +152,7 @@ def start_processing(*, school: School, asset: VideoAsset) -> None:
     its source is removed, and ``ValidationError`` is raised with the same message.
     Calling it again for an asset already queued or processing does nothing.
     """
-    _own(school, asset)
+    permissions.require_in_school(school, asset)
     asset.refresh_from_db()
     if asset.status in ACTIVE_STATUSES:
         return
@@ -209,8 +197,7 @@ def start_processing(*, school: School, asset: VideoAsset) -> None:
 
 def retry_processing(*, school: School, actor: Any, asset: VideoAsset) -> None:
     """Queue a failed (or ready) asset again, for an instructor's "try again" button."""
-    _own(school, asset)
-    _require_manager(school, actor)
+    permissions.require_video_manager(school, actor, asset)
     if asset.status not in (VideoAsset.Status.FAILED, VideoAsset.Status.READY):
         raise ValidationError({"file": "This video is not finished processing yet."})
     if not asset.source_key or not default_storage.exists(asset.source_key):
@@ -236,8 +223,7 @@ def delete_asset(*, school: School, actor: Any, asset: VideoAsset) -> None:
     A running transcode notices at its next heartbeat (every ~2 s) that the row is
     gone, kills ffmpeg, cleans its temp dir and removes anything it uploaded.
     """
-    _own(school, asset)
-    _require_manager(school, actor)
+    permissions.require_video_manager(school, actor, asset)
     prefix = asset.storage_prefix
     upload_id = asset.multipart_upload_id
     source_key = asset.source_key
@@ -283,14 +269,8 @@ def attach_video_to_lesson(
     *, school: School, actor: Any, lesson: Lesson, asset: VideoAsset | None
 ) -> Lesson:
     """Make ``asset`` the video of ``lesson`` (None detaches it)."""
-    _own(school, lesson)
-    if asset is not None:
-        _own(school, asset)
-    _require_manager(school, actor)
-    from courseplatform.courses.selectors import can_manage_course
-
-    if not can_manage_course(user=actor, course=lesson.course):
-        raise PermissionDenied("You are not an instructor of this course.")
+    permissions.require_in_school(school, lesson, *([asset] if asset is not None else []))
+    permissions.require_course_manager(school, actor, lesson.course)
     with transaction.atomic():
         lesson.video = asset
         fields = ["video", "updated_at"]

@@ -50,6 +50,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404
 from django.utils import timezone
 
+from courseplatform.accounts import permissions
 from courseplatform.tenancy.models import School
 
 from . import services
@@ -109,8 +110,9 @@ def get_asset(*, school: School, asset_id: int) -> VideoAsset:
     return asset
 
 
-def get_upload(*, school: School, upload_id: uuid.UUID | str) -> VideoAsset:
-    """The asset behind an upload URL; 404 for unknown ids and other schools' uploads."""
+def get_upload(*, school: School, actor: User, upload_id: uuid.UUID | str) -> VideoAsset:
+    """The asset behind an upload URL: 404 for unknown ids and other schools' uploads,
+    403 (``UploadError``) unless ``actor`` manages the video (its uploader or the owner)."""
     try:
         key = uuid.UUID(str(upload_id))
     except ValueError as exc:
@@ -118,6 +120,8 @@ def get_upload(*, school: School, upload_id: uuid.UUID | str) -> VideoAsset:
     asset = VideoAsset.objects.filter(school=school, uuid=key).first()
     if asset is None:
         raise Http404("No such upload.")
+    if not permissions.can_manage_video(actor, asset):
+        raise UploadError("Only the person who started this upload can continue it.", status=403)
     return asset
 
 
@@ -133,13 +137,6 @@ def lesson_for_upload(*, school: School, actor: User, lesson_id: Any) -> Lesson 
     except ValueError as exc:
         raise Http404("No such lesson.") from exc
     return get_lesson_for_manager(school=school, user=actor, lesson_id=pk)
-
-
-def can_delete(*, user: User, asset: VideoAsset) -> bool:
-    """Owners delete any video of their school; instructors the ones they uploaded."""
-    if user.school_id != asset.school_id or not user.can_manage_school:
-        return False
-    return user.role == user.Role.OWNER or asset.created_by_id == user.pk
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -366,7 +363,7 @@ def tus_terminate(*, school: School, actor: User, asset: VideoAsset) -> None:
             "This upload is complete; delete the video from the video library instead.",
             status=403,
         )
-    if not can_delete(user=actor, asset=asset):
+    if not permissions.can_manage_video(actor, asset):
         raise UploadError("Only the person who started this upload can cancel it.", status=403)
     services.delete_asset(school=school, actor=actor, asset=asset)
 
@@ -541,7 +538,7 @@ def s3_abort(*, school: School, actor: User, asset: VideoAsset) -> None:
             "This upload is complete; delete the video from the video library instead.",
             status=403,
         )
-    if not can_delete(user=actor, asset=asset):
+    if not permissions.can_manage_video(actor, asset):
         raise UploadError("Only the person who started this upload can cancel it.", status=403)
     services.delete_asset(school=school, actor=actor, asset=asset)
 
@@ -568,7 +565,8 @@ class _SystemActor:
     """The platform itself, acting for a school (audited with no actor)."""
 
     pk = None
-    can_manage_school = True
+    is_authenticated = True
+    is_active = True
     role = "owner"
 
     def __init__(self, school: School) -> None:

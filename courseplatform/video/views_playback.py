@@ -44,8 +44,9 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from courseplatform.accounts.permissions import can_manage_course
 from courseplatform.courses.models import Lesson
-from courseplatform.courses.selectors import can_manage_course, can_view_lesson
+from courseplatform.courses.selectors import can_view_lesson
 from courseplatform.ops import crypto, ratelimit
 from courseplatform.ops.net import client_ip
 
@@ -112,7 +113,7 @@ def _lesson_and_asset(request: HttpRequest, lesson_id: int) -> tuple[Lesson, Vid
         raise Http404("No such video.")
     user: Any = request.user
     course = lesson.course
-    if not course.is_published and not can_manage_course(user=user, course=course):
+    if not course.is_published and not can_manage_course(user, course):
         raise Http404("No such video.")
     if not can_view_lesson(user=user, course=course, lesson=lesson):
         raise _Denied

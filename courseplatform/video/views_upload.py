@@ -6,7 +6,10 @@ storage, presigned multipart for S3/R2). Thin: parse, call ``video.uploads`` /
 Pages use ``manager_required`` (owners and instructors; others 403, anonymous to the
 login page). The upload endpoints are called by our own JavaScript with the CSRF
 header and answer 403 instead of redirecting, so an expired session shows a message
-rather than a login page in the middle of an upload.
+rather than a login page in the middle of an upload. Inside, ``accounts.permissions``
+decides: an upload is continued or cancelled only by its uploader or the owner, and
+attached only to a lesson of a course the person teaches (403 otherwise; another
+school's ids are 404).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import (
@@ -32,6 +35,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Lesson
@@ -94,7 +98,8 @@ def _upload_endpoint(
                 "Your session has ended. Sign in again, then choose the same file to resume.",
                 403,
             )
-        if getattr(request, "school", None) is None or not user.can_manage_school:  # type: ignore[union-attr]
+        school = getattr(request, "school", None)
+        if school is None or not permissions.can_manage_school(user, school):
             return error("Only the school's owner and instructors can upload videos.", 403)
         try:
             return view(request, *args, **kwargs)
@@ -104,6 +109,8 @@ def _upload_endpoint(
             return _json_error(exc.message, exc.status)
         except Http404 as exc:
             return error(str(exc) or "Not found.", 404)
+        except PermissionDenied as exc:  # e.g. a lesson of a course they do not teach
+            return error(str(exc) or "Not allowed.", 403)
 
     return wrapper
 
@@ -181,8 +188,10 @@ def _completion_lesson(request: HttpRequest) -> Lesson | None:
         return uploads.lesson_for_upload(
             school=_school(request), actor=_user(request), lesson_id=request.GET.get("lesson")
         )
-    except Http404:
-        return None  # the lesson went away meanwhile: the video stays in the library
+    except (Http404, PermissionDenied):
+        # The lesson went away (or is no longer theirs) meanwhile: the video stays in
+        # the library.
+        return None
 
 
 @tus_endpoint
@@ -196,7 +205,7 @@ def tus_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
         return _tus_options(request)
     _check_tus_version(request)
     school, user = _school(request), _user(request)
-    asset = uploads.get_upload(school=school, upload_id=upload_id)
+    asset = uploads.get_upload(school=school, actor=_user(request), upload_id=upload_id)
 
     if method == "HEAD":
         uploads.tus_check_alive(asset)
@@ -293,7 +302,7 @@ def s3_sign_part(request: HttpRequest, upload_id: str, part_number: int) -> Http
     uploads.require_mode("s3")
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    asset = uploads.get_upload(school=_school(request), upload_id=upload_id)
+    asset = uploads.get_upload(school=_school(request), actor=_user(request), upload_id=upload_id)
     signed = uploads.s3_sign_part(school=_school(request), asset=asset, part_number=part_number)
     response = JsonResponse(signed)
     response["Cache-Control"] = "no-store"
@@ -306,7 +315,7 @@ def s3_parts(request: HttpRequest, upload_id: str) -> HttpResponse:
     uploads.require_mode("s3")
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    asset = uploads.get_upload(school=_school(request), upload_id=upload_id)
+    asset = uploads.get_upload(school=_school(request), actor=_user(request), upload_id=upload_id)
     parts = uploads.s3_list_parts(school=_school(request), asset=asset)
     response = JsonResponse(
         {"parts": parts, "uploadId": asset.multipart_upload_id, "key": asset.source_key}
@@ -323,10 +332,10 @@ def s3_complete(request: HttpRequest, upload_id: str) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     data = _json_body(request)
     school, user = _school(request), _user(request)
-    asset = uploads.get_upload(school=school, upload_id=upload_id)
+    asset = uploads.get_upload(school=school, actor=_user(request), upload_id=upload_id)
     try:
         lesson = uploads.lesson_for_upload(school=school, actor=user, lesson_id=data.get("lesson"))
-    except Http404:
+    except (Http404, PermissionDenied):
         lesson = None
     uploads.s3_complete(school=school, actor=user, asset=asset, lesson=lesson)
     asset.refresh_from_db()
@@ -339,7 +348,7 @@ def s3_abort(request: HttpRequest, upload_id: str) -> HttpResponse:
     uploads.require_mode("s3")
     if request.method != "DELETE":
         return HttpResponseNotAllowed(["DELETE"])
-    asset = uploads.get_upload(school=_school(request), upload_id=upload_id)
+    asset = uploads.get_upload(school=_school(request), actor=_user(request), upload_id=upload_id)
     uploads.s3_abort(school=_school(request), actor=_user(request), asset=asset)
     return HttpResponse(status=204)
 
@@ -412,7 +421,7 @@ def library(request: HttpRequest) -> HttpResponse:
     used_bytes = storage_used_bytes(school=school)
     used_minutes = selectors.school_video_minutes(school=school)
     rows = [
-        {"asset": asset, "can_delete": uploads.can_delete(user=user, asset=asset)}
+        {"asset": asset, "can_delete": permissions.can_manage_video(user, asset)}
         for asset in page.object_list
     ]
     return render(
@@ -454,7 +463,7 @@ def delete(request: HttpRequest, asset_id: int) -> HttpResponse:
     school, user = _school(request), _user(request)
     asset = uploads.get_asset(school=school, asset_id=asset_id)
     back = _safe_next(request, reverse("video_manage:library"))
-    if not uploads.can_delete(user=user, asset=asset):
+    if not permissions.can_manage_video(user, asset):
         messages.error(
             request, "Only the school owner or the person who uploaded a video can delete it."
         )

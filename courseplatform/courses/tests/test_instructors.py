@@ -60,7 +60,7 @@ def test_owner_makes_someone_an_instructor_then_assigns_them(
         assert list(
             CourseInstructor.objects.filter(course=course).values_list("user", flat=True)
         ) == [owner.pk]
-    assert teacher_client.get(f"/manage/courses/{course.pk}/").status_code == 404
+    assert teacher_client.get(f"/manage/courses/{course.pk}/").status_code == 403
 
 
 def test_only_the_owner_changes_roles_and_assigns(

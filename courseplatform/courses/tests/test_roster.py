@@ -86,11 +86,11 @@ def test_roster_is_for_managers_of_the_course_only(
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
     assert client_as(student, school_a.school).get(roster_url(course_a)).status_code == 403
     assert client_as(student, school_a.school).get(csv_url(course_a)).status_code == 403
-    # An instructor who does not teach this course cannot tell it exists.
+    # An instructor who does not teach this course: 403 (another school's would be 404).
     instructor = make_user(school_a.school, "teach@alpha.test", role="instructor")
     client = client_as(instructor, school_a.school)
-    assert client.get(roster_url(course_a)).status_code == 404
-    assert client.get(csv_url(course_a)).status_code == 404
+    assert client.get(roster_url(course_a)).status_code == 403
+    assert client.get(csv_url(course_a)).status_code == 403
     # Their own course works.
     own = build_course(school_a.school, instructor, title="Instructor Course")
     assert client.get(roster_url(own)).status_code == 200

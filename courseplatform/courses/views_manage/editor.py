@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from courseplatform.accounts import permissions
 from courseplatform.tenancy.selectors import school_url
 
 from .. import selectors
@@ -151,7 +152,7 @@ def render_editor(
         "description_html": safe_html(course.description_html),
         "instructors": selectors.course_instructors(course=course),
         "assignable_instructors": selectors.assignable_instructors(school=school, course=course),
-        "can_assign_instructors": user_of(request).role == "owner",
+        "can_assign_instructors": permissions.is_school_owner(user_of(request), school),
         **outline_context(course, **outline_kwargs),
     }
     return render(request, "courses/manage/course_edit.html", context)

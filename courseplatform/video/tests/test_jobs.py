@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.http import Http404
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -480,9 +481,10 @@ def test_services_refuse_other_schools_and_students(
             services.create_asset(
                 school=school_b.school, actor=school_a.owner, filename="x.mp4", size=10
             )
-        with pytest.raises(PermissionDenied):
+        # Another school's video is "not found", never "forbidden".
+        with pytest.raises(Http404):
             services.delete_asset(school=school_b.school, actor=school_b.owner, asset=asset)
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Http404):
             services.start_processing(school=school_b.school, asset=asset)
     student = make_user(school_a.school, "s@alpha.test")
     with school_context(school_a.school), pytest.raises(PermissionDenied):
@@ -515,5 +517,5 @@ def test_attach_video_to_lesson(school_a: Any, school_b: Any) -> None:
         other = services.create_asset(
             school=school_b.school, actor=school_b.owner, filename="b.mp4", size=10
         )
-    with school_context(school), pytest.raises(PermissionDenied):
+    with school_context(school), pytest.raises(Http404):
         services.attach_video_to_lesson(school=school, actor=owner, lesson=lesson, asset=other)
