@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from courseplatform.accounts import permissions
 from courseplatform.ops import files
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.storage import school_storage_key
@@ -36,12 +37,7 @@ def _school(request: HttpRequest) -> School:
 
 
 def can_preview(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(
-        user.is_authenticated
-        and user.school_id == _school(request).pk  # type: ignore[union-attr]
-        and user.can_manage_school  # type: ignore[union-attr]
-    )
+    return permissions.can_manage_school(request.user, _school(request))
 
 
 def _wants_draft(request: HttpRequest) -> bool:
