@@ -33,6 +33,7 @@ and every app, ground floor excepted, can use it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -55,14 +56,15 @@ NOT_BATCH_MANAGER = (
 NOT_VIDEO_MANAGER = "Only the school owner or the person who uploaded a video can change it."
 
 
-def _school_id(school: School | int) -> int:
-    return school if isinstance(school, int) else school.pk
+def _school_id(school: School | int | None) -> int | None:
+    return school if school is None or isinstance(school, int) else school.pk
 
 
-def role_in(user: Any, school: School | int) -> str | None:
+def role_in(user: Any, school: School | int | None) -> str | None:
     """The user's role in ``school``, or None when they are not one of its active people."""
     if (
         user is None
+        or school is None
         or not getattr(user, "is_authenticated", False)
         or not getattr(user, "is_active", False)
         or getattr(user, "school_id", None) != _school_id(school)
@@ -82,9 +84,7 @@ def can_manage_school(user: Any, school: School | int) -> bool:
 
 def manageable_courses[M: Model](user: Any, courses: QuerySet[M]) -> QuerySet[M]:
     """``courses`` (of one school) narrowed to those ``user`` manages."""
-    if not getattr(user, "is_authenticated", False):
-        return courses.none()
-    role = role_in(user, user.school_id)
+    role = role_in(user, getattr(user, "school_id", None))
     if role == OWNER:
         return courses.filter(school_id=user.school_id)
     if role == INSTRUCTOR:
@@ -95,9 +95,7 @@ def manageable_courses[M: Model](user: Any, courses: QuerySet[M]) -> QuerySet[M]
 def manageable_batches[M: Model](user: Any, batches: QuerySet[M]) -> QuerySet[M]:
     """``batches`` (of one school) narrowed to those ``user`` manages: for an instructor,
     batches with at least one course and none that they do not teach."""
-    if not getattr(user, "is_authenticated", False):
-        return batches.none()
-    role = role_in(user, user.school_id)
+    role = role_in(user, getattr(user, "school_id", None))
     if role == OWNER:
         return batches.filter(school_id=user.school_id)
     if role != INSTRUCTOR:
@@ -161,22 +159,21 @@ def require_school_owner(
         raise PermissionDenied(message)
 
 
+def _require_manager_of(
+    school: School, user: Any, obj: Any, can: Callable[[Any, Any], bool], message: str
+) -> None:
+    require_school_manager(school, user, obj)
+    if not can(user, obj):
+        raise PermissionDenied(message)
+
+
 def require_course_manager(school: School, user: Any, course: Any) -> None:
-    require_in_school(school, course)
-    require_school_manager(school, user)
-    if not can_manage_course(user, course):
-        raise PermissionDenied(NOT_COURSE_INSTRUCTOR)
+    _require_manager_of(school, user, course, can_manage_course, NOT_COURSE_INSTRUCTOR)
 
 
 def require_batch_manager(school: School, user: Any, batch: Any) -> None:
-    require_in_school(school, batch)
-    require_school_manager(school, user)
-    if not can_manage_batch(user, batch):
-        raise PermissionDenied(NOT_BATCH_MANAGER)
+    _require_manager_of(school, user, batch, can_manage_batch, NOT_BATCH_MANAGER)
 
 
 def require_video_manager(school: School, user: Any, asset: Any) -> None:
-    require_in_school(school, asset)
-    require_school_manager(school, user)
-    if not can_manage_video(user, asset):
-        raise PermissionDenied(NOT_VIDEO_MANAGER)
+    _require_manager_of(school, user, asset, can_manage_video, NOT_VIDEO_MANAGER)

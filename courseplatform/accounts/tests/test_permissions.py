@@ -72,6 +72,8 @@ def test_manageable_courses_lists_what_each_person_manages(cast: Cast) -> None:
         assert list(permissions.manageable_courses(cast.teacher, every)) == [cast.mine]
         assert list(permissions.manageable_courses(cast.student, every)) == []
         assert list(permissions.manageable_courses(AnonymousUser(), every)) == []
+        staff = User(email="ops@platform.test", is_staff=True, role=User.Role.OWNER)
+        assert list(permissions.manageable_courses(staff, every)) == []  # no school: nothing
 
 
 def test_can_manage_batch_only_when_every_course_is_taught(cast: Cast) -> None:
