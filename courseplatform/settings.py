@@ -280,6 +280,9 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 RATE_LIMIT_LOGIN_IP = os.environ.get("RATE_LIMIT_LOGIN_IP", "30/900")
 RATE_LIMIT_LOGIN_ACCOUNT = os.environ.get("RATE_LIMIT_LOGIN_ACCOUNT", "5/900")
 RATE_LIMIT_SIGNUP_IP = os.environ.get("RATE_LIMIT_SIGNUP_IP", "10/3600")
+# Student sign-ups are counted per school and address: a class behind one school
+# network signs up together, and that must not exhaust the budget of other schools.
+RATE_LIMIT_STUDENT_SIGNUP_IP = os.environ.get("RATE_LIMIT_STUDENT_SIGNUP_IP", "80/3600")
 RATE_LIMIT_RESET_IP = os.environ.get("RATE_LIMIT_RESET_IP", "10/3600")
 # Trust X-Forwarded-For from this many proxies (Caddy in front = 1).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

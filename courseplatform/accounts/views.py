@@ -93,7 +93,9 @@ def signup_view(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST":
         ip = client_ip(request)
-        status = ratelimit.hit("signup-ip", ip, settings.RATE_LIMIT_SIGNUP_IP)
+        status = ratelimit.hit(
+            "signup-ip", f"{school.pk}:{ip}", settings.RATE_LIMIT_STUDENT_SIGNUP_IP
+        )
         if status.limited:
             return ratelimit.too_many_requests(
                 request, status.retry_after, "Too many sign-ups from your network. Try again later."

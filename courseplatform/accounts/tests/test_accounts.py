@@ -370,7 +370,7 @@ def test_signup_ip_limit(
     in_school: Callable[[Any], Any],
     settings: Any,
 ) -> None:
-    settings.RATE_LIMIT_SIGNUP_IP = "2/3600"
+    settings.RATE_LIMIT_STUDENT_SIGNUP_IP = "2/3600"
     for n in range(2):
         response = client_for(ALPHA, REMOTE_ADDR="203.0.113.20").post(
             "/accounts/signup/", _signup_data(email=f"s{n}@example.com")
@@ -386,6 +386,26 @@ def test_signup_ip_limit(
         "/accounts/signup/", _signup_data(email="s3@example.com")
     )
     assert other_ip.status_code == 302
+
+
+def test_signup_a_class_of_forty_on_one_address_signs_up_and_other_schools_keep_their_budget(
+    school_a: Any,
+    school_b: Any,
+    client_for: Callable[..., Client],
+    in_school: Callable[[Any], Any],
+) -> None:
+    # Defaults: a school network (one public address) signs a whole class up in one go.
+    for n in range(40):
+        response = client_for(ALPHA, REMOTE_ADDR="198.51.100.7").post(
+            "/accounts/signup/", _signup_data(email=f"pupil{n}@example.com")
+        )
+        assert response.status_code == 302, n
+    assert _user(school_a.school, in_school, "pupil39@example.com") is not None
+    # The address's budget is per school: the class does not use up another school's.
+    elsewhere = client_for(BRAVO, REMOTE_ADDR="198.51.100.7").post(
+        "/accounts/signup/", _signup_data(email="pupil0@example.com")
+    )
+    assert elsewhere.status_code == 302
 
 
 # --- password reset --------------------------------------------------------------------
