@@ -29,7 +29,9 @@ from courseplatform.video.tests.transcode_media import (  # noqa: F401  (fixture
     local_media_fixture,
 )
 
-pytestmark = pytest.mark.django_db
+# The command finds the video as the platform role (its own connection): the rows it
+# looks for must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _stored_asset(school: Any, owner: Any, path: Path | None) -> VideoAsset:
