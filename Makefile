@@ -86,4 +86,4 @@ bench: python-deps assets
 	$(TEST_ENV) bash -c '$(PY) scripts/pg_roles.py --recreate && $(PY) manage.py migrate -v0 && $(PY) bench/run.py $(BENCH_ARGS)'
 
 clean:
-	rm -rf $(VENV) frontend/node_modules courseplatform/static/dist var/test test-output
+	rm -rf $(VENV) frontend/node_modules courseplatform/static/dist var/test var/coverage test-output
