@@ -42,7 +42,9 @@ def school_settings(request: HttpRequest) -> HttpResponse:
             return redirect("manage_settings")
         if form.is_valid():
             with transaction.atomic():
-                form.save()
+                # The runtime role may update only these columns of its school
+                # (tenancy.grants); a full-row save is refused by the database.
+                form.instance.save(update_fields=["name", "updated_at"])
                 record_audit(
                     school=school,
                     actor=request.user,
