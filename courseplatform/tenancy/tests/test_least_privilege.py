@@ -61,6 +61,26 @@ def test_roles_runtime_cannot_become_the_platform_role() -> None:
         assert cursor.fetchone() == (True, False)
 
 
+def _current_user() -> str:
+    return str(_rows("SELECT current_user")[0][0])
+
+
+def test_platform_bypass_is_the_platform_connection_only_for_its_block(school_a: Any) -> None:
+    runtime = settings.DATABASES["default"]["USER"]
+    platform = settings.DATABASES[PLATFORM_ALIAS]["USER"]
+    assert _current_user() == runtime
+    with platform_bypass(actor=None, reason="test: which role"):
+        assert _current_user() == platform
+        with school_context(school_a.school):
+            assert _current_user() == runtime
+            assert _rows("SELECT current_setting('app.school_id')") == [(str(school_a.school.pk),)]
+        assert _current_user() == platform
+    assert _current_user() == runtime
+    with pytest.raises(RuntimeError), platform_bypass(actor=None, reason="test: failure"):
+        raise RuntimeError("boom")
+    assert _current_user() == runtime
+
+
 # --- every table ------------------------------------------------------------------------
 
 
