@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
 from PIL import Image
 
+from courseplatform.ops.files import UploadRejected
 from courseplatform.sites import theming
 from courseplatform.sites.models import Theme
 from courseplatform.tenancy.rls import school_context
@@ -65,3 +67,28 @@ def test_a_failed_theme_save_removes_the_newly_stored_logo(
     assert len(stored) == 1 and not default_storage.exists(stored[0])
     with school_context(school):
         assert Theme.objects.get(school=school).logo_key == ""
+
+
+def test_a_truncated_image_is_refused_and_nothing_is_stored(school_a: Any) -> None:
+    school = school_a.school
+    whole = image_upload(size=(300, 300)).read()
+    broken = SimpleUploadedFile("logo.png", whole[: len(whole) // 2], content_type="image/png")
+    with school_context(school), pytest.raises(UploadRejected, match="not an image we can read"):
+        theming.set_logo(school=school, actor=school_a.owner, upload=broken)
+    with school_context(school):
+        assert Theme.objects.get(school=school).logo_key == ""
+
+
+def test_a_new_logo_deletes_the_old_file_once_committed(
+    school_a: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    school = school_a.school
+    with school_context(school):
+        first = theming.set_logo(school=school, actor=school_a.owner, upload=image_upload())
+        old_key = first.logo_key
+        with django_capture_on_commit_callbacks(execute=True):
+            second = theming.set_logo(
+                school=school, actor=school_a.owner, upload=image_upload(colour=(0, 0, 0, 255))
+            )
+    assert second.logo_key != old_key
+    assert default_storage.exists(second.logo_key) and not default_storage.exists(old_key)

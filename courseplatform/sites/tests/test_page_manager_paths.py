@@ -95,3 +95,20 @@ def test_a_revision_restored_through_another_pages_address_is_not_found(
     response = client.post(f"/manage/site/pages/{other.pk}/revisions/{revision_id}/restore/")
     assert response.status_code == 404
     assert reload(other).draft_html == other.draft_html
+
+
+def test_restoring_a_revision_larger_than_the_plan_allows_keeps_the_draft(
+    school_a: Any, client_for: Callable[..., Client], plan_limits: Callable[..., None]
+) -> None:
+    client = logged_in(client_for, school_a.owner)
+    home = home_page(school_a.school)
+    save_draft(client, home.pk, html="<p>" + "long words " * 300 + "</p>")
+    assert publish(client, home.pk).status_code == 200
+    revision_id = reload(home).published_revision_id
+    save_draft(client, home.pk, html="<p>Short again</p>")
+    plan_limits(school_a.school.plan, max_page_bytes=1000)
+    response = client.post(
+        f"/manage/site/pages/{home.pk}/revisions/{revision_id}/restore/", follow=True
+    )
+    assert "your plan allows" in response.content.decode()
+    assert "Short again" in reload(home).draft_html
