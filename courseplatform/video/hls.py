@@ -166,11 +166,17 @@ def codecs_from_init(init: Path, has_audio: bool) -> str:
 
     with av.open(str(init)) as container:
         ctx = container.streams.video[0].codec_context
-        profile = {"Baseline": 66, "Constrained Baseline": 66, "Main": 77, "High": 100}.get(
-            ctx.profile or "", 100
-        )
-        level = getattr(ctx, "level", 0) or 40
-    video = f"avc1.{profile:02x}00{level:02x}"
+        # An init segment has no frames, so the decoder reports no profile and level -99;
+        # the avcC record (version 1, profile, constraint flags, level) has the real ones.
+        avcc = bytes(ctx.extradata or b"")
+        if len(avcc) >= 4 and avcc[0] == 1:
+            video = f"avc1.{avcc[1:4].hex()}"
+        else:
+            profile = {"Baseline": 66, "Constrained Baseline": 66, "Main": 77, "High": 100}.get(
+                ctx.profile or "", 100
+            )
+            level = ctx.level if (ctx.level or 0) > 0 else 40
+            video = f"avc1.{profile:02x}00{level:02x}"
     return f"{video},mp4a.40.2" if has_audio else video
 
 
