@@ -210,10 +210,12 @@ def parse_tus_metadata(header: str) -> dict[str, str]:
 
 def local_source_path(asset: VideoAsset) -> Path:
     """Where the source of ``asset`` lives on local disk (FileSystemStorage only)."""
-    path_of: Callable[[str], str] | None = getattr(default_storage, "path", None)
-    if path_of is None or not asset.source_key:
+    if not asset.source_key:
         raise Http404("No such upload.")
-    return Path(path_of(asset.source_key))
+    try:
+        return Path(default_storage.path(asset.source_key))
+    except NotImplementedError as exc:  # object storage (S3Storage.path raises)
+        raise Http404("No such upload.") from exc
 
 
 def tus_create(

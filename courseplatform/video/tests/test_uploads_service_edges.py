@@ -5,6 +5,7 @@ who did not start the upload. Each is a clear ``UploadError``/404 and changes no
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,28 @@ def test_tus_upload_whose_source_file_vanished_reports_offset_0_and_410_on_appen
         assert raised.value.status == 410
         asset.refresh_from_db()
         assert asset.status == VideoAsset.Status.UPLOADING
+
+
+def test_tus_append_while_another_request_writes_is_423_and_writes_nothing(
+    school_a: Any, local_media: Path
+) -> None:
+    school, owner = school_a.school, school_a.owner
+    with school_context(school):
+        asset = _tus_asset(school, owner)
+        source = uploads.local_source_path(asset)
+        with source.open("r+b") as other_writer:
+            fcntl.flock(other_writer.fileno(), fcntl.LOCK_EX)
+            with pytest.raises(UploadError, match="Another request is writing") as raised:
+                uploads.tus_append(
+                    school=school,
+                    actor=owner,
+                    asset=asset,
+                    offset=0,
+                    content_length=10,
+                    read=lambda size: b"x" * size,
+                )
+        assert raised.value.status == 423
+        assert source.stat().st_size == 0
 
 
 def test_tus_append_to_a_finished_upload_is_409_with_its_full_offset(
@@ -162,6 +185,8 @@ def test_s3_abort_by_someone_who_did_not_start_the_upload_is_403(
     teacher = make_user(school, "teacher@alpha.test", role=User.Role.INSTRUCTOR)
     with school_context(school):
         asset = _s3_asset(s3_school)
+        with pytest.raises(Http404):  # the bytes are in the bucket, not on a local disk
+            uploads.local_source_path(asset)
         with pytest.raises(UploadError, match="Only the person who started") as raised:
             uploads.s3_abort(school=school, actor=teacher, asset=asset)
         assert raised.value.status == 403
