@@ -170,3 +170,47 @@ def test_s3_endpoints_refuse_the_wrong_methods(s3_owner: Any) -> None:
     assert client.get(f"/manage/videos/s3/{upload}/complete/").status_code == 405
     assert client.post(f"/manage/videos/s3/{upload}/").status_code == 405
     assert [asset.status for asset in _assets(created.school)] == ["uploading"]
+
+
+def test_tus_options_on_an_unlimited_plan_name_no_maximum(tus_owner: Any, plan_limits: Any) -> None:
+    created, client = tus_owner
+    plan_limits(created.school.plan, max_upload_bytes=None)
+    response = client.options("/manage/videos/tus/")
+    assert response.status_code == 204
+    assert "Tus-Max-Size" not in response
+
+
+def test_tus_upload_for_a_lesson_of_a_course_the_instructor_does_not_teach_is_403(
+    tus_owner: Any, client_for: Callable[..., Client], make_user: Callable[..., Any]
+) -> None:
+    created, _ = tus_owner
+    lesson = video_lesson(created.school, created.owner)
+    teacher = make_user(created.school, "teacher@edges.test", role="instructor")
+    client = logged_in(client_for, HOST, teacher)
+    response = client.post(
+        f"/manage/videos/tus/?lesson={lesson.pk}",
+        HTTP_UPLOAD_LENGTH="100",
+        HTTP_UPLOAD_METADATA=f"filename {b64('lecture.mp4')}",
+        **TUS,
+    )
+    assert response.status_code == 403
+    assert response["Tus-Resumable"] == "1.0.0"
+    assert response.content
+    assert _assets(created.school) == []
+
+
+def test_library_on_an_unlimited_plan_and_delete_back_to_a_safe_next(
+    tus_owner: Any, plan_limits: Any
+) -> None:
+    created, client = tus_owner
+    plan_limits(created.school.plan, max_storage_bytes=None, max_video_minutes=None)
+    url = _create(client, 100)
+    (asset,) = _assets(created.school)
+    assert url.startswith("/manage/videos/tus/")
+    library = client.get("/manage/videos/")
+    assert library.status_code == 200
+    assert (library.context["storage_percent"], library.context["minutes_percent"]) == (0, 0)
+    response = client.post(f"/manage/videos/{asset.pk}/delete/", {"next": "/manage/videos/?page=1"})
+    assert response.status_code == 302
+    assert response["Location"] == "/manage/videos/?page=1"
+    assert _assets(created.school) == []
