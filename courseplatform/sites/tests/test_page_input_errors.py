@@ -1,5 +1,6 @@
 """Bad input to the page manager and the builder's autosave is refused with a clear
-message and nothing stored; a logo whose file has vanished is a 404, not an error."""
+message and nothing stored; a logo whose file has vanished is a 404, not an error;
+dynamic blocks repeat and play free previews."""
 
 from __future__ import annotations
 
@@ -100,3 +101,57 @@ def test_repeated_catalogue_blocks_list_the_courses_each_time(school_a: Any, set
         rendered = str(blocks.finish(body, request=request, school=school))
     assert rendered.count("Watercolour Basics") == 2
     assert rendered.count('data-cp-rendered="catalogue"') == 2
+
+
+def test_autosave_over_the_servers_request_limit_is_413_and_keeps_the_draft(
+    school_a: Any, client_for: Callable[..., Client], settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    page = home_page(school_a.school)
+    client = logged_in(client_for, school_a.owner)
+    response = client.post(
+        f"/manage/site/pages/{page.pk}/draft/",
+        data=json.dumps({"html": "<p>" + "x" * 5000 + "</p>", "css": "", "project": {}}),
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert "exceeds the server's limit" in json.loads(response.content)["error"]
+    assert reload(page).draft_html == page.draft_html
+
+
+def test_video_block_of_a_free_preview_lesson_renders_for_visitors(
+    school_a: Any, settings: Any
+) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    from courseplatform.courses.models import Lesson
+    from courseplatform.sites import blocks
+    from courseplatform.video.models import VideoAsset
+
+    from .support import publish_course
+
+    settings.ROOT_URLCONF = "courseplatform.urls.school"
+    school = school_a.school
+    course = publish_course(school, school_a.owner, "Watercolour Basics")
+    with school_context(school):
+        asset = VideoAsset.objects.create(
+            school=school,
+            title="Welcome tour",
+            original_filename="tour.mp4",
+            status=VideoAsset.Status.READY,
+        )
+        Lesson.objects.filter(school=school, course=course).update(video=asset, is_preview=True)
+        body = blocks.render_body(
+            school=school, html=f'<div data-cp-block="video" data-video="{asset.pk}"></div>', css=""
+        )
+        request = RequestFactory().get("/", HTTP_HOST="alpha.localhost")
+        request.user = AnonymousUser()
+        request.school = school  # type: ignore[attr-defined]
+        rendered = str(blocks.finish(body, request=request, school=school))
+        lesson = Lesson.objects.get(school=school, course=course)
+    assert f'data-video-id="{asset.pk}"' in rendered
+    # The player itself (a preview plays for visitors), with no resume position to save.
+    assert "data-video-player" in rendered
+    assert f'data-src="/video/lessons/{lesson.pk}/master.m3u8"' in rendered
+    assert 'data-position-url=""' in rendered
