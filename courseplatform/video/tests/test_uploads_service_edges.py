@@ -30,6 +30,17 @@ def _tus_asset(school: Any, owner: User, size: int = 100) -> VideoAsset:
     return asset
 
 
+def _append_ten_bytes(school: Any, owner: User, asset: VideoAsset) -> None:
+    uploads.tus_append(
+        school=school,
+        actor=owner,
+        asset=asset,
+        offset=0,
+        content_length=10,
+        read=lambda size: b"x" * size,
+    )
+
+
 def test_get_upload_with_an_id_that_is_not_a_uuid_is_404(school_a: Any, local_media: Path) -> None:
     with school_context(school_a.school), pytest.raises(Http404):
         uploads.get_upload(school=school_a.school, actor=school_a.owner, upload_id="not-a-uuid")
@@ -58,14 +69,7 @@ def test_tus_upload_whose_source_file_vanished_reports_offset_0_and_410_on_appen
         uploads.local_source_path(asset).unlink()
         assert uploads.tus_offset(asset) == 0
         with pytest.raises(UploadError, match="no longer exists") as raised:
-            uploads.tus_append(
-                school=school,
-                actor=owner,
-                asset=asset,
-                offset=0,
-                content_length=10,
-                read=lambda size: b"x" * size,
-            )
+            _append_ten_bytes(school, owner, asset)
         assert raised.value.status == 410
         asset.refresh_from_db()
         assert asset.status == VideoAsset.Status.UPLOADING
@@ -81,14 +85,7 @@ def test_tus_append_while_another_request_writes_is_423_and_writes_nothing(
         with source.open("r+b") as other_writer:
             fcntl.flock(other_writer.fileno(), fcntl.LOCK_EX)
             with pytest.raises(UploadError, match="Another request is writing") as raised:
-                uploads.tus_append(
-                    school=school,
-                    actor=owner,
-                    asset=asset,
-                    offset=0,
-                    content_length=10,
-                    read=lambda size: b"x" * size,
-                )
+                _append_ten_bytes(school, owner, asset)
         assert raised.value.status == 423
         assert source.stat().st_size == 0
 
@@ -102,14 +99,7 @@ def test_tus_append_to_a_finished_upload_is_409_with_its_full_offset(
         VideoAsset.objects.filter(pk=asset.pk).update(status=VideoAsset.Status.READY)
         asset.refresh_from_db()
         with pytest.raises(UploadError, match="already complete") as raised:
-            uploads.tus_append(
-                school=school,
-                actor=owner,
-                asset=asset,
-                offset=0,
-                content_length=10,
-                read=lambda size: b"x" * size,
-            )
+            _append_ten_bytes(school, owner, asset)
         assert (raised.value.status, raised.value.offset) == (409, 100)
 
 
@@ -194,3 +184,20 @@ def test_s3_abort_by_someone_who_did_not_start_the_upload_is_403(
         # The owner may cancel it: the multipart upload is gone from the bucket.
         uploads.s3_abort(school=school, actor=s3_school.owner, asset=asset)
         assert not VideoAsset.objects.filter(pk=asset.pk).exists()
+
+
+def test_s3_upload_cancelled_in_the_bucket_is_410_on_resume(s3_school: Any) -> None:
+    school = s3_school.school
+    with school_context(school):
+        asset = _s3_asset(s3_school)
+        # A bucket lifecycle rule (or an operator) aborts the multipart upload.
+        uploads._s3_client().abort_multipart_upload(
+            Bucket=uploads._s3_bucket(),
+            Key=uploads._s3_key(asset),
+            UploadId=asset.multipart_upload_id,
+        )
+        with pytest.raises(UploadError, match="was cancelled; start it again") as raised:
+            uploads.s3_list_parts(school=school, asset=asset)
+        assert raised.value.status == 410
+        asset.refresh_from_db()
+        assert asset.status == VideoAsset.Status.UPLOADING
