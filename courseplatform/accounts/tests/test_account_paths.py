@@ -15,6 +15,7 @@ from django.test import Client
 
 from courseplatform.accounts import services
 from courseplatform.accounts.models import LoginLink, User
+from courseplatform.accounts.tokens import email_verification_token
 from courseplatform.ops import ratelimit
 from courseplatform.ops.models import AuditLog
 from tests.fixtures.schools import PASSWORD
@@ -171,3 +172,22 @@ def test_reset_password_service_refuses_a_bad_token(
                 school=school_a.school, user=school_a.owner, token="1-x", password="x" * 20
             )
         assert User.objects.get(pk=school_a.owner.pk).check_password(PASSWORD)
+
+
+def test_verify_email_again_with_a_fresh_token_keeps_the_first_time(
+    school_a: Any, make_user: Callable[..., Any], in_school: Callable[[Any], Any]
+) -> None:
+    school = school_a.school
+    student = make_user(school, "sam@alpha.test")
+    with in_school(school):
+        assert services.verify_email(
+            school=school, user=student, token=email_verification_token.make_token(student)
+        )
+        first = User.objects.get(pk=student.pk).email_verified_at
+        assert first is not None
+        again = User.objects.get(pk=student.pk)
+        assert services.verify_email(
+            school=school, user=again, token=email_verification_token.make_token(again)
+        )
+        assert User.objects.get(pk=student.pk).email_verified_at == first
+        assert AuditLog.objects.filter(action="account.email_verified").count() == 1
