@@ -3,12 +3,15 @@
 #
 #   chromium          -> /usr/bin/chromium, driven by Playwright in the e2e tests
 #   fonts-liberation  -> metric-compatible fonts so screenshots render the same everywhere
+#   wrk               -> HTTP load generator driven by `make bench` (web scenarios)
+#   caddy             -> the TLS edge (on-demand certificates), started on loopback by tests
+#   dnsmasq           -> a real DNS server on loopback for custom-domain verification tests
 #
 # Idempotent: when everything is present it only prints a line and exits 0 without
 # touching apt. Runs as root in CI; as another user it uses sudo when available.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-liberation)
+PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq)
 
 is_installed() {
     # dpkg-query prints "install ok installed" for a fully installed package.
@@ -52,8 +55,21 @@ fi
 
 echo "install-system-deps: installing: ${missing[*]}"
 "${SUDO[@]}" apt-get update
+# A policy-rc.d that answers 101 keeps apt from starting the dnsmasq and caddy system
+# services: the tests start their own instances on loopback high ports, and a daemon on
+# :53 or :80 is not wanted on a CI runner. An existing policy file is left alone.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+    "${SUDO[@]}" chmod 755 "$policy"
+    made_policy=1
+fi
+status=0
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends "${missing[@]}"
+    apt-get install -y --no-install-recommends "${missing[@]}" || status=$?
+if [[ -n "$made_policy" ]]; then "${SUDO[@]}" rm -f "$policy"; fi
+if [[ $status -ne 0 ]]; then exit "$status"; fi
 
 if [[ ! -x /usr/bin/chromium ]]; then
     echo "install-system-deps: chromium was installed but /usr/bin/chromium is missing." >&2
