@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "courseplatform.courses",
     "courseplatform.access",
     "courseplatform.video",
+    "courseplatform.domains",
     # The composing layer: views and commands that use several feature apps.
     "courseplatform.onboarding",
     "courseplatform.dashboard",
@@ -372,6 +373,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- site pages ------------------------------------------------------------------
 # Published revisions kept per page (older ones are deleted on publish; at least 1).
 PAGE_REVISIONS_KEPT = max(1, int(os.environ.get("PAGE_REVISIONS_KEPT", "50")))
+
+# --- custom domains ----------------------------------------------------------------
+# A school's own domain (domains app) proves ownership with DNS records the owner
+# creates: a CNAME to CUSTOM_DOMAIN_TARGET (empty: the school's own platform hostname,
+# <slug>.PLATFORM_DOMAIN) or, at a zone apex, A/AAAA records to CUSTOM_DOMAIN_IPV4 /
+# CUSTOM_DOMAIN_IPV6 (comma-separated), plus TXT _courseplatform.<domain> = its token.
+# An active domain whose proof disappears keeps serving CUSTOM_DOMAIN_GRACE_HOURS.
+# DNS_RESOLVERS: comma-separated ip[:port] (IPv6 as [ip]:port) asked for the records;
+# empty = the system's resolvers. DNS_TIMEOUT_SECONDS bounds each check.
+CUSTOM_DOMAIN_TARGET = os.environ.get("CUSTOM_DOMAIN_TARGET", "").strip().lower().rstrip(".")
+CUSTOM_DOMAIN_IPV4 = [
+    a.strip() for a in os.environ.get("CUSTOM_DOMAIN_IPV4", "").split(",") if a.strip()
+]
+CUSTOM_DOMAIN_IPV6 = [
+    a.strip().lower() for a in os.environ.get("CUSTOM_DOMAIN_IPV6", "").split(",") if a.strip()
+]
+CUSTOM_DOMAIN_GRACE_HOURS = float(os.environ.get("CUSTOM_DOMAIN_GRACE_HOURS", "72"))
+DNS_RESOLVERS = [r.strip() for r in os.environ.get("DNS_RESOLVERS", "").split(",") if r.strip()]
+DNS_TIMEOUT_SECONDS = float(os.environ.get("DNS_TIMEOUT_SECONDS", "5"))
 
 # --- access codes ----------------------------------------------------------------
 # Lookup digests are HMAC-SHA256 keyed with ACCESS_CODE_HMAC_KEY. Changing it makes

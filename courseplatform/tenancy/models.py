@@ -22,6 +22,8 @@ class Plan(models.Model):
     max_upload_bytes = models.BigIntegerField(null=True, blank=True)
     max_pages = models.PositiveIntegerField(null=True, blank=True)
     max_page_bytes = models.PositiveIntegerField(null=True, blank=True)
+    # Own domain names (domains app); 0 = none on this plan.
+    max_custom_domains = models.PositiveIntegerField(null=True, blank=True, default=0)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

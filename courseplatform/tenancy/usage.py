@@ -22,6 +22,7 @@ class Meter(StrEnum):
     STORAGE_BYTES = "storage_bytes"
     VIDEO_MINUTES = "video_minutes"
     PAGES = "pages"
+    CUSTOM_DOMAINS = "custom_domains"
 
 
 # provider(school, exclude) -> figure. ``exclude`` is a row being replaced (a video whose

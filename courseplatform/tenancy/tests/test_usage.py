@@ -76,6 +76,7 @@ def test_plan_usage_sets_each_figure_against_its_plan_limit(empty_registry: None
         Meter.STORAGE_BYTES: 2048,
         Meter.VIDEO_MINUTES: 12.6,
         Meter.PAGES: 4,
+        Meter.CUSTOM_DOMAINS: 1,
     }
     for meter in Meter:
         usage.register_usage(meter, "test", _fixed(figures[meter]))
