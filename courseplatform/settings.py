@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     # The composing layer: views and commands that use several feature apps.
     "courseplatform.onboarding",
     "courseplatform.dashboard",
+    "courseplatform.api",
+    # django-ninja's templates and static files: the API docs page (self-hosted Swagger UI).
+    "ninja",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,6 +86,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "courseplatform.ops.middleware.RequestIdMiddleware",
     "courseplatform.ops.middleware.HealthCheckMiddleware",
+    # /api/ only: drops cookies before the session middleware, answers errors as problem+json.
+    "courseplatform.api.middleware.ApiRequestMiddleware",
     # Before the tenant gate, so its 404/403 pages carry the policy too (ops/csp.py).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "courseplatform.tenancy.middleware.TenantMiddleware",
@@ -418,6 +423,12 @@ ENCRYPTION_KEYS = [
 # Wrong (malformed or unknown) codes per window; answers about real codes (fully used,
 # expired, revoked) and successes never count. The per-IP budget is larger because a
 # whole class often shares one school address.
+# The school API (courseplatform/api): requests per token and window, page sizes, and
+# how often a token's "last used" time and address are written.
+RATE_LIMIT_API_TOKEN = os.environ.get("RATE_LIMIT_API_TOKEN", "600/60")
+API_PAGE_MAX = int(os.environ.get("API_PAGE_MAX", "200"))
+API_TOKEN_LAST_USED_INTERVAL = int(os.environ.get("API_TOKEN_LAST_USED_INTERVAL", "60"))
+
 RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "60/900")
 RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")
 

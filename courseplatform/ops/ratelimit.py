@@ -30,6 +30,10 @@ class Limit:
 class RateStatus:
     limited: bool
     retry_after: int
+    # For RateLimit-* headers (the API): the budget, what is left of it, seconds to reset.
+    limit: int = 0
+    remaining: int = 0
+    reset: int = 0
 
 
 def _key(scope: str, ident: str, limit: Limit) -> tuple[str, int]:
@@ -60,9 +64,11 @@ def hit(scope: str, ident: str, spec: str) -> RateStatus:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=limit.seconds + 1)
             used = 1
+    reset_in = max(1, window_end - int(time.time()))
+    remaining = max(0, limit.count - used)
     if used > limit.count:
-        return RateStatus(True, max(1, window_end - int(time.time())))
-    return RateStatus(False, 0)
+        return RateStatus(True, reset_in, limit.count, remaining, reset_in)
+    return RateStatus(False, 0, limit.count, remaining, reset_in)
 
 
 def reset(scope: str, ident: str, spec: str) -> None:

@@ -29,4 +29,5 @@ urlpatterns = [
     path("manage/site/", include("courseplatform.sites.urls_manage")),
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),
     path("files/<str:token>/", files.serve_signed_file, name="school_file"),
+    path("api/v1/", include("courseplatform.api.urls")),
 ]
