@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.schools",
     "tests.fixtures.csp_guard",
     "tests.fixtures.permissions",
+    "tests.fixtures.edge",
 ]
 
 

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "courseplatform.ops.middleware.RequestIdMiddleware",
     "courseplatform.ops.middleware.HealthCheckMiddleware",
+    # Caddy's on-demand TLS check, before everything that a cache lookup does not need.
+    "courseplatform.tenancy.tls_ask.TlsAskMiddleware",
     # /api/ only: drops cookies before the session middleware, answers errors as problem+json.
     "courseplatform.api.middleware.ApiRequestMiddleware",
     # Before the tenant gate, so its 404/403 pages carry the policy too (ops/csp.py).

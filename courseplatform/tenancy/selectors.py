@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http.request import split_domain_port
 
+from .custom_hosts import primary_custom_host, school_for_custom_host
 from .models import Plan, School
 from .slugs import normalize_slug, slug_problem
 
@@ -52,13 +53,16 @@ class HostMatch:
     kind: Literal["platform", "school", "unknown", "invalid"]
     school: School | None = None
     port: str = ""
+    # The school was reached on one of its custom domains (not <slug>.PLATFORM_DOMAIN).
+    custom_domain: bool = False
 
 
 def resolve_host(raw_host: str) -> HostMatch:
     """Map a Host header to the platform, a school, or nothing.
 
-    Only exact ``PLATFORM_DOMAIN`` and single-label ``<slug>.PLATFORM_DOMAIN``
-    match; anything else (other domains, nested labels, IPs) is unknown.
+    Exact ``PLATFORM_DOMAIN``, single-label ``<slug>.PLATFORM_DOMAIN`` and the custom
+    domains that currently serve a school (``custom_hosts``) match; anything else
+    (other domains, nested labels, IPs, unverified custom domains) is unknown.
     """
     domain, port = split_domain_port((raw_host or "").strip())
     if not domain:
@@ -74,14 +78,22 @@ def resolve_host(raw_host: str) -> HostMatch:
             school = get_school_by_slug(label)
             if school is not None:
                 return HostMatch("school", school, port=port)
+        return HostMatch("unknown", port=port)
+    school = school_for_custom_host(domain)
+    if school is not None:
+        return HostMatch("school", school, port=port, custom_domain=True)
     return HostMatch("unknown", port=port)
 
 
-def school_url(school: School, path: str = "/", *, port: str | None = None) -> str:
-    """Absolute URL of ``path`` on ``school``'s own host."""
+def school_url(
+    school: School, path: str = "/", *, port: str | None = None, subdomain: bool = False
+) -> str:
+    """Absolute URL of ``path`` on ``school``'s own host: its primary custom domain
+    while one serves, else (or with ``subdomain=True``) ``<slug>.PLATFORM_DOMAIN``."""
     port = settings.PLATFORM_PORT if port is None else port
     default_port = {"http": "80", "https": "443"}.get(settings.PLATFORM_SCHEME)
-    netloc = f"{school.slug}.{settings.PLATFORM_DOMAIN}"
+    primary = None if subdomain else primary_custom_host(school)
+    netloc = primary or f"{school.slug}.{settings.PLATFORM_DOMAIN}"
     if port and port != default_port:
         netloc = f"{netloc}:{port}"
     return f"{settings.PLATFORM_SCHEME}://{netloc}{path}"
