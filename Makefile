@@ -22,12 +22,14 @@ TEST_ENV = DATABASE_URL=postgres://cp_app@$(PG_HOST)/$(TEST_DB) \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	CACHE_KEY_PREFIX=$(TEST_DB) PLATFORM_DOMAIN=localhost VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: help setup python-deps assets migrate demo serve test lint bench system-deps clean
+.PHONY: help setup python-deps assets migrate demo serve dev test lint bench system-deps clean
 
 help:
 	@echo "make demo   - install everything, seed the demo school, serve on :$(PORT)"
 	@echo "make test   - run the whole test suite (PostgreSQL, Redis, SeaweedFS, Chromium)"
-	@echo "make setup | serve | lint | bench | clean"
+	@echo "make serve  - app server (gunicorn) + task worker + video watchdog on :$(PORT)"
+	@echo "make dev    - the same with runserver and autoreload, for development"
+	@echo "make setup | lint | bench | clean"
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(PYTHON_BIN) -m uv --version >/dev/null 2>&1 || $(PYTHON_BIN) -m pip install --quiet uv
@@ -55,8 +57,14 @@ demo: setup
 	$(PY) manage.py seed_demo
 	@$(MAKE) --no-print-directory serve
 
+# The production entry point (README "Production"): gunicorn configured by
+# deploy/gunicorn.conf.py, the task worker and the video watchdog, supervised.
 serve: python-deps assets
-	bash scripts/serve.sh
+	$(PY) scripts/serve.py
+
+# Development: runserver with autoreload (DEBUG on unless set), the worker reloads too.
+dev: python-deps assets
+	$(PY) scripts/serve.py --dev
 
 system-deps:
 	bash scripts/install-system-deps.sh

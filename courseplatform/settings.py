@@ -185,6 +185,9 @@ TASKS = {
         "QUEUES": ["default", "video"],
     }
 }
+# The worker (`manage.py db_worker`, ops/management/commands/db_worker.py) reconnects
+# after a database outage with exponential backoff from 1 s up to this many seconds.
+TASK_WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("TASK_WORKER_RECONNECT_MAX_SECONDS", "30"))
 
 # --- storage -----------------------------------------------------------------
 AWS_REGION = os.environ.get("AWS_REGION", "auto")

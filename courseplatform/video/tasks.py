@@ -16,7 +16,7 @@ PROCESSING, ``attempts`` + 1, ``started_at`` = the claim token) and runs
   stop; if the asset is gone, its files are removed again.
 
 A worker that dies mid-job stops writing ``heartbeat_at``; ``reclaim_stalled_videos``
-(run every minute by ``scripts/serve.sh``; also ``manage.py reclaim_stalled_videos``)
+(run every minute by ``scripts/serve.py``; also ``manage.py reclaim_stalled_videos``)
 puts assets whose heartbeat is older than ``VIDEO_HEARTBEAT_TIMEOUT_SECONDS``
 (default 300) back in the queue, or fails them once they used up their attempts. Its
 cross-school scan is read-only; one audit entry (``platform.rls_bypass``, listing the

@@ -1,0 +1,301 @@
+"""Run courseplatform: the web server, the task worker and the video watchdog, supervised.
+
+    python scripts/serve.py [--dev] [web] [worker] [watchdog]     (default: all three)
+
+* web      - gunicorn with threaded workers, configured by deploy/gunicorn.conf.py
+             (`--dev`: Django's runserver with autoreload instead).
+* worker   - `manage.py db_worker --queue-name '*'` (our db_worker reconnects by itself
+             after a database outage; `--dev` reloads it on code changes).
+* watchdog - every WATCHDOG_INTERVAL_SECONDS, `manage.py reclaim_stalled_videos --quiet`,
+             each run stopped after WATCHDOG_TIMEOUT_SECONDS.
+
+A service that exits on its own is restarted after a capped exponential backoff
+(1 s, 2 s, 4 s ... 60 s; a service that ran for a minute starts over at 1 s) and the
+others keep running: a crashed worker never takes the web server down. Only a web
+server that keeps dying at start-up (WEB_START_ATTEMPTS times in a row, each within a
+minute) ends the supervisor with exit code 1, because then nothing is being served.
+SIGTERM or Ctrl-C (SIGINT) stops every service with SIGTERM, waits up to
+SERVE_STOP_SECONDS, kills what is left and exits 0; a second signal kills at once.
+Each service runs in its own process group (so a terminal's Ctrl-C reaches only this
+supervisor, which then stops them in order) and connects to PostgreSQL with the
+application_name `courseplatform-<service>` (PGAPPNAME), visible in pg_stat_activity.
+
+Standard library plus structlog only: it never imports Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import structlog
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+SERVICES = ("web", "worker", "watchdog")
+
+FIRST_RESTART_SECONDS = 1.0
+MAX_RESTART_SECONDS = 60.0
+# A service that ran this long before exiting counts as having started fine.
+STABLE_SECONDS = 60.0
+POLL_SECONDS = 0.25
+
+log = structlog.get_logger("serve")
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise SystemExit(f"{name} must be positive, not {raw!r}")
+    return value
+
+
+def _configure_logging() -> None:
+    renderer = (
+        structlog.dev.ConsoleRenderer()
+        if os.environ.get("LOG_FORMAT", "json") == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            renderer,
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+def command_for(service: str, *, dev: bool) -> list[str]:
+    """The argv of a long-running service (the watchdog's single run for "watchdog")."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    port = os.environ.get("PORT", "8000")
+    if service == "web" and dev:
+        return [*manage, "runserver", f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{port}"]  # noqa: S104
+    if service == "web":
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(GUNICORN_CONFIG),
+            "courseplatform.wsgi",
+        ]
+    if service == "worker":
+        return [*manage, "db_worker", "--queue-name", "*", "--reload" if dev else "--no-reload"]
+    if service == "watchdog":
+        return [*manage, "reclaim_stalled_videos", "--quiet"]
+    raise ValueError(service)
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0  # consecutive exits soon after start
+    restart_at: float | None = None
+
+
+@dataclass
+class Watchdog:
+    argv: list[str]
+    interval: float
+    timeout: float
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    next_run: float = field(default_factory=time.monotonic)
+
+
+def _spawn(name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env["PGAPPNAME"] = f"courseplatform-{name}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    # The whole group: gunicorn's and the autoreloader's children included.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+
+
+def _backoff(failures: int) -> float:
+    return float(min(MAX_RESTART_SECONDS, FIRST_RESTART_SECONDS * 2 ** min(failures - 1, 16)))
+
+
+class Supervisor:
+    def __init__(self, services: list[str], *, dev: bool) -> None:
+        self.dev = dev
+        self.services = [
+            Service(name, command_for(name, dev=dev)) for name in services if name != "watchdog"
+        ]
+        self.watchdog = (
+            Watchdog(
+                argv=command_for("watchdog", dev=dev),
+                interval=_float_env("WATCHDOG_INTERVAL_SECONDS", 60),
+                timeout=_float_env("WATCHDOG_TIMEOUT_SECONDS", 120),
+            )
+            if "watchdog" in services
+            else None
+        )
+        if self.watchdog:
+            self.watchdog.next_run = time.monotonic() + self.watchdog.interval
+        self.stop_seconds = _float_env("SERVE_STOP_SECONDS", 30)
+        self.web_start_attempts = int(_float_env("WEB_START_ATTEMPTS", 5))
+        self.stop_requested: signal.Signals | None = None
+        self.kill_now = False
+
+    # --- signals -----------------------------------------------------------------
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop_requested is not None:
+            self.kill_now = True
+            return
+        self.stop_requested = signal.Signals(signum)
+
+    # --- running -----------------------------------------------------------------
+    def _start(self, service: Service) -> None:
+        service.process = _spawn(service.name, service.argv)
+        service.started_at = time.monotonic()
+        service.restart_at = None
+        log.info("serve.started", service=service.name, pid=service.process.pid)
+
+    def _reap(self, service: Service, now: float) -> int | None:
+        """Handle a service that exited by itself; returns an exit code to stop with."""
+        process = service.process
+        if process is None or process.poll() is None:
+            return None
+        service.process = None
+        # Leftovers of its group (a gunicorn worker, an autoreloader child) go too.
+        _signal_group(process, signal.SIGKILL)
+        ran_for = now - service.started_at
+        service.failures = 1 if ran_for >= STABLE_SECONDS else service.failures + 1
+        if service.name == "web" and service.failures >= self.web_start_attempts:
+            log.error(
+                "serve.giving_up",
+                service=service.name,
+                exit_code=process.returncode,
+                attempts=service.failures,
+            )
+            return 1
+        delay = _backoff(service.failures)
+        service.restart_at = now + delay
+        log.warning(
+            "serve.exited",
+            service=service.name,
+            pid=process.pid,
+            exit_code=process.returncode,
+            ran_seconds=round(ran_for, 1),
+            restart_in_seconds=delay,
+        )
+        return None
+
+    def _tick_watchdog(self, now: float) -> None:
+        dog = self.watchdog
+        if dog is None:
+            return
+        if dog.process is not None:
+            code = dog.process.poll()
+            if code is None:
+                if now - dog.started_at > dog.timeout:
+                    log.warning("serve.watchdog_timeout", timeout_seconds=dog.timeout)
+                    _signal_group(dog.process, signal.SIGKILL)
+                    dog.process.wait()
+                    dog.process = None
+                return
+            if code != 0:
+                log.warning("serve.watchdog_failed", exit_code=code)
+            dog.process = None
+        if now >= dog.next_run:
+            dog.process = _spawn("watchdog", dog.argv)
+            dog.started_at = now
+            dog.next_run = now + dog.interval
+
+    def run(self) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+        for service in self.services:
+            self._start(service)
+        exit_code = 0
+        while self.stop_requested is None:
+            now = time.monotonic()
+            for service in self.services:
+                code = self._reap(service, now)
+                if code is not None:
+                    exit_code = code
+                    break
+                if service.restart_at is not None and now >= service.restart_at:
+                    self._start(service)
+            if exit_code:
+                break
+            self._tick_watchdog(now)
+            time.sleep(POLL_SECONDS)
+        self._stop_all(reason=self.stop_requested.name if self.stop_requested else "giving up")
+        return exit_code
+
+    def _running(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
+        processes = [(s.name, s.process) for s in self.services if s.process is not None]
+        if self.watchdog and self.watchdog.process is not None:
+            processes.append(("watchdog", self.watchdog.process))
+        return [(name, p) for name, p in processes if p.poll() is None]
+
+    def _stop_all(self, *, reason: str) -> None:
+        running = self._running()
+        log.info("serve.stopping", reason=reason, services=[name for name, _ in running])
+        for _, process in running:
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_seconds
+        while self._running() and time.monotonic() < deadline and not self.kill_now:
+            time.sleep(POLL_SECONDS)
+        for name, process in self._running():
+            log.warning("serve.killed", service=name, pid=process.pid)
+            _signal_group(process, signal.SIGKILL)
+        for _, process in running:
+            process.wait()
+            # Whatever the group still holds (children that ignored TERM) goes as well.
+            _signal_group(process, signal.SIGKILL)
+        log.info("serve.stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("services", nargs="*", help="web, worker, watchdog (default: all three)")
+    parser.add_argument(
+        "--dev", action="store_true", help="runserver with autoreload; the worker reloads too"
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.services) - set(SERVICES))
+    if unknown:
+        parser.error(f"unknown service {', '.join(unknown)} (choose from {', '.join(SERVICES)})")
+    _configure_logging()
+    services = list(dict.fromkeys(args.services)) or list(SERVICES)
+    os.environ.setdefault("PLATFORM_PORT", os.environ.get("PORT", "8000"))
+    if args.dev:
+        os.environ.setdefault("DEBUG", "true")
+    if "web" in services:
+        port = os.environ.get("PORT", "8000")
+        print(
+            f"Platform: http://localhost:{port}/   (schools at http://<slug>.localhost:{port}/)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Supervisor(services, dev=args.dev).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
