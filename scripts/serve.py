@@ -2,7 +2,7 @@
 
     python scripts/serve.py [--dev] [web] [worker] [watchdog]     (default: all three)
 
-* web      - gunicorn with threaded workers, configured by deploy/gunicorn.conf.py
+* web      - granian (WSGI, threaded workers), configured by deploy/web.py
              (`--dev`: Django's runserver with autoreload instead).
 * worker   - `manage.py db_worker --queue-name '*'` (our db_worker reconnects by itself
              after a database outage; `--dev` reloads it on code changes).
@@ -39,7 +39,7 @@ from types import FrameType
 import structlog
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+WEB_LAUNCHER = ROOT / "deploy" / "web.py"
 SERVICES = ("web", "worker", "watchdog")
 
 FIRST_RESTART_SECONDS = 1.0
@@ -85,14 +85,7 @@ def command_for(service: str, *, dev: bool) -> list[str]:
     if service == "web" and dev:
         return [*manage, "runserver", f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{port}"]  # noqa: S104
     if service == "web":
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(GUNICORN_CONFIG),
-            "courseplatform.wsgi",
-        ]
+        return [sys.executable, str(WEB_LAUNCHER)]
     if service == "worker":
         return [*manage, "db_worker", "--queue-name", "*", "--reload" if dev else "--no-reload"]
     if service == "watchdog":
@@ -130,7 +123,7 @@ def _spawn(name: str, argv: list[str]) -> subprocess.Popen[bytes]:
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    # The whole group: gunicorn's and the autoreloader's children included.
+    # The whole group: granian's workers and the autoreloader's child included.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
 
@@ -181,7 +174,7 @@ class Supervisor:
         if process is None or process.poll() is None:
             return None
         service.process = None
-        # Leftovers of its group (a gunicorn worker, an autoreloader child) go too.
+        # Leftovers of its group (a granian worker, an autoreloader child) go too.
         _signal_group(process, signal.SIGKILL)
         ran_for = now - service.started_at
         service.failures = 1 if ran_for >= STABLE_SECONDS else service.failures + 1

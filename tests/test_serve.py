@@ -1,6 +1,6 @@
 """`scripts/serve.py`, the production entry point, with real processes.
 
-The supervisor runs gunicorn (deploy/gunicorn.conf.py), the db_worker and the video
+The supervisor runs granian (deploy/web.py), the db_worker and the video
 watchdog against the suite's PostgreSQL database on a free loopback port. The tests
 kill the worker (it is restarted, the web server keeps answering), cut the worker's
 database connections while PostgreSQL refuses new ones (the worker waits with backoff
@@ -203,7 +203,7 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
     serve_stack: Stack,
 ) -> None:
     stack = serve_stack
-    web = stack.service_pid("gunicorn")
+    web = stack.service_pid("granian")
     worker = stack.worker_pid()
     assert web and worker, _tail(stack.log)
     assert stack.get("/") == 200  # the platform home: a real page, from the database
@@ -224,7 +224,7 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
         lambda: stack.log_text().count("Starting worker") >= 2,
         stack.log,
     )
-    assert stack.service_pid("gunicorn") == web, "the web server was restarted too"
+    assert stack.service_pid("granian") == web, "the web server was restarted too"
     assert _alive(web) and _alive(int(restarted))  # type: ignore[arg-type]
     assert stack.get("/") == 200
 
@@ -302,15 +302,52 @@ def test_sigterm_stops_every_process_and_exits_zero(serve_stack: Stack) -> None:
     stack = serve_stack
     supervisor = stack.process
     children = _children(supervisor.pid)
-    gunicorn_master = stack.service_pid("gunicorn")
-    assert gunicorn_master and stack.worker_pid()
-    gunicorn_workers = _children(gunicorn_master)
-    assert gunicorn_workers
+    web_master = stack.service_pid("granian")
+    assert web_master and stack.worker_pid()
+    web_workers = _children(web_master)
+    assert web_workers
 
     supervisor.send_signal(signal.SIGTERM)
     assert supervisor.wait(timeout=STOP_TIMEOUT) == 0, _tail(stack.log)
-    for pid in [*children, *gunicorn_workers]:
+    for pid in [*children, *web_workers]:
         assert not _alive(pid), f"process {pid} outlived the supervisor\n{_tail(stack.log)}"
     assert stack.get("/healthz") == 0  # nothing listens on the port any more
     assert stack.events("serve.stopped")
     assert stack.events("serve.killed") == []  # all stopped within the grace time
+
+
+def test_a_web_server_that_cannot_start_ends_the_supervisor_with_exit_1(tmp_path: Path) -> None:
+    # The port is taken, so granian fails at every start: after WEB_START_ATTEMPTS quick
+    # failures there is nothing to serve, and the supervisor stops the worker and says so.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        log = tmp_path / "serve.log"
+        env = dict(os.environ, PORT=str(port), WEB_HOST="127.0.0.1", WEB_CONCURRENCY="1")
+        env.update(WEB_START_ATTEMPTS="2", LOG_FORMAT="json", PYTHONUNBUFFERED="1")
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "scripts/serve.py", "web", "worker"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            code = process.wait(timeout=STARTUP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            pytest.fail(f"the supervisor kept going without a web server\n{_tail(log)}")
+    stack = Stack(process=process, port=port, log=log)
+    assert code == 1, _tail(log)
+    assert [e["service"] for e in stack.events("serve.exited")] == ["web"]
+    (gave_up,) = stack.events("serve.giving_up")
+    assert gave_up["service"] == "web" and gave_up["attempts"] == 2
+    (stopping,) = stack.events("serve.stopping")
+    assert stopping["services"] == ["worker"]  # the worker was running, and was stopped
+    assert stack.events("serve.killed") == []
