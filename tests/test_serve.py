@@ -97,6 +97,22 @@ def _database() -> str:
     return os.environ["DATABASE_URL"].rsplit("/", 1)[1]
 
 
+def _start_supervisor(
+    services: list[str], env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    """``scripts/serve.py`` in its own session (so the test can signal its group)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "scripts/serve.py", *services],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @dataclass
 class Stack:
     process: subprocess.Popen[bytes]
@@ -168,16 +184,7 @@ def serve_stack(
         }
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "scripts/serve.py"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = _start_supervisor([], env, log)
     stack = Stack(process=process, port=port, log=log)
     try:
         _wait_for(
@@ -327,16 +334,7 @@ def test_a_web_server_that_cannot_start_ends_the_supervisor_with_exit_1(tmp_path
         log = tmp_path / "serve.log"
         env = dict(os.environ, PORT=str(port), WEB_HOST="127.0.0.1", WEB_CONCURRENCY="1")
         env.update(WEB_START_ATTEMPTS="2", LOG_FORMAT="json", PYTHONUNBUFFERED="1")
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "scripts/serve.py", "web", "worker"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = _start_supervisor(["web", "worker"], env, log)
         try:
             code = process.wait(timeout=STARTUP_TIMEOUT)
         except subprocess.TimeoutExpired:
