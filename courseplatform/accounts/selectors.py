@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.usage import figure_query
 
 from .models import User
 
@@ -31,3 +32,8 @@ def get_school_user(*, school: School, user_id: int) -> User:
 
 def count_students(*, school: School) -> int:
     return User.objects.filter(school=school, role=User.Role.STUDENT).count()
+
+
+def count_students_query(school: School) -> QuerySet[User]:
+    """``count_students`` as a usage query (tenancy.usage.figure_query)."""
+    return figure_query(User.objects.filter(school=school, role=User.Role.STUDENT), Count("pk"))

@@ -7,14 +7,29 @@ run a fixed number of queries whatever the number of rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.usage import figure_query
 
 from .models import (
     Attachment,
@@ -98,18 +113,37 @@ def get_attachment_for_manager(*, school: School, user: User, attachment_id: int
     )
 
 
-def outline(*, course: Course) -> list[Section]:
-    """Sections with their lessons and attachments, in order: three queries."""
+def _sections_with(course: Course, lessons: QuerySet[Lesson]) -> list[Section]:
     return list(
         Section.objects.filter(school_id=course.school_id, course=course)
         .order_by("position", "id")
-        .prefetch_related(
-            Prefetch(
-                "lessons",
-                queryset=Lesson.objects.order_by("position", "id").prefetch_related("attachments"),
-            )
-        )
+        .prefetch_related(Prefetch("lessons", queryset=lessons.order_by("position", "id")))
     )
+
+
+def outline(*, course: Course) -> list[Section]:
+    """Sections with their lessons and attachments, in order: three queries."""
+    return _sections_with(course, Lesson.objects.prefetch_related("attachments"))
+
+
+# What the school site's outline shows of a lesson; the bodies can be long and are read
+# only for the lesson being opened (``get_lesson_of_course``).
+_OUTLINE_LESSON_FIELDS = (
+    "id",
+    "school_id",
+    "course_id",
+    "section_id",
+    "title",
+    "kind",
+    "is_preview",
+    "duration_minutes",
+    "position",
+)
+
+
+def syllabus_outline(*, course: Course) -> list[Section]:
+    """Sections with their lessons (no bodies, no attachments), in order: two queries."""
+    return _sections_with(course, Lesson.objects.only(*_OUTLINE_LESSON_FIELDS))
 
 
 @dataclass
@@ -176,8 +210,10 @@ def get_visible_course(*, school: School, user: User, slug: str) -> Course:
 
 
 def get_lesson_of_course(*, course: Course, lesson_id: int) -> Lesson:
+    """The lesson with its video and attachments (two queries); 404 for any other id."""
     lesson = (
         Lesson.objects.filter(school_id=course.school_id, course=course, pk=lesson_id)
+        .select_related("video")
         .prefetch_related("attachments")
         .first()
     )
@@ -226,6 +262,28 @@ def completed_lesson_ids(*, student: User, course: Course) -> set[int]:
     )
 
 
+@dataclass(frozen=True)
+class LessonState:
+    """One student's progress in one lesson."""
+
+    completed: bool
+    position_seconds: int
+
+
+def lesson_states(*, student: User, course: Course) -> dict[int, LessonState]:
+    """The student's progress rows in ``course`` by lesson id: one query (none for visitors).
+    Rows exist for lessons started (a saved video position) as well as completed ones."""
+    if not student.is_authenticated or student.school_id != course.school_id:
+        return {}
+    rows = LessonProgress.objects.filter(
+        school_id=course.school_id, student=student, course=course
+    ).values_list("lesson_id", "completed_at", "last_position_seconds")
+    return {
+        lesson_id: LessonState(completed_at is not None, position)
+        for lesson_id, completed_at, position in rows
+    }
+
+
 @dataclass
 class MyCourse:
     course: Course
@@ -233,56 +291,88 @@ class MyCourse:
     completed: int
     total: int
     continue_lesson_id: int | None = None
-    lesson_ids: list[int] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
         return round(100 * self.completed / self.total) if self.total else 0
 
 
+# Outline order of a course's lessons (the section's place first).
+_LESSON_ORDER = ("section__position", "section_id", "position", "id")
+
+
+def _count_of[M: Model](rows: QuerySet[M], key: str) -> Coalesce:
+    """A correlated ``(SELECT count(*) …)`` of ``rows`` grouped by ``key``; 0 when none."""
+    counted = rows.order_by().values(key).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
 def my_courses(*, school: School, student: User) -> list[MyCourse]:
-    """The student's enrolments with progress and where to continue: three queries."""
-    enrollments = list(
+    """The student's enrolments with progress and where to continue: one query, whatever
+    the number of courses (lesson and progress counts and the next lesson are subqueries).
+
+    Continue with the last lesson opened unless it is done, else the first lesson not yet
+    completed, else the first lesson."""
+    lessons = Lesson.objects.filter(school=school, course=OuterRef("course_id"))
+    completed = LessonProgress.objects.filter(
+        school=school, student=student, course=OuterRef("course_id"), completed_at__isnull=False
+    )
+    completed_ids = LessonProgress.objects.filter(
+        school=school, student=student, course=OuterRef(OuterRef("course_id"))
+    ).exclude(completed_at=None)
+    last_lesson_done = LessonProgress.objects.filter(
+        school=school, student=student, lesson=OuterRef("last_lesson_id")
+    ).exclude(completed_at=None)
+    first_open = lessons.exclude(pk__in=completed_ids.values("lesson_id")).order_by(*_LESSON_ORDER)
+    first = lessons.order_by(*_LESSON_ORDER)
+    enrollments = (
         Enrollment.objects.filter(school=school, student=student)
         .select_related("course")
+        .annotate(
+            lesson_total=_count_of(lessons, "course_id"),
+            lesson_completed=_count_of(completed, "course_id"),
+            continue_id=Case(
+                When(
+                    Q(last_lesson_id__isnull=False) & ~Exists(last_lesson_done),
+                    then=F("last_lesson_id"),
+                ),
+                default=Coalesce(
+                    Subquery(first_open.values("id")[:1]), Subquery(first.values("id")[:1])
+                ),
+            ),
+        )
         .order_by(F("last_activity_at").desc(nulls_last=True), "-created_at")
     )
-    course_ids = [e.course_id for e in enrollments]
-    lessons_by_course: dict[int, list[int]] = {cid: [] for cid in course_ids}
-    for course_id, lesson_id in (
-        Lesson.objects.filter(school=school, course_id__in=course_ids)
-        .order_by("section__position", "section_id", "position", "id")
-        .values_list("course_id", "id")
-    ):
-        lessons_by_course[course_id].append(lesson_id)
-    done = set(
-        LessonProgress.objects.filter(
-            school=school, student=student, course_id__in=course_ids, completed_at__isnull=False
-        ).values_list("lesson_id", flat=True)
-    )
-    result = []
-    for enrollment in enrollments:
-        lesson_ids = lessons_by_course.get(enrollment.course_id, [])
-        completed = sum(1 for lesson_id in lesson_ids if lesson_id in done)
-        next_id = enrollment.last_lesson_id
-        if next_id is None or next_id in done:
-            next_id = next((i for i in lesson_ids if i not in done), None) or (
-                lesson_ids[0] if lesson_ids else None
-            )
-        result.append(
-            MyCourse(enrollment.course, enrollment, completed, len(lesson_ids), next_id, lesson_ids)
+    return [
+        MyCourse(
+            e.course,
+            e,
+            e.lesson_completed,  # type: ignore[attr-defined]
+            e.lesson_total,  # type: ignore[attr-defined]
+            e.continue_id,  # type: ignore[attr-defined]
         )
-    return result
+        for e in enrollments
+    ]
 
 
 def count_courses(*, school: School) -> int:
     return Course.objects.filter(school=school).count()
 
 
+def count_courses_query(school: School) -> QuerySet[Course]:
+    """``count_courses`` as a usage query (tenancy.usage.figure_query)."""
+    return figure_query(Course.objects.filter(school=school), Count("pk"))
+
+
 def attachment_bytes(*, school: School) -> int:
     """Bytes of lesson attachments a school stores (they count against its storage quota)."""
     total = Attachment.objects.filter(school=school).aggregate(total=Sum("size"))["total"]
     return int(total or 0)
+
+
+def attachment_bytes_query(school: School) -> QuerySet[Attachment]:
+    """``attachment_bytes`` as a usage query."""
+    return figure_query(Attachment.objects.filter(school=school), Sum("size"))
 
 
 def course_instructors(*, course: Course) -> list[User]:

@@ -464,12 +464,19 @@ def set_lesson_completed(
     return progress
 
 
-def record_lesson_visit(*, school: School, student: User, lesson: Lesson) -> None:
-    """Remember where an enrolled student is, for "continue where you left off"."""
+def record_lesson_visit(*, school: School, student: User, lesson: Lesson) -> bool:
+    """Remember where an enrolled student is, for "continue where you left off".
+
+    Returns whether ``student`` is enrolled in the lesson's course: the one statement
+    both records the visit and answers that (the lesson page's only enrolment lookup).
+    """
     permissions.require_in_school(school, lesson)
-    Enrollment.objects.filter(school=school, student=student, course_id=lesson.course_id).update(
-        last_activity_at=timezone.now(), last_lesson=lesson
-    )
+    if not student.is_authenticated or student.school_id != school.pk:
+        return False
+    updated = Enrollment.objects.filter(
+        school=school, student=student, course_id=lesson.course_id
+    ).update(last_activity_at=timezone.now(), last_lesson=lesson)
+    return updated > 0
 
 
 def set_course_instructor(

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
@@ -68,15 +69,23 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @dataclass
 class Viewer:
-    """What the current user may do with one course (two queries at most, once per page)."""
+    """What the current user may do with one course (two queries at most, once per page).
+
+    ``enrollment`` is the row where the page needs it (the course page's "continue");
+    the lesson page learns ``enrolled`` from recording the visit and loads no row.
+    """
 
     course: Course
     is_manager: bool
     enrollment: Enrollment | None
+    enrolled: bool = False
+
+    def __post_init__(self) -> None:
+        self.enrolled = self.enrolled or self.enrollment is not None
 
     @property
     def has_full_access(self) -> bool:
-        return self.is_manager or self.enrollment is not None
+        return self.is_manager or self.enrolled
 
     def can_view(self, lesson: Lesson) -> bool:
         # The same rule as selectors.can_view_lesson, without a query per lesson.
@@ -100,6 +109,7 @@ class OutlineLesson:
     number: int
     completed: bool
     viewable: bool
+    url: str
 
 
 @dataclass
@@ -170,15 +180,28 @@ class Syllabus:
         return self.flat[0].lesson
 
 
-def _syllabus(*, user: Any, course: Course, viewer: Viewer) -> Syllabus:
-    done = selectors.completed_lesson_ids(student=user, course=course)
+def lesson_url_prefix(course: Course) -> str:
+    """``/courses/<slug>/lessons/``: lesson URLs are this plus ``<id>/``, reversed once
+    per page rather than once per outline item."""
+    return reverse("courses:lesson", args=[course.slug, 0]).removesuffix("0/")
+
+
+def _syllabus(*, course: Course, viewer: Viewer, done: set[int] | dict[int, Any]) -> Syllabus:
+    """The outline with the viewer's ticks and locks; ``done`` holds the ids of the
+    completed lessons."""
+    prefix = lesson_url_prefix(course)
     sections: list[OutlineSection] = []
     flat: list[OutlineLesson] = []
-    for section in selectors.outline(course=course):
+    for section in selectors.syllabus_outline(course=course):
         items = []
         for lesson in section.lessons.all():
             item = OutlineLesson(
-                lesson, section, len(flat) + 1, lesson.pk in done, viewer.can_view(lesson)
+                lesson,
+                section,
+                len(flat) + 1,
+                lesson.pk in done,
+                viewer.can_view(lesson),
+                f"{prefix}{lesson.pk}/",
             )
             items.append(item)
             flat.append(item)
@@ -216,7 +239,8 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
     viewer = _viewer(user, course)
-    syllabus = _syllabus(user=user, course=course, viewer=viewer)
+    done = selectors.completed_lesson_ids(student=user, course=course)  # type: ignore[arg-type]
+    syllabus = _syllabus(course=course, viewer=viewer, done=done)
     return render(
         request,
         "courses/course_detail.html",
@@ -243,18 +267,27 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _lesson_context(
     request: HttpRequest, course: Course, lesson: Lesson, viewer: Viewer
 ) -> dict[str, Any]:
-    syllabus = _syllabus(user=request.user, course=course, viewer=viewer)
+    states = selectors.lesson_states(student=request.user, course=course)  # type: ignore[arg-type]
+    done = {lesson_id for lesson_id, state in states.items() if state.completed}
+    syllabus = _syllabus(course=course, viewer=viewer, done=done)
     index = syllabus.position(lesson.pk)
+    # The outline appears twice (desktop sidebar, phone drawer): rendered once.
+    outline_html = render_to_string(
+        "courses/_outline.html", {"syllabus": syllabus, "lesson": lesson}
+    )
     return {
         "course": course,
         "lesson": lesson,
         "viewer": viewer,
         "syllabus": syllabus,
+        "outline_html": outline_html,
         "current": syllabus.flat[index],
         "previous": syllabus.flat[index - 1] if index > 0 else None,
         "next": syllabus.flat[index + 1] if index + 1 < len(syllabus.flat) else None,
         "body": _html(lesson.body_html),
         "attachments": list(lesson.attachments.all()),
+        # For the video player: it needs no lookups of its own.
+        "lesson_state": states.get(lesson.pk),
         "redeem_url": REDEEM_PATH,
     }
 
@@ -277,11 +310,17 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     user = request.user
     course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
     lesson = selectors.get_lesson_of_course(course=course, lesson_id=lesson_id)
-    if not selectors.can_view_lesson(user=user, course=course, lesson=lesson):  # type: ignore[arg-type]
+    # One statement records the visit of an enrolled student and tells whether they are;
+    # nobody else has a row to update. Access is then decided as can_view_lesson does.
+    enrolled = user.is_authenticated and services.record_lesson_visit(
+        school=school,
+        student=user,  # type: ignore[arg-type]
+        lesson=lesson,
+    )
+    is_manager = user.is_authenticated and permissions.can_manage_course(user, course)
+    viewer = Viewer(course, is_manager, None, enrolled=enrolled)
+    if not viewer.can_view(lesson):
         return _locked(request, course, lesson)
-    viewer = _viewer(user, course)
-    if viewer.enrollment is not None:
-        services.record_lesson_visit(school=school, student=user, lesson=lesson)  # type: ignore[arg-type]
     return render(
         request, "courses/lesson_detail.html", _lesson_context(request, course, lesson, viewer)
     )

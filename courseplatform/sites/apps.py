@@ -11,9 +11,14 @@ class SitesConfig(AppConfig):
         from courseplatform.tenancy.usage import Meter, register_usage
 
         from . import signals
-        from .selectors import count_pages
+        from .selectors import count_pages, count_pages_query
         from .theming import email_branding
 
         signals.connect()
         use_email_branding(email_branding)
-        register_usage(Meter.PAGES, self.label, lambda school, exclude: count_pages(school=school))
+        register_usage(
+            Meter.PAGES,
+            self.label,
+            lambda school, exclude: count_pages(school=school),
+            query=count_pages_query,
+        )

@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.usage import figure_query
 
 from . import cache_keys
 from .models import Page, PageRevision, Theme
@@ -74,6 +75,11 @@ def revisions(*, school: School, page: Page) -> QuerySet[PageRevision]:
 
 def count_pages(*, school: School) -> int:
     return Page.objects.filter(school=school).count()
+
+
+def count_pages_query(school: School) -> QuerySet[Page]:
+    """``count_pages`` as a usage query (tenancy.usage.figure_query)."""
+    return figure_query(Page.objects.filter(school=school), Count("pk"))
 
 
 @dataclass(frozen=True)

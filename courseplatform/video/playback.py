@@ -44,7 +44,7 @@ from django.urls import reverse
 from courseplatform.accounts.models import User
 from courseplatform.courses import services as course_services
 from courseplatform.courses.models import Lesson, LessonProgress
-from courseplatform.courses.selectors import is_enrolled
+from courseplatform.courses.selectors import LessonState, is_enrolled
 from courseplatform.tenancy.models import School
 
 from . import signing
@@ -378,29 +378,42 @@ def poster_url(asset: VideoAsset) -> str:
 # --- the player --------------------------------------------------------------------------
 
 
-def player_context(*, request: Any, lesson: Lesson) -> dict[str, Any] | None:
+def player_context(
+    *,
+    request: Any,
+    lesson: Lesson,
+    enrolled: bool | None = None,
+    state: LessonState | None = None,
+) -> dict[str, Any] | None:
     """What ``video/partials/player.html`` needs, or None when there is nothing to play.
 
     The lesson page has already checked that the user may view the lesson; every
-    URL handed out here re-checks access when it is fetched.
+    URL handed out here re-checks access when it is fetched. A page that already knows
+    whether the viewer is enrolled and their progress in the lesson passes ``enrolled``
+    and ``state`` (None: no progress yet); without ``enrolled`` both are looked up.
     """
     asset = lesson.video
     if asset is None or asset.status != VideoAsset.Status.READY:
         return None
     user = request.user
-    enrolled = bool(
-        getattr(user, "is_authenticated", False)
-        and user.school_id == lesson.school_id
-        and is_enrolled(student=user, course_id=lesson.course_id)
-    )
-    progress = (
-        LessonProgress.objects.filter(
-            school_id=lesson.school_id, student=user, lesson=lesson
-        ).first()
-        if enrolled
-        else None
-    )
-    resume = progress.last_position_seconds if progress else 0
+    if enrolled is None:
+        enrolled = bool(
+            getattr(user, "is_authenticated", False)
+            and user.school_id == lesson.school_id
+            and is_enrolled(student=user, course_id=lesson.course_id)
+        )
+        progress = (
+            LessonProgress.objects.filter(
+                school_id=lesson.school_id, student=user, lesson=lesson
+            ).first()
+            if enrolled
+            else None
+        )
+        if progress is not None:
+            state = LessonState(progress.completed_at is not None, progress.last_position_seconds)
+    if not enrolled:
+        state = None
+    resume = state.position_seconds if state else 0
     duration = asset.duration_seconds or 0
     if duration and resume >= max(duration - 5, duration * 0.95):  # finished: start over
         resume = 0
@@ -413,7 +426,7 @@ def player_context(*, request: Any, lesson: Lesson) -> dict[str, Any] | None:
         "poster_url": poster_url(asset),
         "resume_seconds": resume,
         "duration_seconds": duration,
-        "completed": bool(progress and progress.completed_at),
+        "completed": bool(state and state.completed),
         "aspect_ratio": f"{asset.width or 16} / {asset.height or 9}",
     }
 

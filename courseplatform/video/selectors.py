@@ -2,38 +2,56 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Q, Sum
+from django.db.models import Expression, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.usage import figure_query
 
 from .models import VideoAsset
+
+
+def _assets(school: School, exclude: VideoAsset | None) -> QuerySet[VideoAsset]:
+    assets = VideoAsset.objects.filter(school=school)
+    return assets.exclude(pk=exclude.pk) if exclude is not None else assets
+
+
+def _bytes_figure() -> Expression:
+    # Sources + renditions of every asset, plus the declared size of uploads still in
+    # flight (they are reserved against the quota).
+    return Coalesce(Sum(F("source_bytes") + F("output_bytes")), 0) + Coalesce(
+        Sum("declared_size", filter=Q(status=VideoAsset.Status.UPLOADING, source_bytes=0)), 0
+    )
+
+
+def _timed(assets: QuerySet[VideoAsset]) -> QuerySet[VideoAsset]:
+    # Every probed asset that is not failed.
+    return assets.filter(duration_seconds__isnull=False).exclude(status=VideoAsset.Status.FAILED)
+
+
+def _minutes_figure() -> Expression:
+    return Coalesce(Sum("duration_seconds"), 0.0) / 60.0
 
 
 def school_video_bytes(*, school: School, exclude: VideoAsset | None = None) -> int:
     """Bytes of video a school holds: sources + renditions of every asset, plus the
     declared size of uploads still in flight (they are reserved against the quota)."""
-    assets = VideoAsset.objects.filter(school=school)
-    if exclude is not None:
-        assets = assets.exclude(pk=exclude.pk)
-    stored = assets.aggregate(
-        total=Coalesce(Sum(F("source_bytes") + F("output_bytes")), 0),
-        uploading=Coalesce(
-            Sum("declared_size", filter=Q(status=VideoAsset.Status.UPLOADING, source_bytes=0)), 0
-        ),
-    )
-    return int(stored["total"]) + int(stored["uploading"])
+    return int(_assets(school, exclude).aggregate(total=_bytes_figure())["total"])
 
 
 def school_video_minutes(*, school: School, exclude: VideoAsset | None = None) -> float:
     """Minutes of video a school holds (every probed asset that is not failed)."""
-    assets = VideoAsset.objects.filter(school=school, duration_seconds__isnull=False).exclude(
-        status=VideoAsset.Status.FAILED
-    )
-    if exclude is not None:
-        assets = assets.exclude(pk=exclude.pk)
-    seconds = assets.aggregate(s=Coalesce(Sum("duration_seconds"), 0.0))["s"]
-    return float(seconds) / 60.0
+    return float(_timed(_assets(school, exclude)).aggregate(m=_minutes_figure())["m"])
+
+
+def school_video_bytes_query(school: School) -> QuerySet[VideoAsset]:
+    """``school_video_bytes`` as a usage query (tenancy.usage.figure_query)."""
+    return figure_query(_assets(school, None), _bytes_figure())
+
+
+def school_video_minutes_query(school: School) -> QuerySet[VideoAsset]:
+    """``school_video_minutes`` as a usage query."""
+    return figure_query(_timed(_assets(school, None)), _minutes_figure())
 
 
 def remaining_video_minutes(*, school: School, exclude: VideoAsset | None = None) -> float | None:

@@ -1,4 +1,5 @@
-"""``{% video_player_context lesson as player %}``: URLs and state for the player partial."""
+"""``{% video_player_context lesson [enrolled=… state=…] as player %}``: URLs and state for
+the player partial."""
 
 from __future__ import annotations
 
@@ -12,11 +13,20 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def video_player_context(context: Any, lesson: Any) -> dict[str, Any] | None:
+def video_player_context(
+    context: Any, lesson: Any, enrolled: Any = None, state: Any = None
+) -> dict[str, Any] | None:
+    """``enrolled`` and ``state`` come from a page that already looked them up (the
+    lesson page); anywhere else they are unset and the player looks them up itself."""
     request = context.get("request")
     if request is None or lesson is None:
         return None
-    return playback.player_context(request=request, lesson=lesson)
+    return playback.player_context(
+        request=request,
+        lesson=lesson,
+        enrolled=enrolled if isinstance(enrolled, bool) else None,
+        state=state or None,
+    )
 
 
 @register.filter

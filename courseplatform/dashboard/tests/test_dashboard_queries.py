@@ -1,0 +1,79 @@
+"""The dashboard's round trips, pinned at two data sizes, and the one-statement plan usage
+agreeing with the per-provider figures that the plan limits use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from courseplatform.courses.tests.test_student_views import build_course, new_user
+from courseplatform.dashboard.tests.test_dashboard import MiB, _client, _course_with_attachment
+from courseplatform.tenancy.rls import school_context
+from courseplatform.tenancy.usage import Meter, measure, plan_usage
+from courseplatform.video import services as videos
+from courseplatform.video.models import VideoAsset
+from tests.fixtures.queries import assert_statements, page_statements
+
+pytestmark = pytest.mark.django_db
+
+# School context, user, every plan meter in one statement, theme, context reset.
+DASHBOARD_STATEMENTS = 5
+
+
+def _video(school: Any, owner: Any, **fields: Any) -> None:
+    with school_context(school):
+        asset = videos.create_asset(school=school, actor=owner, filename="talk.mp4", size=7 * MiB)
+        VideoAsset.objects.filter(pk=asset.pk).update(**fields)
+
+
+def test_dashboard_statements_do_not_grow_with_courses_and_students(
+    make_school: Callable[..., Any], client_for: Callable[..., Client]
+) -> None:
+    few = make_school("fewthings", plan="premium")
+    many = make_school("manythings", plan="premium")
+    build_course(few.school, few.owner, title="Only")
+    new_user(few.school, "s@few.test")
+    for i in range(6):
+        build_course(many.school, many.owner, title=f"Course {i}", attachments=True)
+    for i in range(12):
+        new_user(many.school, f"s{i}@many.test")
+    _video(many.school, many.owner, status="ready", source_bytes=MiB, duration_seconds=90)
+    for made in (few, many):
+        client = _client(client_for, made.school, made.owner)
+        statements = page_statements(client, "/manage/")
+        assert_statements(statements, DASHBOARD_STATEMENTS)
+
+
+def test_plan_usage_reads_every_meter_in_one_statement_with_the_limit_figures(
+    school_a: Any, school_b: Any, make_user: Callable[..., Any]
+) -> None:
+    school, owner = school_a.school, school_a.owner
+    _course_with_attachment(school, owner, size=1234)
+    make_user(school, "s1@alpha.test")
+    make_user(school, "teacher@alpha.test", role="instructor")
+    _video(
+        school, owner, status="ready", source_bytes=3 * MiB, output_bytes=MiB, duration_seconds=150
+    )
+    _video(school, owner)  # still uploading: its declared size is reserved
+    _video(school, owner, status="failed", duration_seconds=600)  # failed: no minutes
+    _course_with_attachment(school_b.school, school_b.owner, size=99)  # another school's
+    with school_context(school), CaptureQueriesContext(connection) as captured:
+        rows = {row.label: row.used for row in plan_usage(school)}
+    assert len(captured.captured_queries) == 1, captured.captured_queries
+    with school_context(school):
+        expected = {meter: measure(meter, school=school) for meter in Meter}
+    assert rows == {
+        "Courses": round(expected[Meter.COURSES]),
+        "Students": round(expected[Meter.STUDENTS]),
+        "Storage": int(expected[Meter.STORAGE_BYTES]),
+        "Video minutes": round(expected[Meter.VIDEO_MINUTES]),
+        "Site pages": round(expected[Meter.PAGES]),
+    }
+    assert (rows["Courses"], rows["Students"]) == (1, 1)
+    assert rows["Storage"] == 4 * MiB + 7 * MiB + 1234  # stored, reserved and file bytes
+    assert rows["Video minutes"] == round(150 / 60)
