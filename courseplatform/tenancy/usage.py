@@ -33,8 +33,8 @@ class Meter(StrEnum):
 # file changes): the provider that holds rows of that kind leaves it out, others ignore it.
 UsageProvider = Callable[[School, object], float]
 # query(school) -> a query of one row and one column holding the same figure (no row
-# counts as 0), see ``figure_query``. With one for every provider, ``plan_usage`` reads
-# all the meters in a single statement instead of one per provider.
+# counts as 0), see ``figure_query``. ``measure_many`` (the dashboard's ``plan_usage``)
+# reads the figures of every provider that has one in a single statement.
 UsageQuery = Callable[[School], QuerySet[Any]]
 
 _providers: dict[Meter, dict[str, UsageProvider]] = {meter: {} for meter in Meter}
@@ -97,36 +97,42 @@ class Usage:
         return self.limit is not None and self.used >= self.limit
 
 
-def _measure_every_meter(school: School) -> dict[Meter, float]:
-    """Every meter's figure: one statement when each provider has a query, else one
-    call per provider."""
-    batched = all(set(_queries[meter]) == set(_providers[meter]) for meter in Meter)
-    if not batched:
-        return {meter: measure(meter, school=school) for meter in Meter}
+# The meters the dashboard and the settings page show, in their order.
+_SHOWN = (Meter.COURSES, Meter.STUDENTS, Meter.STORAGE_BYTES, Meter.VIDEO_MINUTES, Meter.PAGES)
+
+
+def measure_many(meters: tuple[Meter, ...], *, school: School) -> dict[Meter, float]:
+    """Several meters at once: every provider with a query in one statement together,
+    any other one called on its own (``measure`` for each meter gives the same figures)."""
     columns: list[str] = []
     params: list[Any] = []
     owners: list[Meter] = []
-    for meter in Meter:
+    figures = dict.fromkeys(meters, 0.0)
+    for meter in meters:
         if not _providers[meter]:
             raise LookupError(f"No app registered a usage provider for {meter.value!r}.")
-        for query in _queries[meter].values():
+        for name, provider in _providers[meter].items():
+            query = _queries[meter].get(name)
+            if query is None:
+                figures[meter] += provider(school, None)
+                continue
             sql, query_params = query(school).query.sql_with_params()
             columns.append(f"COALESCE(({sql}), 0)")
             params.extend(query_params)
             owners.append(meter)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(columns), params)
-        row = cursor.fetchone()
-    figures = dict.fromkeys(Meter, 0.0)
-    for meter, value in zip(owners, row, strict=True):
-        figures[meter] += float(value)
+    if columns:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(columns), params)
+            row = cursor.fetchone()
+        for meter, value in zip(owners, row, strict=True):
+            figures[meter] += float(value)
     return figures
 
 
 def plan_usage(school: School) -> list[Usage]:
     """Every metered figure against the plan's limit, for the dashboard and settings."""
     plan = school.plan
-    figures = _measure_every_meter(school)
+    figures = measure_many(_SHOWN, school=school)
     return [
         Usage("Courses", round(figures[Meter.COURSES]), plan.max_courses),
         Usage("Students", round(figures[Meter.STUDENTS]), plan.max_students),

@@ -11,8 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from courseplatform.courses.selectors import count_courses_query
 from courseplatform.courses.tests.test_student_views import build_course, new_user
 from courseplatform.dashboard.tests.test_dashboard import MiB, _client, _course_with_attachment
+from courseplatform.tenancy import usage
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.usage import Meter, measure, plan_usage
 from courseplatform.video import services as videos
@@ -77,3 +79,20 @@ def test_plan_usage_reads_every_meter_in_one_statement_with_the_limit_figures(
     assert (rows["Courses"], rows["Students"]) == (1, 1)
     assert rows["Storage"] == 4 * MiB + 7 * MiB + 1234  # stored, reserved and file bytes
     assert rows["Video minutes"] == round(150 / 60)
+
+
+def test_measure_many_adds_providers_without_a_query_on_their_own(
+    school_a: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    school = school_a.school
+    build_course(school, school_a.owner, title="Counted")
+    monkeypatch.setattr(usage, "_providers", {meter: {} for meter in Meter})
+    monkeypatch.setattr(usage, "_queries", {meter: {} for meter in Meter})
+    usage.register_usage(Meter.COURSES, "courses", lambda s, e: 99, query=count_courses_query)
+    usage.register_usage(Meter.COURSES, "extra", lambda s, e: 2)
+    usage.register_usage(Meter.PAGES, "pages", lambda s, e: 3)
+    with school_context(school), CaptureQueriesContext(connection) as captured:
+        figures = usage.measure_many((Meter.COURSES, Meter.PAGES), school=school)
+    # The query (1 course), not its Python twin (99), plus the provider without a query.
+    assert figures == {Meter.COURSES: 1 + 2, Meter.PAGES: 3}
+    assert len(captured.captured_queries) == 1

@@ -14,6 +14,7 @@ from courseplatform.tenancy.usage import Meter, Usage
 @pytest.fixture
 def empty_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(usage, "_providers", {meter: {} for meter in Meter})
+    monkeypatch.setattr(usage, "_queries", {meter: {} for meter in Meter})
 
 
 def _school(**limits: Any) -> Any:
