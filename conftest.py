@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.csp_guard",
     "tests.fixtures.permissions",
     "tests.fixtures.edge",
+    "tests.fixtures.dns",
 ]
 
 

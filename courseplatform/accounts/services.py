@@ -123,18 +123,40 @@ def _send_school_email(
     port: str | None,
 ) -> None:
     """Send ``accounts/email/<template>.txt`` plus its HTML twin in the school's brand."""
+    send_school_email(
+        school=school,
+        user=user,
+        subject=subject,
+        template=f"accounts/email/{template}",
+        context=context,
+        port=port,
+    )
+
+
+def send_school_email(
+    *,
+    school: School,
+    user: User,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    port: str | None = None,
+) -> None:
+    """Send ``<template>.txt`` plus its ``<template>.html`` twin (which may extend
+    ``accounts/email/base.html``) to ``user`` in the school's brand. For apps above
+    this one that email a school's people (custom domains)."""
     if _email_branding is None:
         raise LookupError("No app provides email branding (sites does, in its ready()).")
     context = {"school": school, "user": user, **context}
     html = render_to_string(
-        f"accounts/email/{template}.html",
+        f"{template}.html",
         {**context, "brand": _email_branding(school, port=port)},
     )
     send_mail(
         # The school's name may predate the one-line rule: a line break would make the
         # email library refuse the header (and the whole signup fail).
         subject=header_text(subject),
-        message=render_to_string(f"accounts/email/{template}.txt", context),
+        message=render_to_string(f"{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
         html_message=html,

@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("manage/settings/", dashboard_views.school_settings, name="manage_settings"),
     path("manage/site/", include("courseplatform.sites.urls_manage")),
+    path("manage/domains/", include("courseplatform.domains.urls_manage")),
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),
     path("files/<str:token>/", files.serve_signed_file, name="school_file"),
     path("api/v1/", include("courseplatform.api.urls")),

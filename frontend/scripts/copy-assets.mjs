@@ -85,6 +85,8 @@ for (const [key, pkg] of Object.entries(themeFonts)) {
 
 // The theme editor's live preview (sites/manage/theme.html).
 copy(join(frontendDir, "src", "js", "theme-preview.js"), join(distDir, "theme-preview.js"));
+// Copy buttons of the Domains page (domains/manage/domains.html): a plain script.
+copy(join(frontendDir, "src", "js", "copy-buttons.js"), join(distDir, "copy-buttons.js"));
 
 console.log(`copy-assets: done (${names.length} font files, htmx, Sortable, outline.js)`);
 console.log(`copy-assets: theme fonts ${Object.keys(themeFonts).join(", ")} (${themeFontFiles} files)`);

@@ -86,8 +86,9 @@ def test_lookup_answers_for_one_exact_name_without_a_school(school_a: Any) -> No
     assert not CustomDomain.objects.exists()
     found = lookup_hostname("learn.example.com")
     assert found is not None
-    assert found[:2] == (school_a.school.pk, "failing")
-    assert found[2] == since and found[3] is False
+    assert (found.school_id, found.status) == (school_a.school.pk, "failing")
+    assert found.failing_since == since and found.is_primary is False
+    assert found.serves_traffic()
     assert lookup_hostname("old.example.com") is None
     assert lookup_hostname("example.com") is None
     assert lookup_hostname("%") is None

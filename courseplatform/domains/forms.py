@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+
+
+class AddDomainForm(forms.Form):
+    hostname = forms.CharField(
+        label="Domain name",
+        max_length=300,
+        help_text="A name you own, such as learn.yourbrand.com. You will create two DNS "
+        "records next.",
+        widget=forms.TextInput(
+            attrs={
+                "class": "input",
+                "placeholder": "learn.yourbrand.com",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "inputmode": "url",
+            }
+        ),
+    )

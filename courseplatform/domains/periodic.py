@@ -1,0 +1,82 @@
+"""Re-verify every school's custom domains: ``manage.py verify_custom_domains``.
+
+Run every minute by ``scripts/serve.sh`` (next to the video watchdog). Each run picks
+the live domains whose last check is older than ``CUSTOM_DOMAIN_CHECK_MINUTES``
+(at most ``limit``, never checked first, then the oldest), so an idle run costs one
+query. The cross-school scan is read-only, inside ``platform_bypass(audit=False)``;
+the DNS lookups run in a few threads (network waits, no database); each result is
+then applied as its own school (``school_context``, the runtime role under row-level
+security) through ``services.apply_check``, which audits and emails only the status
+changes: active → failing (proof gone), pending/failing → active. A lookup that times
+out changes nothing but the time of the check.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.rls import platform_bypass, school_context
+
+from .models import CustomDomain
+from .selectors import DueDomain, domains_due_for_check
+from .services import DomainError, apply_check
+from .verification import CheckResult, check_dns
+
+logger = logging.getLogger(__name__)
+
+SCAN_REASON = "custom domains: periodic DNS re-verification"
+LOOKUP_THREADS = 8
+
+
+@dataclass(frozen=True)
+class Checked:
+    hostname: str
+    school_id: int
+    before: str
+    after: str
+    outcome: str
+
+
+def verify_custom_domains(*, now: datetime | None = None, limit: int = 500) -> list[Checked]:
+    now = now or timezone.now()
+    every = timedelta(minutes=settings.CUSTOM_DOMAIN_CHECK_MINUTES)
+    with platform_bypass(actor=None, reason=SCAN_REASON, audit=False):
+        due = domains_due_for_check(now=now, every=every, limit=limit)
+        schools = {
+            school.pk: school
+            for school in School.objects.filter(pk__in={d.school_id for d in due}).select_related(
+                "plan"
+            )
+        }
+    if not due:
+        return []
+
+    def _lookup(item: DueDomain) -> CheckResult:
+        return check_dns(school=schools[item.school_id], hostname=item.hostname, token=item.token)
+
+    with ThreadPoolExecutor(max_workers=min(LOOKUP_THREADS, len(due))) as pool:
+        results = list(pool.map(_lookup, due))
+
+    checked: list[Checked] = []
+    for item, result in zip(due, results, strict=True):
+        school = schools[item.school_id]
+        with school_context(school):
+            domain = CustomDomain.objects.filter(pk=item.pk, school=school).first()
+            if domain is None:
+                continue
+            before = domain.status
+            try:
+                domain = apply_check(school=school, domain=domain, result=result, now=now)
+            except DomainError:  # removed between the scan and now
+                continue
+        checked.append(
+            Checked(item.hostname, item.school_id, before, domain.status, result.outcome.value)
+        )
+    return checked

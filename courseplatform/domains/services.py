@@ -1,0 +1,335 @@
+"""Writes on a school's custom domains: add, check, make primary, remove.
+
+Keyword-only, school first. Only the school's owner manages domains (a domain decides
+where the school answers, like its settings): ``PermissionDenied`` for anyone else,
+``Http404`` for another school's domain (the same as a missing id), ``DomainError``
+with a message for the person. Every change is audited (``domain.added``,
+``domain.checked``, ``domain.activated``, ``domain.failed``, ``domain.primary_changed``,
+``domain.removed``); owners are emailed when a domain becomes active and when an active
+one fails. Hooks registered with ``on_domain_change`` run after every commit that
+changes what a hostname serves (the host-lookup cache, the edge).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from courseplatform.accounts import permissions
+from courseplatform.accounts.models import User
+from courseplatform.accounts.services import send_school_email
+from courseplatform.ops.services import record_audit
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.selectors import school_url
+from courseplatform.tenancy.usage import Meter, measure
+
+from .hostnames import display_hostname, dns_names, normalize_hostname
+from .models import HOSTNAME_UNIQUE_CONSTRAINT, CustomDomain
+from .selectors import get_live_domain
+from .verification import CheckResult, Outcome, apex_supported, check_dns
+
+logger = logging.getLogger(__name__)
+
+Status = CustomDomain.Status
+NOT_OWNER = "Only the school owner can manage its domains."
+HELD_ELSEWHERE = (
+    "{name} is already connected to another school on this platform. If it is yours, "
+    "remove it there first (or ask its owner to); then add it here with your own DNS proof."
+)
+
+
+class DomainError(Exception):
+    """A refusal with a message for the person."""
+
+
+# --- hooks: who wants to know when a hostname changes what it serves -------------------
+
+DomainHook = Callable[[str], None]
+_hooks: dict[str, DomainHook] = {}
+
+
+def on_domain_change(name: str, hook: DomainHook) -> None:
+    """Call ``hook(hostname)`` after each commit that changes a domain's status, primary
+    flag or existence (registered in an AppConfig.ready; a name registers once)."""
+    _hooks[name] = hook
+
+
+def _changed(hostname: str) -> None:
+    def _run() -> None:
+        for name, hook in list(_hooks.items()):
+            try:
+                hook(hostname)
+            except Exception:  # one broken listener must not hide the change from others
+                logger.exception("domain change hook %s failed for %s", name, hostname)
+
+    transaction.on_commit(_run)
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+def _lock_school(school: School) -> School:
+    return School.objects.select_for_update(of=("self",)).select_related("plan").get(pk=school.pk)
+
+
+def plan_allows_domains(school: School) -> bool:
+    return school.plan.max_custom_domains != 0
+
+
+def add_domain(*, school: School, actor: Any, hostname: str, ip: str | None = None) -> CustomDomain:
+    """Add ``hostname`` as a pending domain of ``school`` with a fresh token."""
+    permissions.require_school_owner(school, actor, message=NOT_OWNER)
+    name = normalize_hostname(hostname)  # ValidationError with the reason
+    if dns_names(name).is_apex and not apex_supported():
+        raise DomainError(
+            f"{name} is a root domain, which needs A/AAAA records, and this platform has no "
+            f"addresses for those yet: use a subdomain such as www.{name} or learn.{name}."
+        )
+    try:
+        with transaction.atomic():
+            # One decision per school at a time, so two requests cannot both pass the limit.
+            locked = _lock_school(school)
+            limit = locked.plan.max_custom_domains
+            if limit == 0:
+                raise DomainError(
+                    f"Custom domains are not included in the {locked.plan.name} plan. Upgrade "
+                    "to Premium (1 domain) or Enterprise (10 domains) to use your own domain."
+                )
+            if limit is not None and measure(Meter.CUSTOM_DOMAINS, school=school) >= limit:
+                raise DomainError(
+                    f"Your {locked.plan.name} plan includes {limit} custom "
+                    f"domain{'s' if limit != 1 else ''}. Remove one or upgrade to add another."
+                )
+            if (
+                CustomDomain.objects.filter(school=school, hostname=name)
+                .exclude(status=Status.REMOVED)
+                .exists()
+            ):
+                raise DomainError(f"{name} is already one of your domains.")
+            domain = CustomDomain.objects.create(school=school, hostname=name)
+            record_audit(
+                school=school,
+                actor=actor,
+                action="domain.added",
+                target=domain,
+                data={"hostname": name},
+                ip=ip,
+            )
+    except IntegrityError as error:
+        # Under row-level security this school cannot see another school's rows; the
+        # partial unique index sees them all, without a race.
+        if HOSTNAME_UNIQUE_CONSTRAINT in str(error):
+            raise DomainError(HELD_ELSEWHERE.format(name=name)) from None
+        raise
+    _changed(name)
+    return domain
+
+
+def _require_domain(school: School, actor: Any, domain_id: int) -> CustomDomain:
+    try:
+        domain = get_live_domain(school, domain_id)
+    except CustomDomain.DoesNotExist:
+        raise Http404("No such domain.") from None
+    permissions.require_school_owner(school, actor, domain, message=NOT_OWNER)
+    return domain
+
+
+def owner_domain(*, school: School, actor: Any, domain_id: int) -> CustomDomain:
+    """One of ``school``'s live domains for its owner (404 for another school's)."""
+    return _require_domain(school, actor, domain_id)
+
+
+def set_primary(
+    *, school: School, actor: Any, domain_id: int, primary: bool, ip: str | None = None
+) -> CustomDomain:
+    """Make the domain the school's main address (or stop it being one)."""
+    domain = _require_domain(school, actor, domain_id)
+    with transaction.atomic():
+        _lock_school(school)
+        domain = CustomDomain.objects.select_for_update().get(pk=domain.pk, school=school)
+        if domain.is_primary == primary:
+            return domain
+        if primary and not domain.serves_traffic():
+            raise DomainError(
+                f"{domain.hostname} is not serving your school yet: it can become the main "
+                "address once its DNS records are verified."
+            )
+        previous = list(
+            CustomDomain.objects.filter(school=school, is_primary=True).values_list(
+                "hostname", flat=True
+            )
+        )
+        if primary:
+            CustomDomain.objects.filter(school=school, is_primary=True).update(is_primary=False)
+        domain.is_primary = primary
+        domain.save(update_fields=["is_primary", "updated_at"])
+        record_audit(
+            school=school,
+            actor=actor,
+            action="domain.primary_changed",
+            target=domain,
+            data={"hostname": domain.hostname, "primary": primary, "previous": previous},
+            ip=ip,
+        )
+    for hostname in {*previous, domain.hostname}:
+        _changed(hostname)
+    return domain
+
+
+def remove_domain(*, school: School, actor: Any, domain_id: int, ip: str | None = None) -> None:
+    """Stop serving the domain at once and free its hostname."""
+    domain = _require_domain(school, actor, domain_id)
+    with transaction.atomic():
+        updated = (
+            CustomDomain.objects.filter(pk=domain.pk, school=school)
+            .exclude(status=Status.REMOVED)
+            .update(
+                status=Status.REMOVED,
+                is_primary=False,
+                removed_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+        )
+        if not updated:
+            return
+        record_audit(
+            school=school,
+            actor=actor,
+            action="domain.removed",
+            target=domain,
+            data={"hostname": domain.hostname, "was": domain.status},
+            ip=ip,
+        )
+    _changed(domain.hostname)
+
+
+def check_domain_now(
+    *, school: School, actor: Any, domain_id: int, ip: str | None = None
+) -> CustomDomain:
+    """ "Check now": look the records up and apply what they say (audited)."""
+    domain = _require_domain(school, actor, domain_id)
+    result = check_dns(school=school, hostname=domain.hostname, token=domain.verification_token)
+    return apply_check(school=school, domain=domain, result=result, actor=actor, ip=ip, audit=True)
+
+
+def apply_check(
+    *,
+    school: School,
+    domain: CustomDomain,
+    result: CheckResult,
+    actor: Any = None,
+    ip: str | None = None,
+    audit: bool = False,
+    now: datetime | None = None,
+) -> CustomDomain:
+    """Move ``domain`` along its lifecycle by one DNS check's ``result``.
+
+    verified: pending/failing → active. unverified: an active domain turns failing
+    (serving on through the grace period), a pending one stays pending with the reason.
+    unknown (timeout, SERVFAIL): nothing changes but the record of the check. Each
+    manual check is audited (``audit=True``); periodic ones only when the status changes.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        try:
+            domain = CustomDomain.objects.select_for_update().get(pk=domain.pk, school=school)
+        except CustomDomain.DoesNotExist:
+            raise DomainError("This domain was removed meanwhile.") from None
+        if domain.status == Status.REMOVED:
+            raise DomainError("This domain was removed meanwhile.")
+        before = domain.status
+        domain.last_check = result.as_json()
+        domain.last_checked_at = now
+        if result.outcome == Outcome.VERIFIED:
+            domain.failure_reason = ""
+            if before != Status.ACTIVE:
+                domain.status = Status.ACTIVE
+                domain.failing_since = None
+                domain.activated_at = now
+        elif result.outcome == Outcome.UNVERIFIED:
+            domain.failure_reason = result.reason[:500]
+            if before == Status.ACTIVE:
+                domain.status = Status.FAILING
+                domain.failing_since = now
+        domain.save()
+        changed = domain.status != before
+        if audit:
+            record_audit(
+                school=school,
+                actor=actor,
+                action="domain.checked",
+                target=domain,
+                data={
+                    "hostname": domain.hostname,
+                    "outcome": result.outcome.value,
+                    "reason": result.reason[:500],
+                },
+                ip=ip,
+            )
+        if changed:
+            action = "domain.activated" if domain.status == Status.ACTIVE else "domain.failed"
+            record_audit(
+                school=school,
+                actor=actor,
+                action=action,
+                target=domain,
+                data={"hostname": domain.hostname, "from": before, "reason": result.reason[:500]},
+                ip=ip,
+            )
+            _email_owners(school, domain, action)
+    if changed:
+        _changed(domain.hostname)
+    return domain
+
+
+def _email_owners(school: School, domain: CustomDomain, action: str) -> None:
+    owners = list(
+        User.objects.filter(school=school, role=permissions.OWNER, is_active=True).order_by("pk")
+    )
+    hostname = display_hostname(domain.hostname)
+    context = {
+        "domain": domain,
+        "hostname": hostname,
+        "manage_url": school_url(school, "/manage/domains/"),
+        "grace_ends_at": domain.grace_ends_at(),
+    }
+    if action == "domain.activated":
+        subject, template = f"{hostname} now serves {school.name}", "domains/email/activated"
+    else:
+        subject, template = f"{hostname} lost its DNS records", "domains/email/failing"
+
+    def _send() -> None:
+        for owner in owners:
+            try:
+                send_school_email(
+                    school=school,
+                    user=owner,
+                    subject=subject,
+                    template=template,
+                    context=context,
+                )
+            except Exception:  # a mail server hiccup must not undo the status change
+                logger.exception("could not email %s about %s", owner.pk, hostname)
+
+    transaction.on_commit(_send)
+
+
+__all__ = [
+    "DomainError",
+    "ValidationError",
+    "add_domain",
+    "apply_check",
+    "check_domain_now",
+    "on_domain_change",
+    "owner_domain",
+    "plan_allows_domains",
+    "remove_domain",
+    "set_primary",
+]
