@@ -40,6 +40,16 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def default_workers() -> int:
+    """One process per core, but only one without Redis.
+
+    Without REDIS_URL (the embedded default of `make demo`) the cache is local memory,
+    one per process: a page published through one process would stay stale in the
+    others' caches (site versions, host lookups). Threads share one cache.
+    """
+    return cores() if os.environ.get("REDIS_URL") else 1
+
+
 def granian_argv() -> list[str]:
     stop_seconds = _int_env("SERVE_STOP_SECONDS", 30)
     return [
@@ -53,7 +63,7 @@ def granian_argv() -> list[str]:
         "--port",
         str(_int_env("PORT", 8000)),
         "--workers",
-        str(_int_env("WEB_CONCURRENCY", cores())),
+        str(_int_env("WEB_CONCURRENCY", default_workers())),
         "--blocking-threads",
         str(_int_env("WEB_THREADS", 4)),
         "--no-ws",

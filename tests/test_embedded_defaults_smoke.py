@@ -3,7 +3,8 @@ local-memory cache and local files under VAR_DIR.
 
 Everything here happens in subprocesses whose environment has no database, Redis or
 S3 settings, so it never touches the suite's PostgreSQL database: migrate, create a
-school from the command line, serve it with runserver and ask it for pages.
+school from the command line, serve it the way `make demo` does (``scripts/serve.py``:
+granian, the task worker and the watchdog) and ask it for pages and a static file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -104,7 +106,7 @@ def _get(port: int, path: str, host: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def runserver(embedded_env: dict[str, str], tmp_path: Path) -> Iterator[int]:
+def served(embedded_env: dict[str, str], tmp_path: Path) -> Iterator[int]:
     """Set up the embedded-default app in VAR_DIR and serve it; yields the port."""
     _manage(embedded_env, "migrate", "--noinput")
     created = _manage(
@@ -121,12 +123,12 @@ def runserver(embedded_env: dict[str, str], tmp_path: Path) -> Iterator[int]:
     assert "http://smoke.localhost:8000/" in created.stdout, created.stdout
 
     port = _free_port()
-    log_path = tmp_path / "runserver.log"
+    log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            [sys.executable, "scripts/serve.py"],
             cwd=REPO_ROOT,
-            env=embedded_env,
+            env={**embedded_env, "PORT": str(port), "WEB_HOST": "127.0.0.1"},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -137,7 +139,7 @@ def runserver(embedded_env: dict[str, str], tmp_path: Path) -> Iterator[int]:
         while True:
             if process.poll() is not None:
                 pytest.fail(
-                    f"runserver exited with {process.returncode}:\n"
+                    f"scripts/serve.py exited with {process.returncode}:\n"
                     f"{log_path.read_text(errors='replace')[-3000:]}"
                 )
             try:
@@ -147,7 +149,7 @@ def runserver(embedded_env: dict[str, str], tmp_path: Path) -> Iterator[int]:
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(
-                    "runserver did not answer /healthz in time:\n"
+                    "scripts/serve.py did not answer /healthz in time:\n"
                     f"{log_path.read_text(errors='replace')[-3000:]}"
                 )
             time.sleep(0.1)
@@ -156,16 +158,16 @@ def runserver(embedded_env: dict[str, str], tmp_path: Path) -> Iterator[int]:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
 
 
 def test_embedded_defaults_serve_a_school_without_external_services(
-    runserver: int, embedded_env: dict[str, str]
+    served: int, embedded_env: dict[str, str]
 ) -> None:
-    port = runserver
+    port = served
     var_dir = Path(embedded_env["VAR_DIR"])
     database = var_dir / "db.sqlite3"
     assert database.is_file() and database.stat().st_size > 0
@@ -190,6 +192,11 @@ def test_embedded_defaults_serve_a_school_without_external_services(
     status, _, body = _get(port, "/", f"smoke.localhost:{port}")
     assert status == 200
     assert "Smoke School" in body
+    # DEBUG is off: the stylesheet the page links to is served by WhiteNoise.
+    stylesheet = re.search(r'href="(/static/[^"]+\.css)"', body)
+    assert stylesheet, body[:2000]
+    status, content_type, css = _get(port, stylesheet.group(1), f"smoke.localhost:{port}")
+    assert status == 200 and content_type.startswith("text/css") and css
 
     status, _, body = _get(port, "/", "nope.localhost")
     assert status == 404

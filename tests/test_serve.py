@@ -349,3 +349,33 @@ def test_a_web_server_that_cannot_start_ends_the_supervisor_with_exit_1(tmp_path
     (stopping,) = stack.events("serve.stopping")
     assert stopping["services"] == ["worker"]  # the worker was running, and was stopped
     assert stack.events("serve.killed") == []
+
+
+def test_web_processes_follow_the_cores_with_redis_and_are_one_without() -> None:
+    def workers(**env: str) -> int:
+        base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_CONCURRENCY")}
+        printed = subprocess.run(
+            [sys.executable, "deploy/web.py", "--print"],
+            cwd=REPO_ROOT,
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.split()
+        return int(printed[printed.index("--workers") + 1])
+
+    cores = len(os.sched_getaffinity(0))
+    assert workers(REDIS_URL="redis://127.0.0.1:6379/1") == cores
+    # The embedded default's local-memory cache is per process: one process only.
+    assert workers() == 1
+    assert workers(WEB_CONCURRENCY="3") == 3
+    bad = subprocess.run(
+        [sys.executable, "deploy/web.py", "--print"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "WEB_THREADS": "many"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "WEB_THREADS must be a whole number" in bad.stderr
