@@ -27,7 +27,7 @@ TEST_ENV = DATABASE_URL=postgres://cp_app@$(PG_HOST)/$(TEST_DB) \
 help:
 	@echo "make demo   - install everything, seed the demo school, serve on :$(PORT)"
 	@echo "make test   - run the whole test suite (PostgreSQL, Redis, SeaweedFS, Chromium)"
-	@echo "make serve  - app server (granian) + task worker + video watchdog on :$(PORT)"
+	@echo "make serve  - app server (granian) + task worker + periodic jobs on :$(PORT)"
 	@echo "make dev    - the same with runserver and autoreload, for development"
 	@echo "make setup | lint | bench | clean"
 
@@ -58,7 +58,7 @@ demo: setup
 	@$(MAKE) --no-print-directory serve
 
 # The production entry point (README "Production"): granian configured by
-# deploy/web.py, the task worker and the video watchdog, supervised.
+# deploy/web.py, the task worker and the periodic jobs, supervised.
 serve: python-deps assets
 	$(PY) scripts/serve.py
 

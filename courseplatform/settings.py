@@ -402,7 +402,7 @@ CUSTOM_DOMAIN_IPV6 = [
 CUSTOM_DOMAIN_GRACE_HOURS = float(os.environ.get("CUSTOM_DOMAIN_GRACE_HOURS", "72"))
 DNS_RESOLVERS = [r.strip() for r in os.environ.get("DNS_RESOLVERS", "").split(",") if r.strip()]
 DNS_TIMEOUT_SECONDS = float(os.environ.get("DNS_TIMEOUT_SECONDS", "5"))
-# manage.py verify_custom_domains (every minute from scripts/serve.sh) re-checks each
+# manage.py verify_custom_domains (every minute from scripts/serve.py) re-checks each
 # live domain once its last check is older than this.
 CUSTOM_DOMAIN_CHECK_MINUTES = float(os.environ.get("CUSTOM_DOMAIN_CHECK_MINUTES", "10"))
 

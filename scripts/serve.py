@@ -1,13 +1,15 @@
-"""Run courseplatform: the web server, the task worker and the video watchdog, supervised.
+"""Run courseplatform: the web server, the task worker and the periodic jobs, supervised.
 
-    python scripts/serve.py [--dev] [web] [worker] [watchdog]     (default: all three)
+    python scripts/serve.py [--dev] [web] [worker] [periodic]     (default: all three)
 
 * web      - granian (WSGI, threaded workers), configured by deploy/web.py
              (`--dev`: Django's runserver with autoreload instead).
 * worker   - `manage.py db_worker --queue-name '*'` (our db_worker reconnects by itself
              after a database outage; `--dev` reloads it on code changes).
-* watchdog - every WATCHDOG_INTERVAL_SECONDS, `manage.py reclaim_stalled_videos --quiet`,
-             each run stopped after WATCHDOG_TIMEOUT_SECONDS.
+* periodic - every PERIODIC_INTERVAL_SECONDS, each of PERIODIC_COMMANDS (the video
+             watchdog `reclaim_stalled_videos` and the custom-domain re-check
+             `verify_custom_domains`) as its own `manage.py ... --quiet` process,
+             stopped after PERIODIC_TIMEOUT_SECONDS.
 
 A service that exits on its own is restarted after a capped exponential backoff
 (1 s, 2 s, 4 s ... 60 s; a service that ran for a minute starts over at 1 s) and the
@@ -40,7 +42,12 @@ import structlog
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_LAUNCHER = ROOT / "deploy" / "web.py"
-SERVICES = ("web", "worker", "watchdog")
+SERVICES = ("web", "worker", "periodic")
+# Management commands run every PERIODIC_INTERVAL_SECONDS (each with --quiet).
+PERIODIC_COMMANDS = (
+    "reclaim_stalled_videos",  # the video watchdog: re-queue transcodes without heartbeat
+    "verify_custom_domains",  # re-check the DNS proof of custom domains that are due
+)
 
 FIRST_RESTART_SECONDS = 1.0
 MAX_RESTART_SECONDS = 60.0
@@ -79,7 +86,7 @@ def _configure_logging() -> None:
 
 
 def command_for(service: str, *, dev: bool) -> list[str]:
-    """The argv of a long-running service (the watchdog's single run for "watchdog")."""
+    """The argv of a long-running service."""
     manage = [sys.executable, str(ROOT / "manage.py")]
     port = os.environ.get("PORT", "8000")
     if service == "web" and dev:
@@ -88,9 +95,11 @@ def command_for(service: str, *, dev: bool) -> list[str]:
         return [sys.executable, str(WEB_LAUNCHER)]
     if service == "worker":
         return [*manage, "db_worker", "--queue-name", "*", "--reload" if dev else "--no-reload"]
-    if service == "watchdog":
-        return [*manage, "reclaim_stalled_videos", "--quiet"]
     raise ValueError(service)
+
+
+def periodic_command(name: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), name, "--quiet"]
 
 
 @dataclass
@@ -104,7 +113,8 @@ class Service:
 
 
 @dataclass
-class Watchdog:
+class PeriodicJob:
+    name: str
     argv: list[str]
     interval: float
     timeout: float
@@ -136,19 +146,16 @@ class Supervisor:
     def __init__(self, services: list[str], *, dev: bool) -> None:
         self.dev = dev
         self.services = [
-            Service(name, command_for(name, dev=dev)) for name in services if name != "watchdog"
+            Service(name, command_for(name, dev=dev)) for name in services if name != "periodic"
         ]
-        self.watchdog = (
-            Watchdog(
-                argv=command_for("watchdog", dev=dev),
-                interval=_float_env("WATCHDOG_INTERVAL_SECONDS", 60),
-                timeout=_float_env("WATCHDOG_TIMEOUT_SECONDS", 120),
-            )
-            if "watchdog" in services
-            else None
-        )
-        if self.watchdog:
-            self.watchdog.next_run = time.monotonic() + self.watchdog.interval
+        interval = _float_env("PERIODIC_INTERVAL_SECONDS", 60)
+        timeout = _float_env("PERIODIC_TIMEOUT_SECONDS", 120)
+        # The first runs come one interval after start, when the web server is up.
+        first_run = time.monotonic() + interval
+        self.periodic = [
+            PeriodicJob(name, periodic_command(name), interval, timeout, next_run=first_run)
+            for name in (PERIODIC_COMMANDS if "periodic" in services else ())
+        ]
         self.stop_seconds = _float_env("SERVE_STOP_SECONDS", 30)
         self.web_start_attempts = int(_float_env("WEB_START_ATTEMPTS", 5))
         self.stop_requested: signal.Signals | None = None
@@ -198,26 +205,27 @@ class Supervisor:
         )
         return None
 
-    def _tick_watchdog(self, now: float) -> None:
-        dog = self.watchdog
-        if dog is None:
-            return
-        if dog.process is not None:
-            code = dog.process.poll()
+    def _tick_periodic(self, job: PeriodicJob, now: float) -> None:
+        """Reap the job's last run (killed past its timeout) and start the next when due."""
+        if job.process is not None:
+            code = job.process.poll()
             if code is None:
-                if now - dog.started_at > dog.timeout:
-                    log.warning("serve.watchdog_timeout", timeout_seconds=dog.timeout)
-                    _signal_group(dog.process, signal.SIGKILL)
-                    dog.process.wait()
-                    dog.process = None
+                if now - job.started_at > job.timeout:
+                    log.warning("serve.periodic_timeout", job=job.name, timeout_seconds=job.timeout)
+                    _signal_group(job.process, signal.SIGKILL)
+                    job.process.wait()
+                    job.process = None
                 return
+            seconds = round(now - job.started_at, 1)
             if code != 0:
-                log.warning("serve.watchdog_failed", exit_code=code)
-            dog.process = None
-        if now >= dog.next_run:
-            dog.process = _spawn("watchdog", dog.argv)
-            dog.started_at = now
-            dog.next_run = now + dog.interval
+                log.warning("serve.periodic_failed", job=job.name, exit_code=code, seconds=seconds)
+            else:
+                log.info("serve.periodic_done", job=job.name, seconds=seconds)
+            job.process = None
+        if now >= job.next_run:
+            job.process = _spawn("periodic", job.argv)
+            job.started_at = now
+            job.next_run = now + job.interval
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -236,15 +244,15 @@ class Supervisor:
                     self._start(service)
             if exit_code:
                 break
-            self._tick_watchdog(now)
+            for job in self.periodic:
+                self._tick_periodic(job, now)
             time.sleep(POLL_SECONDS)
         self._stop_all(reason=self.stop_requested.name if self.stop_requested else "giving up")
         return exit_code
 
     def _running(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
         processes = [(s.name, s.process) for s in self.services if s.process is not None]
-        if self.watchdog and self.watchdog.process is not None:
-            processes.append(("watchdog", self.watchdog.process))
+        processes += [(job.name, job.process) for job in self.periodic if job.process is not None]
         return [(name, p) for name, p in processes if p.poll() is None]
 
     def _stop_all(self, *, reason: str) -> None:
@@ -267,7 +275,7 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("services", nargs="*", help="web, worker, watchdog (default: all three)")
+    parser.add_argument("services", nargs="*", help="web, worker, periodic (default: all three)")
     parser.add_argument(
         "--dev", action="store_true", help="runserver with autoreload; the worker reloads too"
     )

@@ -1,7 +1,7 @@
 """`scripts/serve.py`, the production entry point, with real processes.
 
-The supervisor runs granian (deploy/web.py), the db_worker and the video
-watchdog against the suite's PostgreSQL database on a free loopback port. The tests
+The supervisor runs granian (deploy/web.py), the db_worker and the periodic jobs
+(video watchdog, custom-domain re-check) against the suite's PostgreSQL database on a free loopback port. The tests
 kill the worker (it is restarted, the web server keeps answering), cut the worker's
 database connections while PostgreSQL refuses new ones (the worker waits with backoff
 in the same process, then runs a task), and stop the supervisor with SIGTERM
@@ -177,6 +177,7 @@ def serve_stack(
             "WEB_CONCURRENCY": "1",
             "WEB_THREADS": "2",
             "TASK_WORKER_RECONNECT_MAX_SECONDS": "3",
+            "PERIODIC_INTERVAL_SECONDS": "3",
             "SERVE_STOP_SECONDS": "40",
             "LOG_FORMAT": "json",
             "DEBUG": "false",
@@ -234,6 +235,16 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
     assert stack.service_pid("granian") == web, "the web server was restarted too"
     assert _alive(web) and _alive(int(restarted))  # type: ignore[arg-type]
     assert stack.get("/") == 200
+    # Meanwhile the periodic jobs ran, each to a clean end, as the platform role.
+    _wait_for(
+        "both periodic jobs to finish a run",
+        lambda: (
+            {e["job"] for e in stack.events("serve.periodic_done")}
+            == {"reclaim_stalled_videos", "verify_custom_domains"}
+        ),
+        stack.log,
+    )
+    assert stack.events("serve.periodic_failed") == []
 
 
 @pytest.mark.django_db(transaction=True)

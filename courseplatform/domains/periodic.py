@@ -1,6 +1,6 @@
 """Re-verify every school's custom domains: ``manage.py verify_custom_domains``.
 
-Run every minute by ``scripts/serve.sh`` (next to the video watchdog). Each run picks
+Run every minute by ``scripts/serve.py`` (next to the video watchdog). Each run picks
 the live domains whose last check is older than ``CUSTOM_DOMAIN_CHECK_MINUTES``
 (at most ``limit``, never checked first, then the oldest), so an idle run costs one
 query. The cross-school scan is read-only, inside ``platform_bypass(audit=False)``;
