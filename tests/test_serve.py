@@ -1,8 +1,9 @@
 """`scripts/serve.py`, the production entry point, with real processes.
 
 The supervisor runs granian (deploy/web.py), the db_worker and the periodic jobs
-(video watchdog, custom-domain re-check) against the suite's PostgreSQL database on a free loopback port. The tests
-kill the worker (it is restarted, the web server keeps answering), cut the worker's
+(video watchdog, custom-domain re-check) against the suite's PostgreSQL database on a
+free loopback port. The tests kill the worker (it is restarted, the web server keeps
+answering; the periodic jobs run meanwhile), cut the worker's
 database connections while PostgreSQL refuses new ones (the worker waits with backoff
 in the same process, then runs a task), and stop the supervisor with SIGTERM
 (everything stops, exit code 0). Every wait is bounded but generous: the machine may
