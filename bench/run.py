@@ -12,6 +12,7 @@ import importlib
 import os
 import pkgutil
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -22,8 +23,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # Unwind like Ctrl-C, so every `finally` stops what its scenario started.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseplatform.settings")
+    from bench.web.servers import private_redis
+
+    # A Redis of the bench's own for every scenario and the app servers they start:
+    # nobody else's keys are touched, and its hit/miss counters are the bench's alone.
+    with private_redis(ROOT / "var" / "bench" / "redis") as redis_url:
+        os.environ["REDIS_URL"] = redis_url
+        return _run_scenarios()
+
+
+def _run_scenarios() -> int:
     import django
 
     django.setup()

@@ -1,0 +1,232 @@
+"""Figures of the web bench → Markdown tables, target verdicts and a latency chart.
+
+Pure computation on the measurements (tested in tests/bench/): nothing here runs a
+server or a load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .wrk import WrkResult
+
+# The issue's targets: (most DB round trips per request on a warm cache,
+# least throughput as a share of the same run's /healthz floor).
+TARGETS: dict[str, tuple[int, float]] = {"anonymous": (1, 0.70), "logged-in": (4, 0.35)}
+P95_GROWTH_LIMIT = 1.10  # p95 at the most schools / p95 at 100 schools
+GROWTH_BASE = 100
+
+
+@dataclass
+class Measurement:
+    page: str  # key, e.g. "landing"
+    label: str
+    kind: str  # "floor", "static", "anonymous", "logged-in"
+    schools: int
+    result: WrkResult | None = None
+    failure: str = ""  # why there is no result (the run of this page broke)
+    redis_hits: int = 0
+    redis_misses: int = 0
+    round_trips: float | None = None  # per request, warm (second pass over the same hosts)
+    round_trips_first: float | None = None  # per request, first pass (fresh app process)
+    checked: int = 0  # sequential requests whose status was checked
+    bad_statuses: str = ""  # e.g. "302 x3" when a checked answer was not 200
+
+    @property
+    def hit_ratio(self) -> float | None:
+        total = self.redis_hits + self.redis_misses
+        return self.redis_hits / total if total else None
+
+
+def floor_throughput(measurements: Sequence[Measurement], schools: int) -> float | None:
+    """Mean throughput of the floor runs (/healthz) at this school count."""
+    rates = [
+        m.result.throughput
+        for m in measurements
+        if m.kind == "floor" and m.schools == schools and m.result is not None
+    ]
+    return sum(rates) / len(rates) if rates else None
+
+
+def floor_ratio(m: Measurement, measurements: Sequence[Measurement]) -> float | None:
+    floor = floor_throughput(measurements, m.schools)
+    if m.result is None or not floor:
+        return None
+    return m.result.throughput / floor
+
+
+def p95_growth(page: str, measurements: Sequence[Measurement]) -> float | None:
+    """p95 at the largest school count over p95 at 100 schools (None if either is missing)."""
+    by_count = {m.schools: m for m in measurements if m.page == page and m.result is not None}
+    if GROWTH_BASE not in by_count:
+        return None
+    top = max(by_count)
+    if top <= GROWTH_BASE:
+        return None
+    base = by_count[GROWTH_BASE].result
+    assert base is not None
+    high = by_count[top].result
+    assert high is not None
+    return high.p95_ms / base.p95_ms if base.p95_ms > 0 else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    met: bool
+    text: str
+
+
+def row_verdicts(m: Measurement, measurements: Sequence[Measurement]) -> list[Verdict]:
+    """Round-trip and floor-ratio targets for one page at one school count."""
+    if m.kind not in TARGETS:
+        return []
+    if m.result is None:
+        return [Verdict(False, f"not measured: {m.failure}")]
+    max_trips, min_ratio = TARGETS[m.kind]
+    verdicts = []
+    if m.round_trips is None:
+        verdicts.append(Verdict(False, "round trips not measured"))
+    else:
+        ok = m.round_trips <= max_trips + 1e-9
+        verdicts.append(Verdict(ok, f"RT {m.round_trips:.1f} {'≤' if ok else '>'} {max_trips}"))
+    ratio = floor_ratio(m, measurements)
+    if ratio is None:
+        verdicts.append(Verdict(False, "no floor to compare with"))
+    else:
+        ok = ratio >= min_ratio
+        verdicts.append(Verdict(ok, f"{ratio:.0%} {'≥' if ok else '<'} {min_ratio:.0%} of floor"))
+    if m.result.errors:
+        verdicts.append(Verdict(False, f"{m.result.errors} errors"))
+    if m.bad_statuses:
+        verdicts.append(Verdict(False, f"answers not 200: {m.bad_statuses}"))
+    return verdicts
+
+
+def growth_verdict(page: str, measurements: Sequence[Measurement]) -> Verdict | None:
+    growth = p95_growth(page, measurements)
+    if growth is None:
+        return None
+    ok = growth <= P95_GROWTH_LIMIT
+    return Verdict(ok, f"p95 x{growth:.2f} {'≤' if ok else '>'} x{P95_GROWTH_LIMIT:.2f}")
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+
+def _num(value: float | None, fmt: str = "{:.1f}", missing: str = "-") -> str:
+    return missing if value is None else fmt.format(value)
+
+
+def _mark(verdicts: Sequence[Verdict]) -> str:
+    if not verdicts:
+        return ""
+    return ("✅ " if all(v.met for v in verdicts) else "❌ ") + "; ".join(v.text for v in verdicts)
+
+
+def results_table(measurements: Sequence[Measurement]) -> str:
+    lines = [
+        "| page | schools | req/s | p50 ms | p95 ms | p99 ms | errors | DB RT warm | "
+        "DB RT first | Redis hit | x floor | targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for m in measurements:
+        r = m.result
+        if r is None:
+            lines.append(
+                f"| {m.label} | {m.schools:,} | - | - | - | - | - | - | - | - | - | "
+                f"❌ not measured: {m.failure} |"
+            )
+            continue
+        errors = f"{r.errors}" if not r.errors else (
+            f"{r.errors} ({r.status_errors} status, {r.socket_errors} socket)"
+        )  # fmt: skip
+        hit = m.hit_ratio
+        lines.append(
+            f"| {m.label} | {m.schools:,} | {r.throughput:,.0f} | {r.p50_ms:.1f} | "
+            f"{r.p95_ms:.1f} | {r.p99_ms:.1f} | {errors} | {_num(m.round_trips)} | "
+            f"{_num(m.round_trips_first)} | {_num(hit, '{:.0%}')} | "
+            f"{_num(floor_ratio(m, measurements), '{:.0%}')} | "
+            f"{_mark(row_verdicts(m, measurements))} |"
+        )
+    return "\n".join(lines)
+
+
+def summary_table(measurements: Sequence[Measurement]) -> str:
+    """One line per page: every target, met or missed."""
+    pages: dict[str, Measurement] = {}
+    for m in measurements:
+        if m.kind in TARGETS:
+            pages.setdefault(m.page, m)
+    counts = sorted({m.schools for m in measurements})
+    header = " | ".join(f"{c:,} schools" for c in counts)
+    top = max(counts) if counts else 0
+    lines = [
+        f"| page | target | {header} | p95 at {top:,} vs {GROWTH_BASE} | all met |",
+        "|---|---|" + "---|" * len(counts) + "---|---|",
+    ]
+    for key, first in pages.items():
+        max_trips, min_ratio = TARGETS[first.kind]
+        cells, every = [], []
+        for count in counts:
+            m = next((x for x in measurements if x.page == key and x.schools == count), None)
+            if m is None:
+                cells.append("-")
+                continue
+            verdicts = row_verdicts(m, measurements)
+            every.extend(verdicts)
+            cells.append(_mark(verdicts))
+        growth = growth_verdict(key, measurements)
+        if growth is not None:
+            every.append(growth)
+        met = bool(every) and all(v.met for v in every)
+        lines.append(
+            f"| {first.label} | ≤ {max_trips} RT, ≥ {min_ratio:.0%} of floor, p95 ≤ "
+            f"x{P95_GROWTH_LIMIT:.2f} | "
+            + " | ".join(cells)
+            + f" | {_mark([growth]) if growth else '-'} | {'yes' if met else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+# --- chart -----------------------------------------------------------------------------
+
+
+def chart(measurements: Sequence[Measurement], path: Path) -> Path:
+    """p50 and p95 latency against school count, one panel per page (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pages: dict[str, str] = {}
+    for m in measurements:
+        pages.setdefault(m.page, m.label)
+    columns = 3
+    rows = max(1, -(-len(pages) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    for index, (key, label) in enumerate(pages.items()):
+        ax = axes[index // columns][index % columns]
+        points = sorted(
+            (m.schools, m.result) for m in measurements if m.page == key and m.result is not None
+        )
+        xs = [count for count, _ in points]
+        ax.plot(xs, [r.p50_ms for _, r in points], "o-", label="p50")
+        ax.plot(xs, [r.p95_ms for _, r in points], "s--", label="p95")
+        ax.set_xscale("log")
+        ax.set_xticks(xs or [1])
+        ax.set_xticklabels([f"{x:,}" for x in xs] or ["1"])
+        ax.set_ylim(bottom=0)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("schools rotated")
+        ax.set_ylabel("latency (ms)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    for index in range(len(pages), rows * columns):
+        axes[index // columns][index % columns].axis("off")
+    fig.suptitle("make bench: latency against the number of schools (wrk, loopback)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

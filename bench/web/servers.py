@@ -1,0 +1,187 @@
+"""Processes the web bench starts — a private Redis, the app server — and stops again.
+
+Every process gets its own session (process group) so a terminal's Ctrl-C reaches
+only the bench, which then stops them in order: ``ManagedProcess.stop`` sends
+SIGTERM to the whole group, waits, and SIGKILLs what is left. All of them listen on
+loopback ports chosen by the kernel.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ManagedProcess:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path = ROOT,
+    ) -> None:
+        self.name = name
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace_s: float = 15.0) -> None:
+        if self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        # Threads or children left in the group (a gunicorn worker) go too.
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def wait_until_answers(
+    port: int,
+    *,
+    host: str = "localhost",
+    path: str = "/healthz",
+    timeout_s: float = 90.0,
+    process: ManagedProcess | None = None,
+) -> None:
+    """Wait for an HTTP answer (any status) from 127.0.0.1:port, bounded."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and not process.alive():
+            raise RuntimeError(f"{process.name} exited early:\n{process.tail()}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Host": host})
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    tail = process.tail() if process else ""
+    raise RuntimeError(f"nothing answered on 127.0.0.1:{port} within {timeout_s:.0f} s\n{tail}")
+
+
+def wait_for_redis(port: int, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"redis did not answer on 127.0.0.1:{port}")
+
+
+@contextmanager
+def private_redis(workdir: Path) -> Iterator[str]:
+    """A throw-away redis-server on a loopback port (no persistence); yields its URL.
+
+    The bench's own Redis keeps other suites' traffic out of the keyspace hit/miss
+    counters and never touches anyone else's data.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = ManagedProcess(
+        "redis",
+        [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(workdir), "--maxmemory-policy", "noeviction",
+        ],
+        log=workdir / "redis.log",
+    )  # fmt: skip
+    try:
+        wait_for_redis(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.stop()
+
+
+def redis_stats(url: str) -> dict[str, int]:
+    """keyspace_hits / keyspace_misses of the Redis at ``url`` (INFO stats)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        info = client.info("stats")
+    finally:
+        client.close()
+    return {"hits": int(info["keyspace_hits"]), "misses": int(info["keyspace_misses"])}
+
+
+def python() -> str:
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv if venv.exists() else Path(sys.executable))
+
+
+def postgres_address(env: Mapping[str, str]) -> tuple[str, int]:
+    """(host, port) of the database in DATABASE_URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(env["DATABASE_URL"])
+    return (parts.hostname or "127.0.0.1", parts.port or 5432)
+
+
+def app_server(
+    port: int,
+    *,
+    env: Mapping[str, str],
+    log: Path,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> ManagedProcess:
+    """The production app server on 127.0.0.1:port (gunicorn, threaded workers)."""
+    cores = os.cpu_count() or 1
+    argv = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "courseplatform.wsgi:application",
+        "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "gthread",
+        "--workers", str(workers or cores),
+        "--threads", str(threads or 4),
+        "--graceful-timeout", "10",
+        "--timeout", "60",
+        # Several servers run at once (the load one, the counting twin, other people's):
+        # gunicorn's control socket would be one shared path in $HOME.
+        "--no-control-socket",
+    ]  # fmt: skip
+    return ManagedProcess("app server", argv, log=log, env=env)
