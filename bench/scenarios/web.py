@@ -69,6 +69,7 @@ def _server_env(*, port: int) -> dict[str, str]:
         STATIC_ROOT=str(WORKDIR / "static"),
         WHITENOISE_USE_FINDERS="false",
         EMAIL_URL="dummy:",
+        SERVE_STOP_SECONDS="10",  # the bench stops its servers between nothing in flight
         VAR_DIR=str(WORKDIR / "var"),
     )
     return env
@@ -134,7 +135,10 @@ class Bench:
         self.twin = twin
         servers.wait_until_answers(self.port, process=main)
         servers.wait_until_answers(self.count_port, process=twin)
-        self.notes.append(f"App server: `{' '.join(main.process.args)}`")  # type: ignore[arg-type]
+        launched = servers.app_server_command(
+            {**env, "PORT": str(self.port), "WEB_HOST": "127.0.0.1"}
+        )
+        self.notes.append(f"App server (`deploy/web.py`, as `make serve` runs it): `{launched}`")
 
     def log_in(self, rows: Sequence[targets.SchoolRow]) -> None:
         """Real logins for the first REAL_LOGINS schools, minted sessions for the rest."""

@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+WEB_LAUNCHER = ROOT / "deploy" / "web.py"
 
 
 def free_port() -> int:
@@ -169,19 +170,24 @@ def app_server(
     workers: int | None = None,
     threads: int | None = None,
 ) -> ManagedProcess:
-    """The production app server on 127.0.0.1:port (gunicorn, threaded workers)."""
-    cores = os.cpu_count() or 1
-    argv = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "courseplatform.wsgi:application",
-        "--bind", f"127.0.0.1:{port}",
-        "--worker-class", "gthread",
-        "--workers", str(workers or cores),
-        "--threads", str(threads or 4),
-        "--graceful-timeout", "10",
-        "--timeout", "60",
-        # Several servers run at once (the load one, the counting twin, other people's):
-        # gunicorn's control socket would be one shared path in $HOME.
-        "--no-control-socket",
-    ]  # fmt: skip
-    return ManagedProcess("app server", argv, log=log, env=env)
+    """The production web server on 127.0.0.1:port: ``deploy/web.py``, the entry point
+    ``make serve`` and the README's production section run (granian, threaded WSGI
+    workers), sized by its own defaults unless ``workers``/``threads`` are given."""
+    env = dict(env)
+    env.update(PORT=str(port), WEB_HOST="127.0.0.1")
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
+    if threads is not None:
+        env["WEB_THREADS"] = str(threads)
+    return ManagedProcess("app server", [python(), str(WEB_LAUNCHER)], log=log, env=env)
+
+
+def app_server_command(env: Mapping[str, str]) -> str:
+    """The command line ``deploy/web.py`` runs with this environment (for the report)."""
+    import subprocess
+
+    done = subprocess.run(
+        [python(), str(WEB_LAUNCHER), "--print"],
+        cwd=ROOT, env=dict(env), capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return done.stdout.strip().replace(str(ROOT) + "/", "")
