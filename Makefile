@@ -90,7 +90,7 @@ lint: python-deps
 	$(VENV)/bin/lint-imports --no-logo
 
 bench: TEST_DB = courseplatform_bench
-bench: python-deps assets
+bench: python-deps assets system-deps
 	$(TEST_ENV) bash -c '$(PY) scripts/pg_roles.py --recreate && $(PY) manage.py migrate -v0 && $(PY) bench/run.py $(BENCH_ARGS)'
 
 clean:
