@@ -228,3 +228,17 @@ def test_periodic_timeouts_change_nothing(make_school: Any, dns_blackhole: str) 
     [item] = verify_custom_domains()
     assert (item.before, item.after, item.outcome) == ("active", "active", "unknown")
     assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_out_of_time_leaves_the_rest_for_the_next_run(
+    make_school: Any, dns_server: Any
+) -> None:
+    premium = make_school("alpha", plan="premium")
+    domain = _add(premium)
+    dns_server.serve(**_proof(domain))
+    assert verify_custom_domains(budget_seconds=0) == []
+    with school_context(premium.school):
+        assert CustomDomain.objects.get(pk=domain.pk).last_checked_at is None
+    [item] = verify_custom_domains()
+    assert item.after == "active"
