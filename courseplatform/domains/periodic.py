@@ -5,11 +5,12 @@ Run every minute by ``scripts/serve.py`` (one of its periodic jobs, killed after
 older than ``CUSTOM_DOMAIN_CHECK_MINUTES`` (at most ``limit``, never checked first,
 then the oldest) and starts no new lookup after ``budget_seconds``, so an idle run
 costs one query and a slow one ends in time. The cross-school scan is read-only,
-inside ``platform_bypass(audit=False)``; the DNS lookups run in a few threads (network waits, no database); each result is
-then applied as its own school (``school_context``, the runtime role under row-level
-security) through ``services.apply_check``, which audits and emails only the status
-changes: active → failing (proof gone), pending/failing → active. A lookup that times
-out changes nothing but the time of the check.
+inside ``platform_bypass(audit=False)``; the DNS lookups run in a few threads
+(network waits, no database); each result is then applied as its own school
+(``school_context``, the runtime role under row-level security) through
+``services.apply_check``, which audits and emails only the status changes:
+active → failing (proof gone), pending/failing → active. A lookup that times out
+changes nothing but the time of the check.
 """
 
 from __future__ import annotations
