@@ -70,6 +70,8 @@ def granian_argv() -> list[str]:
         # A worker process that dies is replaced; the others keep serving meanwhile.
         "--respawn-failed-workers",
         # On SIGTERM requests in flight get this long; scripts/serve.py waits 5 s more.
+        # It also bounds a stop that arrives while workers are still starting: granian
+        # 2.8 then never hears back from them and, without a timeout, waits forever.
         "--workers-kill-timeout",
         str(max(1, stop_seconds - 5)),
         # Requests are logged by the edge (Caddy); an access log here costs throughput.

@@ -248,6 +248,23 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
     assert stack.events("serve.periodic_failed") == []
 
 
+def test_a_killed_web_worker_process_is_replaced_by_granian(serve_stack: Stack) -> None:
+    stack = serve_stack
+    master = stack.service_pid("granian")
+    assert master
+    (first,) = _children(master)  # WEB_CONCURRENCY=1
+    os.kill(first, signal.SIGKILL)
+    replaced = _wait_for(
+        "granian to respawn its worker",
+        lambda: [pid for pid in _children(master) if pid != first],
+        stack.log,
+    )
+    assert len(replaced) == 1  # type: ignore[arg-type]
+    _wait_for("the new worker to answer", lambda: stack.get("/") == 200, stack.log)
+    assert stack.service_pid("granian") == master  # the supervisor had nothing to do
+    assert stack.events("serve.exited") == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_survives_losing_its_database_and_then_runs_tasks(
     serve_stack: Stack, tmp_path: Path
