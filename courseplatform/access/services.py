@@ -27,7 +27,8 @@ from django.utils import timezone
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.courses.models import Course, Enrollment
-from courseplatform.courses.services import enroll_student
+from courseplatform.courses.services import course_event_ref, enroll_student, student_event_ref
+from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import CONTROL_CHARACTERS, CONTROL_CHARACTERS_MESSAGE
 from courseplatform.tenancy.models import School
@@ -322,7 +323,7 @@ def redeem_code(
             ).update(uses_count=F("uses_count") + 1)
             if consumed != 1:
                 raise _NoUseLeft
-            Redemption.objects.create(school=school, code=code, student=student, ip=ip)
+            redemption = Redemption.objects.create(school=school, code=code, student=student, ip=ip)
             newly = []
             for course in courses:
                 _, created = enroll_student(
@@ -345,6 +346,20 @@ def redeem_code(
                 target=code,
                 data={"batch": code.batch_id, "courses": [c.pk for c in courses]},
                 ip=ip,
+            )
+            # Never the code itself: it is a bearer secret until fully used.
+            emit_event(
+                school=school,
+                type="code.redeemed",
+                data={
+                    "redemption_id": redemption.pk,
+                    "code_id": code.pk,
+                    "batch": {"id": code.batch_id, "name": code.batch.name},
+                    "student": student_event_ref(student),
+                    "courses": [course_event_ref(c) for c in courses],
+                    "newly_enrolled": [c.pk for c in newly],
+                    "redeemed_at": redemption.created_at.isoformat(),
+                },
             )
     except _NothingNew:
         return already

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import header_text, validate_single_line
 from courseplatform.tenancy.models import School
@@ -56,6 +57,22 @@ def reserve_student_place(*, school: School) -> None:
         raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="student_limit")})
 
 
+def announce_student_created(*, school: School, student: User, source: str) -> None:
+    """Emit ``student.created`` (on commit) for a new student account; ``source`` says
+    how it came to be: ``signup`` or ``invitation``."""
+    emit_event(
+        school=school,
+        type="student.created",
+        data={
+            "id": student.pk,
+            "email": student.email,
+            "full_name": student.full_name,
+            "source": source,
+            "created_at": student.date_joined.isoformat(),
+        },
+    )
+
+
 def register_user(
     *,
     school: School,
@@ -89,6 +106,8 @@ def register_user(
                 data={"role": role},
                 ip=ip,
             )
+            if role == User.Role.STUDENT:
+                announce_student_created(school=school, student=user, source="signup")
     except IntegrityError as exc:
         # Shown as a generic message by the views: never confirm that an email exists.
         raise ValidationError(

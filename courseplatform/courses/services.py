@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User, normalize_email
 from courseplatform.ops import files
+from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import validate_single_line
 from courseplatform.sanitize.markdown import external_image_problem, markdown_to_html
@@ -43,6 +44,16 @@ from .selectors import count_courses, is_enrolled
 
 class CourseError(Exception):
     """A request that cannot be honoured; the message is safe to show."""
+
+
+def course_event_ref(course: Course) -> dict[str, Any]:
+    """How events (webhook payloads) name a course."""
+    return {"id": course.pk, "slug": course.slug, "title": course.title}
+
+
+def student_event_ref(student: User) -> dict[str, Any]:
+    """How events (webhook payloads) name a student."""
+    return {"id": student.pk, "email": student.email, "full_name": student.full_name}
 
 
 def _clean_title(title: str, what: str = "title") -> str:
@@ -158,10 +169,20 @@ def set_course_status(*, school: School, actor: User, course: Course, publish: b
     permissions.require_course_manager(school, actor, course)
     if publish and not Lesson.objects.filter(course=course).exists():
         raise CourseError("Add at least one lesson before publishing.")
+    was_published = course.status == Course.Status.PUBLISHED
     course.status = Course.Status.PUBLISHED if publish else Course.Status.DRAFT
     if publish and course.published_at is None:
         course.published_at = timezone.now()
     course.save(update_fields=["status", "published_at", "updated_at"])
+    if publish and not was_published:
+        emit_event(
+            school=school,
+            type="course.published",
+            data={
+                **course_event_ref(course),
+                "published_at": course.published_at.isoformat() if course.published_at else None,
+            },
+        )
     record_audit(
         school=school,
         actor=actor,
@@ -377,6 +398,17 @@ def enroll_student(
             target=enrollment,
             data={"course": course.pk, "source": source},
         )
+        emit_event(
+            school=school,
+            type="enrollment.created",
+            data={
+                "id": enrollment.pk,
+                "source": source,
+                "created_at": enrollment.created_at.isoformat(),
+                "course": course_event_ref(course),
+                "student": student_event_ref(student),
+            },
+        )
     return enrollment, created
 
 
@@ -393,7 +425,11 @@ def enroll_by_email(
     invitation to set a password. Returns (enrolment, account_created)."""
     from django.core.validators import validate_email
 
-    from courseplatform.accounts.services import reserve_student_place, send_invitation
+    from courseplatform.accounts.services import (
+        announce_student_created,
+        reserve_student_place,
+        send_invitation,
+    )
 
     permissions.require_course_manager(school, actor, course)
     address = normalize_email(email)
@@ -412,6 +448,7 @@ def enroll_by_email(
                 address, None, school=school, full_name=name, role=User.Role.STUDENT
             )
             record_audit(school=school, actor=actor, action="account.invited", target=student)
+            announce_student_created(school=school, student=student, source="invitation")
         enrollment, _ = enroll_student(
             school=school,
             actor=actor,
@@ -437,6 +474,15 @@ def remove_enrollment(*, school: School, actor: User, enrollment: Enrollment) ->
             action="enrollment.removed",
             target=enrollment,
             data={"course": enrollment.course_id, "student": enrollment.student_id},
+        )
+        emit_event(
+            school=school,
+            type="enrollment.deleted",
+            data={
+                "id": enrollment.pk,
+                "course": course_event_ref(enrollment.course),
+                "student": student_event_ref(enrollment.student),
+            },
         )
         enrollment.delete()
 

@@ -54,6 +54,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courseplatform.ops.crypto import encrypt
+from courseplatform.ops.events import emit_event
 from courseplatform.tenancy.models import School
 
 from . import ladder as ladder_mod
@@ -69,7 +70,7 @@ from .hls import (
 from .ladder import Rung
 from .models import Rendition, VideoAsset
 from .probe import ProbeError, ProbeResult, check_limits, probe_file
-from .selectors import remaining_video_minutes
+from .selectors import remaining_video_minutes, video_event_ref
 from .storage import delete_storage_prefix
 
 logger = logging.getLogger(__name__)
@@ -535,6 +536,17 @@ def process_asset(
                 encryption_key_ciphertext=encrypt(result.key),
                 output_bytes=output_bytes,
                 updated_at=timezone.now(),
+            )
+            emit_event(
+                school=school,
+                type="video.ready",
+                data={
+                    **video_event_ref(asset),
+                    "duration_seconds": probe.duration_seconds,
+                    "width": probe.width,
+                    "height": probe.height,
+                    "renditions": [r.rung.name for r in result.rungs],
+                },
             )
         asset.refresh_from_db()
         if echo is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Expression, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -60,3 +62,8 @@ def remaining_video_minutes(*, school: School, exclude: VideoAsset | None = None
     if limit is None:
         return None
     return max(0.0, limit - school_video_minutes(school=school, exclude=exclude))
+
+
+def video_event_ref(asset: VideoAsset) -> dict[str, Any]:
+    """How events (webhook payloads) name a video."""
+    return {"id": str(asset.uuid), "title": asset.title, "filename": asset.original_filename}

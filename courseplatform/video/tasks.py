@@ -34,12 +34,14 @@ from django.db.models import F, Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
+from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass, school_context
 
 from .models import VideoAsset
 from .probe import ProbeError
+from .selectors import video_event_ref
 from .storage import delete_storage_prefix
 
 logger = logging.getLogger(__name__)
@@ -72,6 +74,9 @@ def mark_failed(*, school: School, asset: VideoAsset, message: str) -> None:
     )
     asset.status = VideoAsset.Status.FAILED
     asset.error_message = message
+    emit_event(
+        school=school, type="video.failed", data={**video_event_ref(asset), "error": message}
+    )
 
 
 def _setting(name: str, default: int) -> int:
