@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "courseplatform.access",
     "courseplatform.video",
     "courseplatform.domains",
+    "courseplatform.webhooks",
     # The composing layer: views and commands that use several feature apps.
     "courseplatform.onboarding",
     "courseplatform.dashboard",
@@ -182,7 +183,7 @@ else:
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "video"],
+        "QUEUES": ["default", "video", "webhooks"],
     }
 }
 # The worker (`manage.py db_worker`, ops/management/commands/db_worker.py) reconnects
@@ -471,3 +472,22 @@ VIDEO_FFMPEG_BINARY = os.environ.get("VIDEO_FFMPEG_BINARY", "")
 # line); reports are limited per viewer and address, and per address.
 RATE_LIMIT_VIDEO_REPORT = os.environ.get("RATE_LIMIT_VIDEO_REPORT", "10/600")
 RATE_LIMIT_VIDEO_REPORT_IP = os.environ.get("RATE_LIMIT_VIDEO_REPORT_IP", "120/3600")
+
+# --- webhooks (README "Webhooks") ---------------------------------------------------
+# Deliveries go only to public addresses, checked at send time and after every redirect.
+# WEBHOOKS_ALLOW_LOOPBACK lets them reach 127.0.0.0/8 and ::1: for the test suite's local
+# receiver only, never in production.
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", "5"))
+WEBHOOKS_READ_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_READ_TIMEOUT_SECONDS", "10"))
+WEBHOOKS_MAX_REDIRECTS = int(os.environ.get("WEBHOOKS_MAX_REDIRECTS", "3"))
+# Retries: the n-th retry waits BASE x 2^(n-1) seconds (at most MAX_DELAY, +-20 % jitter),
+# for as long as the delivery is younger than the window.
+WEBHOOKS_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_BASE_SECONDS", "30"))
+WEBHOOKS_RETRY_MAX_DELAY_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_MAX_DELAY_SECONDS", "21600"))
+WEBHOOKS_RETRY_WINDOW_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_WINDOW_SECONDS", "86400"))
+# An endpoint is disabled (and its owner emailed) after this many deliveries in a row
+# failed for good.
+WEBHOOKS_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_FAILURES", "5"))
+# After "rotate secret", the previous secret keeps signing (next to the new one) this long.
+WEBHOOKS_SECRET_OVERLAP_SECONDS = int(os.environ.get("WEBHOOKS_SECRET_OVERLAP_SECONDS", "86400"))

@@ -26,6 +26,7 @@ urlpatterns = [
         name="change_person_role",
     ),
     path("manage/settings/", dashboard_views.school_settings, name="manage_settings"),
+    path("manage/settings/webhooks/", include("courseplatform.webhooks.urls")),
     path("manage/site/", include("courseplatform.sites.urls_manage")),
     path("manage/domains/", include("courseplatform.domains.urls_manage")),
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),
