@@ -142,7 +142,7 @@ def test_owner_manages_webhooks_and_reads_the_delivery_log(
         # A metadata address: refused with a clear message, nothing added.
         page.get_by_role("link", name="Add endpoint").first.click()
         page.get_by_label("Endpoint URL").fill("http://169.254.169.254/latest/meta-data/")
-        page.get_by_label(re.compile("^enrollment.created")).check()
+        page.locator('input[name="event_types"][value="enrollment.created"]').check()
         page.get_by_role("button", name="Add endpoint").click()
         expect(page.locator(".field-error")).to_contain_text("link-local address")
         desktop_and_phone(page, "webhooks-add-refused")
