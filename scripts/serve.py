@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -54,6 +55,7 @@ MAX_RESTART_SECONDS = 60.0
 # A service that ran this long before exiting counts as having started fine.
 STABLE_SECONDS = 60.0
 POLL_SECONDS = 0.25
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 log = structlog.get_logger("serve")
 
@@ -123,12 +125,32 @@ class PeriodicJob:
     next_run: float = field(default_factory=time.monotonic)
 
 
+def _stop_with_supervisor() -> None:
+    """In the child before exec: SIGTERM when the supervisor dies, even by SIGKILL.
+
+    The services run in their own sessions, so nothing else would stop them if this
+    process were killed outright (Linux only; elsewhere a service outlives a killed
+    supervisor).
+    """
+    supervisor = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() != supervisor:  # it died between fork and prctl
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _spawn(name: str, argv: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PGAPPNAME"] = f"courseplatform-{name}"
     env.setdefault("PYTHONUNBUFFERED", "1")
     return subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True
+        argv,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        # Safe here: the supervisor has a single thread.
+        preexec_fn=_stop_with_supervisor if sys.platform == "linux" else None,
     )
 
 
@@ -230,24 +252,32 @@ class Supervisor:
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
-        for service in self.services:
-            self._start(service)
         exit_code = 0
-        while self.stop_requested is None:
-            now = time.monotonic()
+        reason = "giving up"
+        try:
             for service in self.services:
-                code = self._reap(service, now)
-                if code is not None:
-                    exit_code = code
+                self._start(service)
+            while self.stop_requested is None:
+                now = time.monotonic()
+                for service in self.services:
+                    code = self._reap(service, now)
+                    if code is not None:
+                        exit_code = code
+                        break
+                    if service.restart_at is not None and now >= service.restart_at:
+                        self._start(service)
+                if exit_code:
                     break
-                if service.restart_at is not None and now >= service.restart_at:
-                    self._start(service)
-            if exit_code:
-                break
-            for job in self.periodic:
-                self._tick_periodic(job, now)
-            time.sleep(POLL_SECONDS)
-        self._stop_all(reason=self.stop_requested.name if self.stop_requested else "giving up")
+                for job in self.periodic:
+                    self._tick_periodic(job, now)
+                time.sleep(POLL_SECONDS)
+            if self.stop_requested is not None:
+                reason = self.stop_requested.name
+        except BaseException:
+            # A bug here must not leave the services running unsupervised.
+            log.exception("serve.supervisor_failed")
+            exit_code, reason = 1, "supervisor failed"
+        self._stop_all(reason=reason)
         return exit_code
 
     def _running(self) -> list[tuple[str, subprocess.Popen[bytes]]]:

@@ -408,3 +408,27 @@ def test_web_processes_follow_the_cores_with_redis_and_are_one_without() -> None
         timeout=60,
     )
     assert bad.returncode != 0 and "WEB_THREADS must be a whole number" in bad.stderr
+
+
+def test_services_stop_when_the_supervisor_is_killed_outright(serve_stack: Stack) -> None:
+    # SIGKILL cannot be handled: the services (own sessions, so no terminal or group
+    # signal reaches them) learn of it from the kernel (PR_SET_PDEATHSIG) and stop.
+    stack = serve_stack
+    services = _children(stack.process.pid)
+    master = stack.service_pid("granian")
+    assert master and stack.worker_pid()
+    processes = [*services, *_children(master)]
+    stack.process.kill()
+    stack.process.wait(timeout=STOP_TIMEOUT)
+    try:
+        _wait_for(
+            "every service to stop after the supervisor was killed",
+            lambda: not any(_alive(pid) for pid in processes),
+            stack.log,
+            timeout=STOP_TIMEOUT,
+        )
+        assert stack.get("/healthz") == 0
+    finally:
+        for pid in processes:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
