@@ -154,6 +154,8 @@ def _record(
         )
     with transaction.atomic():
         rows = WebhookDelivery.objects.filter(pk=delivery.pk)
+        if not rows.select_for_update().exists():
+            return "gone"  # the endpoint (and its log) was deleted during the attempt
         if not error:
             rows.update(status=WebhookDelivery.Status.SUCCEEDED, **fields)
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
