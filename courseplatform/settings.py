@@ -406,6 +406,11 @@ DNS_TIMEOUT_SECONDS = float(os.environ.get("DNS_TIMEOUT_SECONDS", "5"))
 # manage.py verify_custom_domains (every minute from scripts/serve.py) re-checks each
 # live domain once its last check is older than this.
 CUSTOM_DOMAIN_CHECK_MINUTES = float(os.environ.get("CUSTOM_DOMAIN_CHECK_MINUTES", "10"))
+# A domain still pending (never verified) this many days after it was added is removed
+# by that job, so an unproven claim cannot hold a name away from its real owner.
+CUSTOM_DOMAIN_PENDING_DAYS = float(os.environ.get("CUSTOM_DOMAIN_PENDING_DAYS", "14"))
+# "Check now" presses per school (each asks DNS up to four questions).
+RATE_LIMIT_DOMAIN_CHECK = os.environ.get("RATE_LIMIT_DOMAIN_CHECK", "20/600")
 
 # --- access codes ----------------------------------------------------------------
 # Lookup digests are HMAC-SHA256 keyed with ACCESS_CODE_HMAC_KEY. Changing it makes

@@ -10,7 +10,9 @@ inside ``platform_bypass(audit=False)``; the DNS lookups run in a few threads
 (``school_context``, the runtime role under row-level security) through
 ``services.apply_check``, which audits and emails only the status changes:
 active → failing (proof gone), pending/failing → active. A lookup that times out
-changes nothing but the time of the check.
+changes nothing but the time of the check. Domains still pending
+``CUSTOM_DOMAIN_PENDING_DAYS`` after they were added are removed first (audited), so
+an unproven claim cannot keep a name from its real owner.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass, school_context
 
 from .models import CustomDomain
-from .selectors import DueDomain, domains_due_for_check
-from .services import DomainError, apply_check
+from .selectors import DueDomain, domains_due_for_check, stale_pending_domains
+from .services import DomainError, apply_check, expire_pending
 from .verification import CheckResult, check_dns
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,20 @@ LOOKUP_THREADS = 16
 # A run starts no new lookup after this long, so it ends well within the supervisor's
 # per-run timeout even when DNS is slow everywhere; what is left is due next run.
 RUN_BUDGET_SECONDS = 60.0
+
+
+def expire_pending_domains(*, now: datetime, limit: int) -> int:
+    """Remove domains pending for more than ``CUSTOM_DOMAIN_PENDING_DAYS``; how many."""
+    added_before = now - timedelta(days=settings.CUSTOM_DOMAIN_PENDING_DAYS)
+    with platform_bypass(actor=None, reason=SCAN_REASON, audit=False):
+        stale = stale_pending_domains(added_before=added_before, limit=limit)
+        schools = School.objects.in_bulk({school_id for _, school_id in stale})
+    removed = 0
+    for domain_id, school_id in stale:
+        school = schools[school_id]
+        with school_context(school):
+            removed += expire_pending(school=school, domain_id=domain_id, added_before=added_before)
+    return removed
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,7 @@ def verify_custom_domains(
     now = now or timezone.now()
     deadline = time.monotonic() + budget_seconds
     every = timedelta(minutes=settings.CUSTOM_DOMAIN_CHECK_MINUTES)
+    expire_pending_domains(now=now, limit=limit)
     with platform_bypass(actor=None, reason=SCAN_REASON, audit=False):
         due = domains_due_for_check(now=now, every=every, limit=limit)
         schools = {

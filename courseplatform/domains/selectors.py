@@ -97,6 +97,17 @@ def domains_due_for_check(*, now: datetime, every: timedelta, limit: int) -> lis
     return [DueDomain(*row) for row in rows]
 
 
+def stale_pending_domains(*, added_before: datetime, limit: int) -> list[tuple[int, int]]:
+    """``(domain id, school id)`` of domains still pending that were added before
+    ``added_before``, across schools. Only inside ``platform_bypass``."""
+    rows = (
+        CustomDomain.objects.filter(status=CustomDomain.Status.PENDING, created_at__lt=added_before)
+        .order_by("created_at", "pk")
+        .values_list("pk", "school_id")[:limit]
+    )
+    return [(pk, school_id) for pk, school_id in rows]
+
+
 @dataclass(frozen=True)
 class DueDomain:
     pk: int

@@ -210,6 +210,38 @@ def remove_domain(*, school: School, actor: Any, domain_id: int, ip: str | None 
     _changed(domain.hostname)
 
 
+def expire_pending(*, school: School, domain_id: int, added_before: datetime) -> bool:
+    """Remove a domain that stayed pending since before ``added_before`` (never proved):
+    an unproven claim must not hold a name away from its real owner for ever. Audited
+    as ``domain.removed`` with the reason; True when it was removed."""
+    with transaction.atomic():
+        domain = (
+            CustomDomain.objects.select_for_update()
+            .filter(
+                pk=domain_id,
+                school=school,
+                status=Status.PENDING,
+                created_at__lt=added_before,
+            )
+            .first()
+        )
+        if domain is None:
+            return False
+        now = timezone.now()
+        domain.status = Status.REMOVED
+        domain.removed_at = now
+        domain.save(update_fields=["status", "removed_at", "updated_at"])
+        record_audit(
+            school=school,
+            actor=None,
+            action="domain.removed",
+            target=domain,
+            data={"hostname": domain.hostname, "was": "pending", "reason": "never verified"},
+        )
+    _changed(domain.hostname)
+    return True
+
+
 def check_domain_now(
     *, school: School, actor: Any, domain_id: int, ip: str | None = None
 ) -> CustomDomain:
@@ -327,6 +359,7 @@ __all__ = [
     "add_domain",
     "apply_check",
     "check_domain_now",
+    "expire_pending",
     "on_domain_change",
     "owner_domain",
     "plan_allows_domains",

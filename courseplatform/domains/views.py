@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
+from courseplatform.ops import ratelimit
 from courseplatform.ops.net import client_ip
 from courseplatform.tenancy.models import School
 
@@ -103,6 +105,22 @@ def add_domain(request: HttpRequest) -> HttpResponse:
 @require_POST
 def check_domain(request: HttpRequest, domain_id: int) -> HttpResponse:
     school = _owner_school(request)
+    htmx = request.headers.get("HX-Request") == "true"
+    domain = services.owner_domain(school=school, actor=request.user, domain_id=domain_id)
+    throttled = ratelimit.hit("domain-check", str(school.pk), settings.RATE_LIMIT_DOMAIN_CHECK)
+    if throttled.limited:
+        message = (
+            "That was a lot of checks in a short time. DNS changes take a few minutes to "
+            f"appear; try again in {(throttled.retry_after + 59) // 60} min (we also keep "
+            "checking by ourselves)."
+        )
+        if htmx:
+            # htmx swaps only 2xx answers: the card, with the notice, so the press shows.
+            card = domain_card(school, domain)
+            response = render(request, "domains/manage/_domain.html", {**card, "notice": message})
+            response["Retry-After"] = str(throttled.retry_after)
+            return response
+        return ratelimit.too_many_requests(request, throttled.retry_after, message)
     try:
         domain = services.check_domain_now(
             school=school, actor=request.user, domain_id=domain_id, ip=client_ip(request)
@@ -110,7 +128,7 @@ def check_domain(request: HttpRequest, domain_id: int) -> HttpResponse:
     except services.DomainError as error:
         messages.error(request, str(error))
         return redirect("domains_manage")
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         return render(request, "domains/manage/_domain.html", domain_card(school, domain))
     return redirect(f"/manage/domains/#domain-{domain.pk}")
 

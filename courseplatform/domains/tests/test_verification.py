@@ -242,3 +242,24 @@ def test_a_run_out_of_time_leaves_the_rest_for_the_next_run(
         assert CustomDomain.objects.get(pk=domain.pk).last_checked_at is None
     [item] = verify_custom_domains()
     assert item.after == "active"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_never_proved_is_removed_after_the_pending_days(
+    make_school: Any, dns_blackhole: str, settings
+) -> None:
+    settings.CUSTOM_DOMAIN_PENDING_DAYS = 14
+    squatter = make_school("alpha", plan="premium")
+    owner = make_school("bravo", plan="premium")
+    claim = _add(squatter)
+    with school_context(squatter.school):
+        added = CustomDomain.objects.get(pk=claim.pk).created_at
+    verify_custom_domains(now=added + timedelta(days=13))
+    assert lookup_hostname(HOST) is not None
+    verify_custom_domains(now=added + timedelta(days=14, seconds=1))
+    assert lookup_hostname(HOST) is None
+    with school_context(squatter.school):
+        assert CustomDomain.objects.get(pk=claim.pk).status == Status.REMOVED
+        entry = AuditLog.objects.get(action="domain.removed")
+    assert entry.data["reason"] == "never verified" and entry.actor_id is None
+    assert _add(owner).status == Status.PENDING  # the real owner can claim it now

@@ -297,3 +297,25 @@ def test_the_page_costs_the_same_queries_with_more_domains(alpha: Any, plan_limi
     for n in range(6):
         client.post("/manage/domains/add/", {"hostname": f"d{n}.alpha-brand.test"})
     assert count() == few
+
+
+def test_check_now_is_rate_limited_per_school(alpha: Any, dns_blackhole: str, settings) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATE_LIMIT_DOMAIN_CHECK = "1/600"
+    client = _owner_client(alpha)
+    client.post("/manage/domains/add/", {"hostname": HOST})
+    with school_context(alpha.school):
+        domain = CustomDomain.objects.get()
+    client.post(f"/manage/domains/{domain.pk}/check/", HTTP_HX_REQUEST="true")
+    with school_context(alpha.school):
+        checked_at = CustomDomain.objects.get().last_checked_at
+    card = client.post(f"/manage/domains/{domain.pk}/check/", HTTP_HX_REQUEST="true")
+    assert card.status_code == 200 and int(card["Retry-After"]) > 0
+    assert b"That was a lot of checks" in card.content and b"data-notice" in card.content
+    page = client.post(f"/manage/domains/{domain.pk}/check/")
+    assert page.status_code == 429 and int(page["Retry-After"]) > 0
+    with school_context(alpha.school):
+        assert CustomDomain.objects.get().last_checked_at == checked_at
+        assert AuditLog.objects.filter(action="domain.checked").count() == 1
