@@ -103,10 +103,17 @@ def expected_records(*, school: School, hostname: str, token: str) -> list[Expec
     return records
 
 
+class _Unknown(Exception):
+    """The lookup proved nothing: timeout, SERVFAIL/REFUSED, no nameserver answered."""
+
+
 def _resolver() -> dns.resolver.Resolver:
     timeout = float(settings.DNS_TIMEOUT_SECONDS)
     if not settings.DNS_RESOLVERS:
-        resolver = dns.resolver.Resolver()
+        try:
+            resolver = dns.resolver.Resolver()  # the system's, from /etc/resolv.conf
+        except dns.resolver.NoResolverConfiguration as error:
+            raise _Unknown("no DNS resolver is configured") from error
     else:
         resolver = dns.resolver.Resolver(configure=False)
         resolver.nameservers = []
@@ -133,10 +140,6 @@ def _split_resolver(entry: str) -> tuple[str, int]:
         host, port = entry.split(":")
         return host, int(port)
     return entry, 53
-
-
-class _Unknown(Exception):
-    """The lookup proved nothing: timeout, SERVFAIL/REFUSED, no nameserver answered."""
 
 
 def _query(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list[str]:
@@ -230,9 +233,9 @@ def check_dns(*, school: School, hostname: str, token: str) -> CheckResult:
     """Look up the records that prove ``school`` owns ``hostname``. Never raises for
     DNS trouble: that is ``Outcome.UNKNOWN``."""
     names = dns_names(hostname)
-    resolver = _resolver()
     findings: list[Finding] = []
     try:
+        resolver = _resolver()
         findings.append(
             _routing_finding(resolver, school=school, hostname=hostname, is_apex=names.is_apex)
         )

@@ -263,3 +263,82 @@ def test_a_claim_never_proved_is_removed_after_the_pending_days(
         entry = AuditLog.objects.get(action="domain.removed")
     assert entry.data["reason"] == "never verified" and entry.actor_id is None
     assert _add(owner).status == Status.PENDING  # the real owner can claim it now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_prints_status_changes(make_school: Any, dns_server: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    premium = make_school("alpha", plan="premium")
+    idle = StringIO()
+    call_command("verify_custom_domains", stdout=idle)
+    assert idle.getvalue() == "No custom domains due for a check.\n"
+    domain = _add(premium)
+    dns_server.serve(**_proof(domain))
+    out = StringIO()
+    call_command("verify_custom_domains", "--quiet", stdout=out)
+    assert out.getvalue() == f"{HOST} (school {premium.school.pk}): pending → active [verified]\n"
+    quiet = StringIO()
+    call_command("verify_custom_domains", "--quiet", stdout=quiet)
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.django_db
+def test_change_hooks_run_after_commit_and_survive_a_broken_one(
+    premium: Any, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    seen: list[str] = []
+
+    def broken(hostname: str) -> None:
+        raise RuntimeError("listener down")
+
+    services.on_domain_change("test-broken", broken)
+    services.on_domain_change("test-seen", seen.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            domain = _add(premium)
+        assert seen == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+        assert seen == [HOST]
+        assert "domain change hook test-broken failed" in caplog.text
+        with django_capture_on_commit_callbacks(execute=True), school_context(premium.school):
+            services.remove_domain(school=premium.school, actor=premium.owner, domain_id=domain.pk)
+        assert seen == [HOST, HOST]
+    finally:
+        services._hooks.pop("test-broken", None)
+        services._hooks.pop("test-seen", None)
+
+
+def test_resolver_addresses_are_parsed(settings) -> None:
+    from courseplatform.domains.verification import _resolver
+
+    settings.DNS_RESOLVERS = ["192.0.2.53", "127.0.0.1:5353", "[2001:db8::53]:5300", "2001:db8::1"]
+    settings.DNS_TIMEOUT_SECONDS = 4
+    resolver = _resolver()
+    assert resolver.nameservers == ["192.0.2.53", "127.0.0.1", "2001:db8::53", "2001:db8::1"]
+    assert resolver.nameserver_ports == {
+        "192.0.2.53": 53,
+        "127.0.0.1": 5353,
+        "2001:db8::53": 5300,
+        "2001:db8::1": 53,
+    }
+    assert (resolver.lifetime, resolver.timeout) == (4, 2)
+
+
+@pytest.mark.django_db
+def test_without_any_resolver_configuration_the_check_is_unknown(
+    premium: Any, settings, monkeypatch: Any
+) -> None:
+    import dns.resolver
+
+    def no_configuration(*args: Any, **kwargs: Any) -> None:
+        raise dns.resolver.NoResolverConfiguration("no nameservers")
+
+    settings.DNS_RESOLVERS = []
+    monkeypatch.setattr(dns.resolver.Resolver, "read_resolv_conf", no_configuration)
+    result = check_dns(school=premium.school, hostname=HOST, token="0" * 32)
+    assert result.outcome == Outcome.UNKNOWN
+    assert "no DNS resolver is configured" in result.reason
