@@ -1,9 +1,10 @@
 """`make bench`: run every scenario in bench/scenarios and write bench/report.md.
 
 A scenario is a module with ``TITLE`` and ``run() -> str`` returning a Markdown
-section. Each scenario measures against a baseline in the same run (ratios, not
-absolute timings), so the report is comparable across machines. Timings are
-reported, never asserted.
+section, and optionally ``ORDER`` (default 50; lower runs and reports first). Each
+scenario measures against a baseline in the same run (ratios, not absolute timings),
+so the report is comparable across machines. Timings are reported, never asserted.
+The report is rewritten after every scenario: an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -47,14 +48,20 @@ def _run_scenarios() -> int:
     import bench.scenarios as scenarios
 
     only = set(sys.argv[1:])
-    sections = []
+    names = [info.name for info in pkgutil.iter_modules(scenarios.__path__)]
+    modules = [
+        importlib.import_module(f"bench.scenarios.{name}")
+        for name in names
+        if not only or name in only
+    ]
+    # ORDER (default 50) puts the scenarios the report leads with first; then by name.
+    modules.sort(key=lambda m: (getattr(m, "ORDER", 50), m.__name__))
+    sections: list[str] = []
     failed = 0
-    for info in sorted(pkgutil.iter_modules(scenarios.__path__), key=lambda m: m.name):
-        if only and info.name not in only:
-            continue
-        module = importlib.import_module(f"bench.scenarios.{info.name}")
+    started_run = time.perf_counter()
+    for module in modules:
         started = time.perf_counter()
-        print(f"bench: {info.name} …", flush=True)
+        print(f"bench: {module.__name__.rsplit('.', 1)[-1]} …", flush=True)
         try:
             body = module.run()
         except Exception:
@@ -62,16 +69,23 @@ def _run_scenarios() -> int:
             body = "```\n" + traceback.format_exc() + "```\n"
         elapsed = time.perf_counter() - started
         sections.append(f"## {module.TITLE}\n\n{body}\n\n_scenario took {elapsed:.1f} s_\n")
+        # Written after every scenario: an interrupted run still leaves what it measured.
+        _write_report(sections, done=len(sections) == len(modules), total=started_run)
+    print((ROOT / "bench" / "report.md").read_text())
+    return 1 if failed else 0
+
+
+def _write_report(sections: list[str], *, done: bool, total: float) -> None:
     header = (
         "# Benchmark report\n\n"
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} on {platform.node()} "
-        f"({os.cpu_count()} CPUs, Python {platform.python_version()}).\n"
+        f"({os.cpu_count()} CPUs, Python {platform.python_version()}); "
+        f"the run took {time.perf_counter() - total:.0f} s"
+        f"{'' if done else ' so far (still running or interrupted)'}.\n"
         "Ratios compare against a baseline measured in the same run.\n\n"
     )
     report = header + ("\n".join(sections) if sections else "No scenarios yet.\n")
     (ROOT / "bench" / "report.md").write_text(report)
-    print(report)
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -272,6 +272,7 @@ def clone_schools(*, samples: Sequence[Sample], total: int, using: str = "owner"
     connection = connections[using]
     quote = connection.ops.quote_name
     with transaction.atomic(using=using), connection.cursor() as cursor:
+        foreign_keys = _drop_foreign_keys(cursor, sorted(tables))
         for sample in samples:
             count = plan[sample.school_id]
             if count <= 0:
@@ -344,6 +345,7 @@ def clone_schools(*, samples: Sequence[Sample], total: int, using: str = "owner"
                 )
                 stats.rows[table] = stats.rows.get(table, 0) + cursor.rowcount
             stats.schools += count
+        _restore_foreign_keys(cursor, foreign_keys)
         for model in models:
             table = model._meta.db_table
             cursor.execute(
@@ -356,3 +358,26 @@ def clone_schools(*, samples: Sequence[Sample], total: int, using: str = "owner"
             cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _drop_foreign_keys(cursor: Any, tables: list[str]) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of ``tables`` for the bulk insert; returns their definitions.
+
+    Django's keys are DEFERRABLE INITIALLY DEFERRED: checked row by row at COMMIT, which
+    for a million rows takes minutes. Re-adding a key checks every row in one join
+    (``_restore_foreign_keys``), in the same transaction: nothing unchecked is committed.
+    """
+    cursor.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+        [tables],
+    )
+    keys = [(str(t), str(n), str(d)) for t, n, d in cursor.fetchall()]
+    for table, name, _ in keys:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return keys
+
+
+def _restore_foreign_keys(cursor: Any, keys: list[tuple[str, str, str]]) -> None:
+    for table, name, definition in keys:
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

@@ -158,25 +158,50 @@ def session_layout(session_key: str) -> dict[str, Any]:
 
 
 def mint_sessions(layout: dict[str, Any], people: Iterable[tuple[int, str]]) -> list[str]:
-    """Sessions for (user id, password hash) pairs, laid out like ``layout``."""
+    """Sessions for (user id, password hash) pairs, laid out like ``layout``.
+
+    With the cache session engine (Redis) they are written in batches, exactly as
+    ``SessionStore.create`` stores one (same key prefix, value and expiry); any other
+    engine creates them one by one."""
     from importlib import import_module
 
     from django.conf import settings
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+    from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+    from django.utils.crypto import get_random_string
 
     from courseplatform.accounts.models import User
 
     engine = import_module(settings.SESSION_ENGINE)
-    keys = []
     hashes: dict[str, str] = {}
+    sessions: list[dict[str, Any]] = []
     for user_id, password_hash in people:
         if password_hash not in hashes:  # the auth hash depends only on the password hash
             hashes[password_hash] = User(password=password_hash).get_session_auth_hash()
-        store = engine.SessionStore()
-        store.update(layout)
-        store[SESSION_KEY] = str(user_id)
+        data = dict(layout)
+        data[SESSION_KEY] = str(user_id)
         if HASH_SESSION_KEY in layout:
-            store[HASH_SESSION_KEY] = hashes[password_hash]
+            data[HASH_SESSION_KEY] = hashes[password_hash]
+        sessions.append(data)
+    if engine.SessionStore is CacheSessionStore:
+        probe = CacheSessionStore()
+        keys = [get_random_string(32, VALID_KEY_CHARS) for _ in sessions]
+        for start in range(0, len(keys), 1000):
+            probe._cache.set_many(
+                {
+                    probe.cache_key_prefix + key: data
+                    for key, data in zip(
+                        keys[start : start + 1000], sessions[start : start + 1000], strict=True
+                    )
+                },
+                timeout=probe.get_expiry_age(),
+            )
+        return keys
+    keys = []
+    for data in sessions:
+        store = engine.SessionStore()
+        store.update(data)
         store.create()
         keys.append(store.session_key)
     return keys

@@ -167,3 +167,23 @@ def test_login_goes_through_the_real_form(
             port=wsgi_port, host=host, email=row.learner_email, password="wrong-password-123",
             cookie_name="sessionid",
         )  # fmt: skip
+
+
+def _foreign_keys() -> list[tuple[str, str, str]]:
+    tables = sorted(m._meta.db_table for m in seed._models())
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) "
+            "ORDER BY 1, 2",
+            [tables],
+        )
+        return list(cursor.fetchall())
+
+
+def test_cloning_puts_every_foreign_key_back_as_it_was() -> None:
+    before = _foreign_keys()
+    assert any("DEFERRABLE INITIALLY DEFERRED" in definition for _, _, definition in before)
+    samples = seed.create_samples((TINY,))
+    seed.clone_schools(samples=samples, total=2, using="owner")
+    assert _foreign_keys() == before
