@@ -220,8 +220,8 @@ class Bench:
         for page in pages:
             self.count_round_trips(page, rows, results[page.key])
         self.notes.append(
-            f"{count:,} schools: load average {load_before:.2f} before the set, "
-            f"{os.getloadavg()[0]:.2f} after (2 cores, shared with other work)."
+            f"{count:,} school{'s' if count != 1 else ''}: load average {load_before:.2f} "
+            f"before the set, {os.getloadavg()[0]:.2f} after (2 cores, shared with other work)."
         )
 
     def count_round_trips(

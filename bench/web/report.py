@@ -160,7 +160,7 @@ def summary_table(measurements: Sequence[Measurement]) -> str:
         if m.kind in TARGETS:
             pages.setdefault(m.page, m)
     counts = sorted({m.schools for m in measurements})
-    header = " | ".join(f"{c:,} schools" for c in counts)
+    header = " | ".join(f"{c:,} school{'s' if c != 1 else ''}" for c in counts)
     top = max(counts) if counts else 0
     lines = [
         f"| page | target | {header} | p95 at {top:,} vs {GROWTH_BASE} | all met |",
