@@ -54,6 +54,9 @@ PLATFORM_PORT = os.environ.get("PLATFORM_PORT", os.environ.get("PORT", "8000"))
 # turn unknown hosts into a 400 before our 404 page, and custom domains are dynamic.
 ALLOWED_HOSTS = ["*"]
 SCHOOL_CACHE_SECONDS = int(os.environ.get("SCHOOL_CACHE_SECONDS", "300"))
+# How long a signed-in user's row is cached between requests (accounts/user_cache.py; any
+# change to the user replaces it at once). 0 reads the row on every request.
+USER_CACHE_SECONDS = int(os.environ.get("USER_CACHE_SECONDS", "300"))
 
 # --- apps --------------------------------------------------------------------
 INSTALLED_APPS = [

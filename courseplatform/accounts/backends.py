@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from .models import User, normalize_email
+from .user_cache import load_user
 
 
 class SchoolEmailBackend(ModelBackend):
@@ -36,3 +37,9 @@ class SchoolEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id: Any) -> User | None:
+        # Every request of a signed-in person: from the user cache (see user_cache.py
+        # for why that cannot outlive a change to the account).
+        user = load_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -92,8 +92,19 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
 
+    # Set on instances rebuilt from the user cache (accounts/user_cache.py), which holds
+    # no password: the session hash Django derives from it, computed when cached.
+    cached_session_auth_hash: str | None = None
+
     def __str__(self) -> str:
         return self.email
+
+    def get_session_auth_hash(self) -> str:
+        # The cached hash stands for the password only while the password column was
+        # never loaded or set on this instance (set_password changes it: compute anew).
+        if self.cached_session_auth_hash and "password" in self.get_deferred_fields():
+            return self.cached_session_auth_hash
+        return super().get_session_auth_hash()
 
     def get_full_name(self) -> str:
         return self.full_name

@@ -26,12 +26,12 @@ from tests.fixtures.queries import assert_statements, page_statements
 
 pytestmark = pytest.mark.django_db
 
-# Per page view, enrolled or not: school context, user, course, lesson (+ video), its
-# attachments, the visit (which is the enrolment check), progress, sections, lessons,
-# theme, context reset.
-LESSON_STATEMENTS = 11
-# School context, user, enrolments with progress (one query), theme, context reset.
-MY_COURSES_STATEMENTS = 5
+# Per page view, enrolled or not (the user comes from the cache): school context, course,
+# lesson (+ video), its attachments, the visit (which is the enrolment check), progress,
+# sections, lessons, theme, context reset.
+LESSON_STATEMENTS = 10
+# School context, enrolments with progress (one query), theme, context reset.
+MY_COURSES_STATEMENTS = 4
 
 
 def _ready_video(school: Any, owner: User, lesson: Lesson) -> None:

@@ -23,8 +23,9 @@ from tests.fixtures.queries import assert_statements, page_statements
 
 pytestmark = pytest.mark.django_db
 
-# School context, user, every plan meter in one statement, theme, context reset.
-DASHBOARD_STATEMENTS = 5
+# School context, every plan meter in one statement, theme, context reset (the user
+# comes from the cache).
+DASHBOARD_STATEMENTS = 4
 
 
 def _video(school: Any, owner: Any, **fields: Any) -> None:

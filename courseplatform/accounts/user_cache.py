@@ -1,0 +1,119 @@
+"""The signed-in user, cached between requests: every page of a signed-in person would
+otherwise read their ``accounts_user`` row once more.
+
+Safety comes first, so the cache can never keep a changed account alive:
+
+* **Versioned.** Each user has a version token in the cache; the row is stored under
+  ``(user, version)``. Every save or delete of the user (role change, deactivation,
+  password change or reset, last login, the operator console) replaces the token
+  at once and again after the transaction commits (``post_save``/``post_delete``
+  below), so a request that read the old row meanwhile stores it under a token nobody
+  asks for any more. Nothing in the code base changes users with a bulk ``update()``;
+  one that did would have to call ``forget_user``.
+* **No password.** The password hash is not cached: the cached instance carries the
+  session hash Django derives from it (``User.get_session_auth_hash``), and the
+  password column is deferred, so ``check_password`` or ``set_password`` on it load or
+  replace the real one. A changed password changes that hash: Django logs out the
+  other sessions on their next request, as without the cache.
+* **Bound to the secret key.** The cache key carries a fingerprint of ``SECRET_KEY``, so
+  a session hash made with a retired key is never compared from the cache.
+* **Under the same row-level security.** A cached row is used only when its school is
+  the school of the current request context; otherwise the database answers (as the
+  policy would: no row).
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.crypto import salted_hmac
+
+from courseplatform.tenancy.rls import current_school_id
+
+from .models import User
+
+# Every concrete column but the password, as ``from_db`` takes them.
+_NOT_CACHED = {"password"}
+
+
+@lru_cache(maxsize=1)
+def _cached_fields() -> tuple[str, ...]:
+    return tuple(
+        field.attname for field in User._meta.concrete_fields if field.name not in _NOT_CACHED
+    )
+
+
+@lru_cache(maxsize=4)
+def _secret_fingerprint(secret_key: str) -> str:
+    return salted_hmac(
+        "accounts.user_cache", "v1", secret=secret_key, algorithm="sha256"
+    ).hexdigest()[:12]
+
+
+def _version_key(user_id: Any) -> str:
+    return f"accounts:user-version:{user_id}"
+
+
+def _row_key(user_id: Any, version: str) -> str:
+    return f"accounts:user:{user_id}:{version}:{_secret_fingerprint(settings.SECRET_KEY)}"
+
+
+def _version(user_id: Any) -> str:
+    key = _version_key(user_id)
+    version = cache.get(key)
+    if isinstance(version, str):
+        return version
+    fresh = secrets.token_hex(8)
+    if cache.add(key, fresh, settings.USER_CACHE_SECONDS):
+        return fresh
+    again = cache.get(key)
+    return again if isinstance(again, str) else fresh
+
+
+def _from_cache(values: tuple[Any, ...], session_hash: str) -> User:
+    user = User.from_db("default", _cached_fields(), values)
+    user.cached_session_auth_hash = session_hash
+    return user
+
+
+def _in_current_school(school_id: int | None) -> bool:
+    return school_id == current_school_id()
+
+
+def load_user(user_id: Any) -> User | None:
+    """The user with ``user_id`` as the database would return it now, from the cache
+    when it holds the current version of the row."""
+    if settings.USER_CACHE_SECONDS <= 0:
+        return User.objects.filter(pk=user_id).first()
+    version = _version(user_id)
+    key = _row_key(user_id, version)
+    cached = cache.get(key)
+    if isinstance(cached, tuple) and len(cached) == 2:
+        values, session_hash = cached
+        cached_user = _from_cache(values, session_hash)
+        if _in_current_school(cached_user.school_id):
+            return cached_user
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None and _in_current_school(user.school_id):
+        values = tuple(getattr(user, name) for name in _cached_fields())
+        cache.set(key, (values, user.get_session_auth_hash()), settings.USER_CACHE_SECONDS)
+    return user
+
+
+def forget_user(user_id: Any) -> None:
+    """Make every cached copy of the user stale (the next request reads the row)."""
+    cache.set(_version_key(user_id), secrets.token_hex(8), settings.USER_CACHE_SECONDS)
+
+
+def user_changed(sender: Any, instance: User, **kwargs: Any) -> None:
+    """``post_save``/``post_delete`` of a user: stale now, and again after commit."""
+    user_id = instance.pk
+    if user_id is None:
+        return
+    forget_user(user_id)
+    transaction.on_commit(lambda: forget_user(user_id))
