@@ -113,3 +113,8 @@ def redemptions_of_code(*, school: School, code: AccessCode) -> QuerySet[Redempt
         .select_related("student")
         .order_by("-created_at")
     )
+
+
+def redemptions_for_school(*, school: School) -> QuerySet[Redemption]:
+    """Every redemption of the school with its code's batch and the student."""
+    return Redemption.objects.filter(school=school).select_related("student", "code")

@@ -361,3 +361,50 @@ def send_invitation(
         port=port,
         context={"link": _reset_link(school, user, port), "course_title": course_title},
     )
+
+
+def invite_student(
+    *, school: School, actor: User, email: str, full_name: str = "", port: str | None = None
+) -> User:
+    """Create a student account (owner or instructor) and email an invitation to choose a
+    password. An address that already has an account here is refused (``code=duplicate``)."""
+    from django.core.validators import validate_email
+
+    permissions.require_school_manager(school, actor)
+    address = normalize_email(email)
+    try:
+        validate_email(address)
+    except ValidationError as exc:
+        raise ValidationError({"email": "Enter a valid email address."}) from exc
+    validate_single_line(full_name, field="full_name")
+    name = (full_name or "").strip()[:120] or address.split("@")[0]
+    with transaction.atomic():
+        if User.objects.filter(school=school, email=address).exists():
+            raise ValidationError(
+                {"email": ValidationError("This address already has an account.", code="duplicate")}
+            )
+        reserve_student_place(school=school)
+        student = User.objects.create_user(
+            address, None, school=school, full_name=name, role=User.Role.STUDENT
+        )
+        record_audit(school=school, actor=actor, action="account.invited", target=student)
+    send_invitation(school=school, user=student, port=port)
+    return student
+
+
+def remove_student(*, school: School, actor: User, student: User) -> None:
+    """Delete a student's account with their enrolments and progress (owner only)."""
+    permissions.require_school_owner(
+        school, actor, student, message="Only the school owner can remove students."
+    )
+    if student.role != User.Role.STUDENT:
+        raise AccountError("Only student accounts can be removed here; change the role first.")
+    with transaction.atomic():
+        record_audit(
+            school=school,
+            actor=actor,
+            action="account.removed",
+            target=student,
+            data={"email": student.email},
+        )
+        student.delete()

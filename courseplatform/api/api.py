@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from .problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
-from .routers import courses, school
+from .routers import codes, courses, people, school
 
 DESCRIPTION = """\
 The REST API of one school. Authenticate with a token the school owner creates under
@@ -45,3 +45,6 @@ api = SchoolApi(
 install_problem_handlers(api)
 api.add_router("/", school.router)
 api.add_router("/", courses.router)
+api.add_router("/", people.router)
+api.add_router("/", people.enrollments)
+api.add_router("/", codes.router)

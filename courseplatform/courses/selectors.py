@@ -392,3 +392,33 @@ def assignable_instructors(*, school: School, course: Course) -> list[User]:
         .exclude(courseinstructor__course=course)
         .order_by("full_name", "email")
     )
+
+
+def enrollment_progress(
+    *, school: School, enrollments: list[Enrollment]
+) -> dict[int, tuple[int, int]]:
+    """Completed and total lessons of each enrolment, by enrolment id: two queries."""
+    course_ids = {e.course_id for e in enrollments}
+    totals = dict(
+        Lesson.objects.filter(school=school, course_id__in=course_ids)
+        .values_list("course_id")
+        .annotate(n=Count("id"))
+        .values_list("course_id", "n")
+    )
+    done: dict[tuple[int, int], int] = {}
+    for student_id, course_id, n in (
+        LessonProgress.objects.filter(
+            school=school,
+            student_id__in={e.student_id for e in enrollments},
+            course_id__in=course_ids,
+            completed_at__isnull=False,
+        )
+        .values_list("student_id", "course_id")
+        .annotate(n=Count("id"))
+        .values_list("student_id", "course_id", "n")
+    ):
+        done[(student_id, course_id)] = n
+    return {
+        e.pk: (done.get((e.student_id, e.course_id), 0), totals.get(e.course_id, 0))
+        for e in enrollments
+    }
