@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _operations() -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for bound in school_api._get_bound_routers():
         for path, view in bound.template.path_operations.items():
             for operation in view.operations:
