@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from .problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
-from .routers import codes, courses, people, school
+from .routers import codes, courses, people, school, videos
 
 DESCRIPTION = """\
 The REST API of one school. Authenticate with a token the school owner creates under
@@ -48,3 +48,4 @@ api.add_router("/", courses.router)
 api.add_router("/", people.router)
 api.add_router("/", people.enrollments)
 api.add_router("/", codes.router)
+api.add_router("/", videos.router)

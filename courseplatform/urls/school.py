@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from courseplatform.accounts import views as account_views
+from courseplatform.api import views as api_views
 from courseplatform.dashboard import views as dashboard_views
 from courseplatform.ops import files
 from courseplatform.sites import views as site_views
@@ -27,6 +28,12 @@ urlpatterns = [
     ),
     path("manage/settings/", dashboard_views.school_settings, name="manage_settings"),
     path("manage/settings/webhooks/", include("courseplatform.webhooks.urls")),
+    path("manage/settings/api/", api_views.api_tokens, name="manage_api_tokens"),
+    path(
+        "manage/settings/api/<int:token_id>/revoke/",
+        api_views.revoke_api_token,
+        name="revoke_api_token",
+    ),
     path("manage/site/", include("courseplatform.sites.urls_manage")),
     path("manage/domains/", include("courseplatform.domains.urls_manage")),
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),

@@ -67,3 +67,8 @@ def remaining_video_minutes(*, school: School, exclude: VideoAsset | None = None
 def video_event_ref(asset: VideoAsset) -> dict[str, Any]:
     """How events (webhook payloads) name a video."""
     return {"id": str(asset.uuid), "title": asset.title, "filename": asset.original_filename}
+
+
+def videos_of_school(*, school: School) -> QuerySet[VideoAsset]:
+    """Every video of the school (the library and the API list them)."""
+    return VideoAsset.objects.filter(school=school)

@@ -154,3 +154,21 @@ def test_token_creation_and_revocation_are_audited(alpha, make_token, in_school)
         entry = AuditLog.objects.filter(school=alpha, action="api.token_created").get()
     assert entry.data == {"name": "CRM", "scope": "write"}
     assert entry.actor_id is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_suspended_school_answers_403_problem(alpha, api_for):
+    from courseplatform.ops.schools import set_school_status
+    from courseplatform.tenancy.models import School
+    from courseplatform.tenancy.rls import platform_bypass
+
+    api = api_for(alpha)
+    assert api.get("/school").status_code == 200
+    with platform_bypass(actor=None, reason="test: suspend"):
+        set_school_status(school=alpha, actor=None, status=School.Status.SUSPENDED, reason="x")
+    body = is_problem(api.get("/school"), 403)
+    assert "x" not in body["detail"].split()
+
+
+def test_unknown_host_is_a_404_problem(db):
+    is_problem(Client(HTTP_HOST="nosuchschool.localhost").get("/api/v1/courses"), 404)

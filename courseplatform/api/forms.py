@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from courseplatform.accounts.forms import StyledFormMixin
+from courseplatform.ops.text import SingleLineField
+
+from .models import TOKEN_NAME_MAX, ApiToken
+
+EXPIRY_CHOICES = [
+    ("", "Never"),
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+]
+
+
+class NewTokenForm(StyledFormMixin, forms.Form):
+    name = SingleLineField(
+        max_length=TOKEN_NAME_MAX,
+        help_text="What uses it, e.g. “CRM sync” or “Shop”.",
+    )
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        label="Access",
+    )
+    expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Radio buttons are not text inputs: keep the shared class off them.
+        self.fields["scope"].widget.attrs.pop("class", None)
+
+    def expires_at(self) -> Any:
+        days = self.cleaned_data.get("expires_in")
+        return timezone.now() + timedelta(days=int(days)) if days else None
