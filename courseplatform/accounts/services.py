@@ -388,6 +388,7 @@ def invite_student(
             address, None, school=school, full_name=name, role=User.Role.STUDENT
         )
         record_audit(school=school, actor=actor, action="account.invited", target=student)
+        announce_student_created(school=school, student=student, source="invitation")
     send_invitation(school=school, user=student, port=port)
     return student
 

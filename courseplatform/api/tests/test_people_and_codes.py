@@ -184,3 +184,22 @@ def test_cursor_of_another_list_is_refused(alpha, api_for):
         api.post("/courses", {"title": f"C{n}"})
     cursor = api.get("/courses?limit=1").json()["next"].split("cursor=")[1]
     is_problem(api.get(f"/students?cursor={cursor}"), 400)
+
+
+def test_api_writes_emit_the_services_events(alpha, api_for, django_capture_on_commit_callbacks):
+    from courseplatform.ops import events
+
+    seen: list[tuple[str, dict]] = []
+    events.subscribe("api-test", lambda event: seen.append((event.type, event.data)))
+    try:
+        api = api_for(alpha)
+        cid = _course_with_lessons(api, lessons=1)
+        with django_capture_on_commit_callbacks(execute=True):
+            sid = api.post("/students", {"email": "ev@example.com"}).json()["id"]
+            api.post("/enrollments", {"course_id": cid, "student_id": sid})
+            api.post(f"/courses/{cid}/publish")
+    finally:
+        events.unsubscribe("api-test")
+    types = [kind for kind, _ in seen]
+    assert types == ["student.created", "enrollment.created", "course.published"], types
+    assert seen[0][1]["source"] == "invitation"
