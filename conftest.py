@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.permissions",
     "tests.fixtures.edge",
     "tests.fixtures.dns",
+    "tests.fixtures.cloudflare",
 ]
 
 

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     # Before the tenant gate, so its 404/403 pages carry the policy too (ops/csp.py).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "courseplatform.tenancy.middleware.TenantMiddleware",
+    # A school's platform subdomain sends visitors to its primary custom domain.
+    "courseplatform.domains.middleware.PrimaryDomainRedirectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -198,6 +200,13 @@ AWS_REGION = os.environ.get("AWS_REGION", "auto")
 AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID", "")
 AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
 CLOUDFLARE_API_TOKEN = os.environ.get("CLOUDFLARE_API_TOKEN", "")
+# Cloudflare for SaaS (custom domains, automated mode: domains/cloudflare.py) is on when
+# both the token and the SaaS zone's id are set. CLOUDFLARE_API_BASE_URL: empty = the
+# SDK's default (https://api.cloudflare.com/client/v4); the tests point it at a fake.
+CLOUDFLARE_ZONE_ID = os.environ.get("CLOUDFLARE_ZONE_ID", "").strip()
+CLOUDFLARE_API_BASE_URL = os.environ.get("CLOUDFLARE_API_BASE_URL", "").strip()
+CLOUDFLARE_MAX_RETRIES = int(os.environ.get("CLOUDFLARE_MAX_RETRIES", "2"))
+CLOUDFLARE_TIMEOUT_SECONDS = float(os.environ.get("CLOUDFLARE_TIMEOUT_SECONDS", "15"))
 CLOUDFLARE_R2_ENDPOINT = os.environ.get("CLOUDFLARE_R2_ENDPOINT", "")
 CLOUDFLARE_R2_BUCKET = os.environ.get("CLOUDFLARE_R2_BUCKET", "")
 # Any S3-compatible server works (AWS S3, R2, SeaweedFS): the R2 names are the

@@ -275,8 +275,11 @@ def _digest(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def issue_login_link(*, school: School, user: User, port: str | None = None) -> str:
-    """A signed URL on ``school``'s host that logs ``user`` in once, within 60 s."""
+def issue_login_link(
+    *, school: School, user: User, port: str | None = None, subdomain: bool = False
+) -> str:
+    """A signed URL on ``school``'s host (its primary custom domain if it has one, or
+    with ``subdomain=True`` its platform subdomain) that logs ``user`` in once, within 60 s."""
     if user.school_id != school.pk:
         raise AccountError("No such user in this school.")
     nonce = secrets.token_urlsafe(32)
@@ -289,7 +292,7 @@ def issue_login_link(*, school: School, user: User, port: str | None = None) -> 
     token = signing.dumps(
         {"s": school.pk, "u": user.pk, "n": nonce}, salt=LOGIN_LINK_SALT, compress=True
     )
-    return school_url(school, f"/accounts/login-link/{token}/", port=port)
+    return school_url(school, f"/accounts/login-link/{token}/", port=port, subdomain=subdomain)
 
 
 def consume_login_link(*, school: School, token: str) -> User:

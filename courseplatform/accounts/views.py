@@ -46,7 +46,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     if request.user.is_authenticated:
         return redirect(_safe_next(request, _landing_for(request.user)))  # type: ignore[arg-type]
-    form = LoginForm(request.POST or None)
+    # Bound on every POST, also an empty one (an empty QueryDict is falsy, and an unbound
+    # form cannot carry the error below).
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         ip = client_ip(request)
         address = normalize_email(request.POST.get("email", ""))
@@ -239,6 +241,14 @@ def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
         )
     logout(request)
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    # A hop between the school's two hosts (its subdomain and its custom domain) names
+    # the management page to continue on: a path on this host, nothing else.
+    next_path = request.GET.get("next", "")
+    if next_path.startswith("/manage/") and url_has_allowed_host_and_scheme(
+        next_path, allowed_hosts=None, require_https=False
+    ):
+        messages.success(request, f"You are signed in on {request.get_host()}.")
+        return HttpResponseRedirect(next_path)
     messages.success(request, f"Welcome to {request.school.name}! Your school is live.")  # type: ignore[attr-defined]
     return HttpResponseRedirect("/manage/")
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from courseplatform.accounts.services import issue_login_link
@@ -70,6 +71,18 @@ def check_subdomain(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _policy_with_any_school_host() -> dict[str, object]:
+    # "Find your school" redirects to the school's address, which may be its custom
+    # domain (tenancy.selectors.school_url): Chromium applies form-action to the
+    # redirects after a form post, and custom domains cannot be listed in advance. The
+    # form posts to this page only; where it then leads is chosen here, never by input.
+    policy: dict[str, object] = dict(settings.SECURE_CSP)
+    if policy:
+        policy["form-action"] = [*policy["form-action"], f"{settings.PLATFORM_SCHEME}:"]  # type: ignore[misc]
+    return policy
+
+
+@csp_override(_policy_with_any_school_host())
 def find_school(request: HttpRequest) -> HttpResponse:
     form = FindSchoolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

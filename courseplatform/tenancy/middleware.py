@@ -30,6 +30,7 @@ class TenantMiddleware:
         request.school = match.school  # type: ignore[attr-defined]
         request.host_kind = match.kind  # type: ignore[attr-defined]
         request.host_port = match.port  # type: ignore[attr-defined]
+        request.on_custom_domain = match.custom_domain  # type: ignore[attr-defined]
         if match.kind == "invalid":
             return HttpResponse(
                 "Bad Request: invalid Host header.", status=400, content_type="text/plain"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from courseplatform.accounts import views as account_views
 from courseplatform.api import views as api_views
 from courseplatform.dashboard import views as dashboard_views
+from courseplatform.domains import views_hop
 from courseplatform.ops import files
 from courseplatform.sites import views as site_views
 from courseplatform.sites import views_theme
@@ -39,4 +40,6 @@ urlpatterns = [
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),
     path("files/<str:token>/", files.serve_signed_file, name="school_file"),
     path("api/v1/", include("courseplatform.api.urls")),
+    # Between the platform subdomain and the primary custom domain (domains/views_hop.py).
+    path("manage/switch-host/", views_hop.switch_host, name="switch_host"),
 ]

@@ -1,0 +1,101 @@
+"""Custom domains in host resolution: which school a hostname serves, and a school's
+primary hostname. Installed into ``tenancy.custom_hosts`` by ``DomainsConfig.ready``.
+
+Both answers are cached (Redis, ``SCHOOL_CACHE_SECONDS``) and forgotten on every
+change of a domain (``signals.py``): now and again after the transaction commits, so a
+lookup that read the old row meanwhile cannot keep it. The cache holds the domain's
+status and ``failing_since``, not a yes/no, so the end of a grace period takes effect
+at the exact time without any write or expiry. A hostname's school is then taken from
+tenancy's own school cache, which follows suspensions, renames and plan changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.rls import school_context
+from courseplatform.tenancy.selectors import get_school_by_slug
+
+from .models import CustomDomain, serves_traffic
+from .selectors import lookup_hostname
+
+_MISSING = "missing"
+
+
+def host_cache_key(hostname: str) -> str:
+    return f"domains:host:v1:{hostname}"
+
+
+def primary_cache_key(school_id: int) -> str:
+    return f"domains:primary:v1:{school_id}"
+
+
+def primary_owner_key(hostname: str) -> str:
+    # hostname -> the school whose cached primary it is, so a change of that hostname
+    # (even its removal, after which no lookup finds its school) forgets that primary.
+    return f"domains:primary-of:v1:{hostname}"
+
+
+def school_for_host(hostname: str) -> School | None:
+    """The school ``hostname`` serves right now (active, or failing within grace)."""
+    key = host_cache_key(hostname)
+    cached = cache.get(key)
+    if cached is None:
+        found = lookup_hostname(hostname)
+        if found is None:
+            cached = _MISSING
+        else:
+            school_id, status, failing_since, _is_primary = found
+            slug = School.objects.filter(pk=school_id).values_list("slug", flat=True).first()
+            cached = _MISSING if slug is None else (slug, status, failing_since)
+        cache.set(key, cached, settings.SCHOOL_CACHE_SECONDS)
+    if cached == _MISSING:
+        return None
+    slug, status, failing_since = cached
+    if not serves_traffic(status, _as_datetime(failing_since)):
+        return None
+    return get_school_by_slug(slug)
+
+
+def primary_host_of(school: School) -> str | None:
+    """The school's primary custom hostname while it serves traffic, else None."""
+    key = primary_cache_key(school.pk)
+    cached = cache.get(key)
+    if cached is None:
+        with school_context(school):
+            row = (
+                CustomDomain.objects.filter(school=school, is_primary=True)
+                .exclude(status=CustomDomain.Status.REMOVED)
+                .values_list("hostname", "status", "failing_since")
+                .first()
+            )
+        cached = _MISSING if row is None else tuple(row)
+        if row is not None:
+            cache.set(primary_owner_key(row[0]), school.pk, settings.SCHOOL_CACHE_SECONDS)
+        cache.set(key, cached, settings.SCHOOL_CACHE_SECONDS)
+    if cached == _MISSING:
+        return None
+    hostname, status, failing_since = cached
+    return hostname if serves_traffic(status, _as_datetime(failing_since)) else None
+
+
+def _as_datetime(value: object) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def forget_domain(hostname: str, *, school_id: int | None = None) -> None:
+    """Every process looks ``hostname`` and its school's primary up again: the school
+    given, the one that holds the name now, and the one whose cached primary it was."""
+    keys = {host_cache_key(hostname), primary_owner_key(hostname)}
+    schools = {school_id, cache.get(primary_owner_key(hostname))}
+    found = lookup_hostname(hostname)
+    if found is not None:
+        schools.add(found[0])
+    keys |= {primary_cache_key(pk) for pk in schools if isinstance(pk, int)}
+    cache.delete_many(list(keys))
+    transaction.on_commit(lambda: cache.delete_many(list(keys)))
