@@ -135,6 +135,55 @@ def test_a_name_that_serves_no_school_fails_the_handshake(
             caddy_edge.https_get(name, "/")
 
 
+def _custom_domain(school: Any, hostname: str, **fields: Any) -> None:
+    from django.utils import timezone
+
+    from courseplatform.domains.models import CustomDomain
+    from courseplatform.tenancy.rls import school_context
+
+    with school_context(school):
+        CustomDomain.objects.create(
+            school=school,
+            hostname=hostname,
+            activated_at=timezone.now() if fields.get("status") == "active" else None,
+            **fields,
+        )
+
+
+def test_an_active_custom_domain_gets_a_certificate_and_its_schools_page(
+    caddy_edge: CaddyEdge, edge_schools: SimpleNamespace
+) -> None:
+    token = secrets.token_hex(3)
+    active = f"learn-{token}.north-brand.test"
+    pending = f"learn-{token}.south-brand.test"
+    _custom_domain(edge_schools.north, active, status="active")
+    _custom_domain(edge_schools.south, pending, status="pending")
+    answer = caddy_edge.https_get(active, "/")
+    assert answer.status == 200, answer.body[:500]
+    assert edge_schools.north.name in answer.body
+    assert edge_schools.south.name not in answer.body
+    assert caddy_edge.peer_certificate_names(active) == [active]
+    # Not verified yet: no certificate, so no TLS at all (and nothing of the school).
+    with pytest.raises(ssl.SSLError):
+        caddy_edge.https_get(pending, "/")
+
+
+def test_a_primary_custom_domain_takes_the_subdomains_visitors_through_the_edge(
+    caddy_edge: CaddyEdge, edge_schools: SimpleNamespace
+) -> None:
+    primary = f"www-{secrets.token_hex(3)}.south-brand.test"
+    _custom_domain(edge_schools.south, primary, status="active", is_primary=True)
+    subdomain = f"{edge_schools.south.slug}.localhost"
+    answer = caddy_edge.https_get(subdomain, "/courses/?page=2")
+    assert answer.status == 301
+    # PLATFORM_SCHEME=https, and the port the visitor used (the edge's test port).
+    location = f"https://{primary}:{caddy_edge.https_port}/courses/?page=2"
+    assert answer.headers["Location"] == location
+    landed = caddy_edge.https_get(primary, "/courses/?page=2")
+    assert landed.status == 200
+    assert edge_schools.south.name in landed.body
+
+
 def test_the_platform_domain_is_served_over_https(caddy_edge: CaddyEdge) -> None:
     answer = caddy_edge.https_get("localhost", "/")
     assert answer.status == 200

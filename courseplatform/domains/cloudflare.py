@@ -130,7 +130,9 @@ def _state(result: Any) -> HostnameState:
     ssl_errors: list[str] = []
     for record in (getattr(ssl, "validation_records", None) or []) if ssl else []:
         if record.txt_name and record.txt_value:
-            records.append(ValidationRecord("certificate", "TXT", record.txt_name, record.txt_value))
+            records.append(
+                ValidationRecord("certificate", "TXT", record.txt_name, record.txt_value)
+            )
         elif record.cname and record.cname_target:
             records.append(
                 ValidationRecord("certificate", "CNAME", record.cname, record.cname_target)

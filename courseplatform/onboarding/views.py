@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -71,14 +73,14 @@ def check_subdomain(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _policy_with_any_school_host() -> dict[str, object]:
+def _policy_with_any_school_host() -> dict[str, Any]:
     # "Find your school" redirects to the school's address, which may be its custom
     # domain (tenancy.selectors.school_url): Chromium applies form-action to the
     # redirects after a form post, and custom domains cannot be listed in advance. The
     # form posts to this page only; where it then leads is chosen here, never by input.
-    policy: dict[str, object] = dict(settings.SECURE_CSP)
+    policy: dict[str, Any] = dict(settings.SECURE_CSP)
     if policy:
-        policy["form-action"] = [*policy["form-action"], f"{settings.PLATFORM_SCHEME}:"]  # type: ignore[misc]
+        policy["form-action"] = [*policy["form-action"], f"{settings.PLATFORM_SCHEME}:"]
     return policy
 
 

@@ -40,8 +40,12 @@ def test_redeem_signed_out_through_signup_on_the_custom_domain(
     assert sent.status_code == 302 and sent["Location"] == "/accounts/signup/?next=/redeem/"
     joined = client.post(
         "/accounts/signup/?next=/redeem/",
-        {"full_name": "New Student", "email": "new@alpha.test", "password": PASSWORD,
-         "next": "/redeem/"},
+        {
+            "full_name": "New Student",
+            "email": "new@alpha.test",
+            "password": PASSWORD,
+            "next": "/redeem/",
+        },
     )
     assert joined.status_code == 302 and joined["Location"] == "/redeem/"
     done = client.get("/redeem/")
@@ -83,8 +87,6 @@ def test_an_account_of_another_school_cannot_log_in_on_the_custom_domain(
 ) -> None:
     _serve_on_custom_domain(alpha)
     client = Client(HTTP_HOST=HOST)
-    response = client.post(
-        "/accounts/login/", {"email": bravo.student.email, "password": PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"email": bravo.student.email, "password": PASSWORD})
     assert response.status_code == 200  # the form again
     assert "The email or password is incorrect." in response.content.decode()

@@ -169,7 +169,7 @@ def test_a_suspended_schools_domain_serves_nothing_and_gets_no_certificate(schoo
 
 
 def test_the_subdomain_redirects_to_the_primary_domain_with_path_and_query(schools) -> None:
-    alpha, bravo = schools
+    alpha, _ = schools
     domain = _add(alpha, ALPHA_HOST, is_primary=True)
     response = _get("alpha.localhost:8000", "/courses/?page=2&q=a%20b")
     assert response.status_code == 301
