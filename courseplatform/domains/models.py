@@ -52,6 +52,10 @@ class CustomDomain(TenantModel):
     activated_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Automated mode (Cloudflare for SaaS, automated.py): the custom hostname's id and
+    # Cloudflare's latest answer (statuses, the records it asks for, its errors).
+    cloudflare_id = models.CharField(max_length=64, blank=True, default="")
+    cloudflare_state = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -29,6 +29,8 @@ from django.utils import timezone
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass, school_context
 
+from . import automated
+from .cloudflare import HostnameState
 from .models import CustomDomain
 from .selectors import DueDomain, domains_due_for_check, stale_pending_domains
 from .services import DomainError, apply_check, expire_pending
@@ -84,23 +86,36 @@ def verify_custom_domains(
     if not due:
         return []
 
-    def _lookup(item: DueDomain) -> CheckResult | None:
+    polls_cloudflare = automated.is_enabled()
+
+    def _lookup(item: DueDomain) -> tuple[CheckResult, HostnameState | None] | None:
         if time.monotonic() > deadline:
             return None  # out of time: still due, checked by the next run
-        return check_dns(school=schools[item.school_id], hostname=item.hostname, token=item.token)
+        school = schools[item.school_id]
+        if polls_cloudflare:
+            # Automated mode: the DNS proof and Cloudflare's hostname/certificate status.
+            return automated.check(
+                school=school,
+                hostname=item.hostname,
+                token=item.token,
+                cloudflare_id=item.cloudflare_id,
+            )
+        return check_dns(school=school, hostname=item.hostname, token=item.token), None
 
     with ThreadPoolExecutor(max_workers=min(LOOKUP_THREADS, len(due))) as pool:
-        results = list(pool.map(_lookup, due))
+        answers = list(pool.map(_lookup, due))
 
     checked: list[Checked] = []
-    for item, result in zip(due, results, strict=True):
-        if result is None:
+    for item, answer in zip(due, answers, strict=True):
+        if answer is None:
             continue
+        result, state = answer
         school = schools[item.school_id]
         with school_context(school):
             domain = CustomDomain.objects.filter(pk=item.pk, school=school).first()
             if domain is None:
                 continue
+            automated.store_state(domain=domain, state=state)
             before = domain.status
             try:
                 domain = apply_check(school=school, domain=domain, result=result, now=now)

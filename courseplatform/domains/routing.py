@@ -50,9 +50,8 @@ def school_for_host(hostname: str) -> School | None:
         if found is None:
             cached = _MISSING
         else:
-            school_id, status, failing_since, _is_primary = found
-            slug = School.objects.filter(pk=school_id).values_list("slug", flat=True).first()
-            cached = _MISSING if slug is None else (slug, status, failing_since)
+            slug = School.objects.filter(pk=found.school_id).values_list("slug", flat=True).first()
+            cached = _MISSING if slug is None else (slug, found.status, found.failing_since)
         cache.set(key, cached, settings.SCHOOL_CACHE_SECONDS)
     if cached == _MISSING:
         return None
@@ -95,7 +94,7 @@ def forget_domain(hostname: str, *, school_id: int | None = None) -> None:
     schools = {school_id, cache.get(primary_owner_key(hostname))}
     found = lookup_hostname(hostname)
     if found is not None:
-        schools.add(found[0])
+        schools.add(found.school_id)
     keys |= {primary_cache_key(pk) for pk in schools if isinstance(pk, int)}
     cache.delete_many(list(keys))
     transaction.on_commit(lambda: cache.delete_many(list(keys)))

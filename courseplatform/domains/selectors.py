@@ -92,7 +92,7 @@ def domains_due_for_check(*, now: datetime, every: timedelta, limit: int) -> lis
         CustomDomain.objects.exclude(status=CustomDomain.Status.REMOVED)
         .filter(Q(last_checked_at__isnull=True) | Q(last_checked_at__lt=now - every))
         .order_by(F("last_checked_at").asc(nulls_first=True), "pk")
-        .values_list("pk", "school_id", "hostname", "verification_token")[:limit]
+        .values_list("pk", "school_id", "hostname", "verification_token", "cloudflare_id")[:limit]
     )
     return [DueDomain(*row) for row in rows]
 
@@ -114,3 +114,4 @@ class DueDomain:
     school_id: int
     hostname: str
     token: str
+    cloudflare_id: str = ""  # automated mode (Cloudflare for SaaS), else empty

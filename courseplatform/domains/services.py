@@ -30,6 +30,7 @@ from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import school_url
 from courseplatform.tenancy.usage import Meter, measure
 
+from . import automated
 from .hostnames import display_hostname, dns_names, normalize_hostname
 from .models import HOSTNAME_UNIQUE_CONSTRAINT, CustomDomain
 from .selectors import get_live_domain
@@ -114,6 +115,13 @@ def add_domain(*, school: School, actor: Any, hostname: str, ip: str | None = No
             ):
                 raise DomainError(f"{name} is already one of your domains.")
             domain = CustomDomain.objects.create(school=school, hostname=name)
+            if automated.is_enabled():
+                # Cloudflare for SaaS: the custom hostname is created with the row; a
+                # refusal (invalid name, rate limit) rolls the add back.
+                try:
+                    automated.register(domain=domain)
+                except automated.CloudflareRefused as refused:
+                    raise DomainError(refused.message) from None
             record_audit(
                 school=school,
                 actor=actor,
@@ -199,6 +207,7 @@ def remove_domain(*, school: School, actor: Any, domain_id: int, ip: str | None 
         )
         if not updated:
             return
+        automated.unregister(hostname=domain.hostname, cloudflare_id=domain.cloudflare_id)
         record_audit(
             school=school,
             actor=actor,
@@ -247,7 +256,16 @@ def check_domain_now(
 ) -> CustomDomain:
     """ "Check now": look the records up and apply what they say (audited)."""
     domain = _require_domain(school, actor, domain_id)
-    result = check_dns(school=school, hostname=domain.hostname, token=domain.verification_token)
+    if automated.is_enabled():
+        result, state = automated.check(
+            school=school,
+            hostname=domain.hostname,
+            token=domain.verification_token,
+            cloudflare_id=domain.cloudflare_id,
+        )
+        automated.store_state(domain=domain, state=state)
+    else:
+        result = check_dns(school=school, hostname=domain.hostname, token=domain.verification_token)
     return apply_check(school=school, domain=domain, result=result, actor=actor, ip=ip, audit=True)
 
 

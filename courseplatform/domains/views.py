@@ -18,7 +18,7 @@ from courseplatform.ops import ratelimit
 from courseplatform.ops.net import client_ip
 from courseplatform.tenancy.models import School
 
-from . import services
+from . import automated, services
 from .forms import AddDomainForm
 from .hostnames import display_hostname
 from .models import CustomDomain
@@ -43,6 +43,8 @@ def domain_card(school: School, domain: CustomDomain) -> dict[str, Any]:
         ),
         "check": domain.last_check or {},
         "serves": domain.serves_traffic(),
+        # Automated mode: Cloudflare's statuses and the records it asks for.
+        "cloudflare": domain.cloudflare_state if automated.is_enabled() else None,
     }
 
 
@@ -94,7 +96,7 @@ def add_domain(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{domain.hostname} added. Create the two DNS records below, then press "
+                f"{domain.hostname} added. Create the DNS records below, then press "
                 "“Check now”.",
             )
             return redirect(f"/manage/domains/#domain-{domain.pk}")
