@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
+from courseplatform.domains.views_hop import switch_target
 from courseplatform.ops.net import client_ip
 from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.selectors import school_url
@@ -26,6 +27,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "usage": plan_usage(school),
             "site_url": school_url(school, "/", port=request.host_port),  # type: ignore[attr-defined]
+            # A primary custom domain: management works on both hosts, one click apart.
+            "switch_to": switch_target(request),
             "nav_active": "dashboard",
         },
     )

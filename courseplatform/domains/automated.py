@@ -97,48 +97,38 @@ def check(
     """The DNS proof and Cloudflare's verdict as one result (network only, no database).
     Returns Cloudflare's fresh state too (None when it could not be read)."""
     result = check_dns(school=school, hostname=hostname, token=token)
-    state: HostnameState | None = None
     if not cloudflare_id:
-        finding = Finding(
-            type=CLOUDFLARE_FINDING,
-            name=hostname,
-            expected=["active"],
-            state=State.MISSING,
-            message="not registered with Cloudflare yet",
-        )
+        finding = _finding(hostname, State.MISSING, "not registered with Cloudflare yet")
         return _combine(result, finding, Outcome.UNVERIFIED, PENDING_REASON), None
     try:
         state = cloudflare.get_hostname(cloudflare_id, hostname=hostname)
     except CloudflareProblem as problem:
         if problem.not_found:
-            finding = Finding(
-                type=CLOUDFLARE_FINDING,
-                name=hostname,
-                expected=["active"],
-                state=State.MISSING,
-                message="Cloudflare no longer has this hostname",
-            )
+            finding = _finding(hostname, State.MISSING, "Cloudflare no longer has this hostname")
             return _combine(result, finding, Outcome.UNVERIFIED, problem.message), None
-        finding = Finding(
-            type=CLOUDFLARE_FINDING,
-            name=hostname,
-            expected=["active"],
-            state=State.UNKNOWN,
-            message=problem.message,
-        )
+        finding = _finding(hostname, State.UNKNOWN, problem.message)
         return _combine(result, finding, Outcome.UNKNOWN, problem.message), None
     ready = state.hostname_active and state.certificate_active
-    finding = Finding(
-        type=CLOUDFLARE_FINDING,
-        name=hostname,
-        expected=["active"],
-        state=State.FOUND if ready else State.MISSING,
+    finding = _finding(
+        hostname,
+        State.FOUND if ready else State.MISSING,
+        "; ".join(state.errors),
         found=[f"hostname {state.status or '?'}", f"certificate {state.ssl_status or '?'}"],
-        message="; ".join(state.errors),
     )
     if ready:
         return _combine(result, finding, Outcome.VERIFIED, ""), state
     return _combine(result, finding, Outcome.UNVERIFIED, PENDING_REASON), state
+
+
+def _finding(hostname: str, state: State, message: str, found: list[str] | None = None) -> Finding:
+    return Finding(
+        type=CLOUDFLARE_FINDING,
+        name=hostname,
+        expected=["active"],
+        state=state,
+        found=found or [],
+        message=message,
+    )
 
 
 def _combine(

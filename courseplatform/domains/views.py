@@ -96,8 +96,7 @@ def add_domain(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{domain.hostname} added. Create the DNS records below, then press "
-                "“Check now”.",
+                f"{domain.hostname} added. Create the DNS records below, then press “Check now”.",
             )
             return redirect(f"/manage/domains/#domain-{domain.pk}")
     return _page(request, school, form, status=400)

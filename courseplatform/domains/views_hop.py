@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,13 +32,26 @@ def _management_path(value: str) -> str:
     return MANAGE_HOME
 
 
+def switch_target(request: HttpRequest) -> str | None:
+    """The other host a manager can hop to from here, or None (no primary domain)."""
+    school = getattr(request, "school", None)
+    if school is None:
+        return None
+    primary = primary_custom_host(school)
+    if primary is None:
+        return None
+    if getattr(request, "on_custom_domain", False):
+        return f"{school.slug}.{settings.PLATFORM_DOMAIN}"
+    return primary
+
+
 @require_POST
 @manager_required
 def switch_host(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     next_path = _management_path(request.POST.get("next", ""))
     to_subdomain = bool(getattr(request, "on_custom_domain", False))
-    if not to_subdomain and primary_custom_host(school) is None:
+    if switch_target(request) is None:
         messages.error(request, "This school has no primary custom domain to switch to.")
         return HttpResponseRedirect(next_path)
     link = issue_login_link(

@@ -15,8 +15,9 @@ from courseplatform.domains.periodic import verify_custom_domains
 from courseplatform.tenancy.rls import school_context
 from tests.fixtures.cloudflare import REFUSED_SUFFIX, FakeCloudflare
 
+from .test_verification import HOST, _add, _check, _proof
+
 Status = CustomDomain.Status
-HOST = "learn.alpha-brand.test"
 
 
 @pytest.fixture
@@ -24,28 +25,9 @@ def premium(make_school: Any) -> Any:
     return make_school("alpha", plan="premium")
 
 
-def _add(created: Any, hostname: str = HOST) -> CustomDomain:
-    with school_context(created.school):
-        return services.add_domain(school=created.school, actor=created.owner, hostname=hostname)
-
-
-def _check(created: Any, domain: CustomDomain) -> CustomDomain:
-    with school_context(created.school):
-        return services.check_domain_now(
-            school=created.school, actor=created.owner, domain_id=domain.pk
-        )
-
-
 def _rows(created: Any) -> list[CustomDomain]:
     with school_context(created.school):
         return list(CustomDomain.objects.filter(school=created.school))
-
-
-def _proof(domain: CustomDomain) -> dict[str, Any]:
-    return {
-        "cname": {domain.hostname: "alpha.localhost"},
-        "txt": {f"_courseplatform.{domain.hostname}": domain.verification_token},
-    }
 
 
 def _owner_client(created: Any) -> Client:

@@ -167,3 +167,15 @@ def test_find_your_school_leads_to_the_primary_domain(school_a) -> None:
     home = Client(HTTP_HOST="localhost:8000").get("/")
     narrow = re.search(r"form-action ([^;]+)", home["Content-Security-Policy"])
     assert narrow and "http:" not in narrow.group(1).split()
+
+
+def test_the_dashboard_offers_the_hop_only_with_a_primary_domain(school_a) -> None:
+    school, owner = school_a.school, school_a.owner
+    page = _signed_in(school, owner, "alpha.localhost").get("/manage/")
+    assert "/manage/switch-host/" not in page.content.decode()
+    _domain(school)
+    page = _signed_in(school, owner, "alpha.localhost").get("/manage/")
+    html = page.content.decode()
+    assert "/manage/switch-host/" in html and f"Manage on {HOST}" in html
+    page = _signed_in(school, owner, HOST).get("/manage/")
+    assert "Manage on alpha.localhost" in page.content.decode()
