@@ -294,3 +294,12 @@ def test_endpoint_page_queries_do_not_grow_with_the_log(school_a: Any, owner_cli
     add(30)
     make_endpoint(school, school_a.owner, url=PUBLIC_URL + "/2")
     assert (queries(f"{BASE}{endpoint.pk}/"), queries(BASE)) == small
+
+
+def test_an_event_of_a_school_without_endpoints_costs_one_query(
+    school_a: Any, django_assert_num_queries: Any
+) -> None:
+    school = school_a.school
+    event = Event(school_id=school.pk, type="enrollment.created", data={"id": 1})
+    with school_context(school), django_assert_num_queries(1):
+        assert services.queue_event(event) == []
