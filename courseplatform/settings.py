@@ -497,6 +497,8 @@ RATE_LIMIT_VIDEO_REPORT_IP = os.environ.get("RATE_LIMIT_VIDEO_REPORT_IP", "120/3
 WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
 WEBHOOKS_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", "5"))
 WEBHOOKS_READ_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_READ_TIMEOUT_SECONDS", "10"))
+# The whole request, redirects included: a receiver dribbling its answer is cut off.
+WEBHOOKS_TOTAL_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TOTAL_TIMEOUT_SECONDS", "30"))
 WEBHOOKS_MAX_REDIRECTS = int(os.environ.get("WEBHOOKS_MAX_REDIRECTS", "3"))
 # Retries: the n-th retry waits BASE x 2^(n-1) seconds (at most MAX_DELAY, +-20 % jitter),
 # for as long as the delivery is younger than the window.

@@ -6,14 +6,17 @@ address, and the request still carries the original ``Host`` header and, over TL
 original name for SNI and certificate checks. Redirects are followed by hand (the same
 signed POST, at most ``WEBHOOKS_MAX_REDIRECTS`` hops), each new location checked and
 pinned again. Connect and read timeouts are bounded (``WEBHOOKS_CONNECT_TIMEOUT_SECONDS``,
-``WEBHOOKS_READ_TIMEOUT_SECONDS``); only the first 2 KB of an answer is read.
+``WEBHOOKS_READ_TIMEOUT_SECONDS``), and so is the whole request with its redirects
+(``WEBHOOKS_TOTAL_TIMEOUT_SECONDS``); only the first 2 KB of an answer is read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -47,10 +50,32 @@ def _timeouts() -> tuple[float, float]:
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, destination: Destination, addresses: list[str]) -> None:
+    def __init__(self, destination: Destination, addresses: list[str], deadline: float) -> None:
         connect_timeout, self._read_timeout = _timeouts()
         super().__init__(destination.host, destination.port, timeout=connect_timeout)
         self._addresses = addresses
+        self._deadline = deadline
+        self._watchdog: threading.Timer | None = None
+        self.deadline_passed = False
+
+    def _cut_off(self, sock: socket.socket) -> None:
+        # A receiver that dribbles its answer byte by byte never trips the read timeout:
+        # past the whole request's deadline the socket is shut, which ends the read.
+        self.deadline_passed = True
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def _guard(self, sock: socket.socket) -> None:
+        self._watchdog = threading.Timer(
+            max(0.0, self._deadline - time.monotonic()), self._cut_off, args=(sock,)
+        )
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        super().close()
 
     def _open_socket(self) -> socket.socket:
         # Only the addresses that passed the guard, in the resolver's order (the first
@@ -63,6 +88,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
                 last_error = exc
                 continue
             sock.settimeout(self._read_timeout)
+            self._guard(sock)
             return sock
         assert last_error is not None
         raise last_error
@@ -86,12 +112,16 @@ def _read_prefix(response: http.client.HTTPResponse) -> str:
 
 
 def _post_once(
-    destination: Destination, addresses: list[str], body: bytes, headers: dict[str, str]
+    destination: Destination,
+    addresses: list[str],
+    body: bytes,
+    headers: dict[str, str],
+    deadline: float,
 ) -> tuple[int, str, str | None]:
     connection_class = (
         _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
     )
-    connection = connection_class(destination, addresses)
+    connection = connection_class(destination, addresses, deadline)
     try:
         connection.putrequest("POST", destination.target, skip_host=True)
         connection.putheader("Host", destination.host_header)
@@ -101,7 +131,15 @@ def _post_once(
         connection.endheaders(body)
         response = connection.getresponse()
         location = response.getheader("Location")
-        return response.status, _read_prefix(response), location
+        text = _read_prefix(response)
+        if connection.deadline_passed:
+            # Cut off mid-answer: what was read may look complete but is not.
+            raise TimeoutError("the whole request took too long")
+        return response.status, text, location
+    except (OSError, http.client.HTTPException) as exc:
+        if connection.deadline_passed:
+            raise TimeoutError("the whole request took too long") from exc
+        raise
     finally:
         connection.close()
 
@@ -109,6 +147,7 @@ def _post_once(
 def post(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
     """POST ``body`` to ``url`` (following redirects); raises DeliveryError."""
     started = time.monotonic()
+    deadline = started + float(settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS)
     redirects: list[str] = []
     current = url
     try:
@@ -116,7 +155,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
             destination = parse_destination(current)
             addresses = resolve_public(destination)
             try:
-                status, text, location = _post_once(destination, addresses, body, headers)
+                status, text, location = _post_once(destination, addresses, body, headers, deadline)
             except TimeoutError as exc:
                 raise DeliveryError(f"No answer in time from {destination.host}.") from exc
             except ssl.SSLError as exc:

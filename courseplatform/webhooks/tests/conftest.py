@@ -48,6 +48,7 @@ class Reply:
     body: bytes = b"ok"
     location: str | None = None
     hang: bool = False  # wait (bounded) without answering: the client's read times out
+    dribble: bool = False  # answer one byte at a time, each well within the read timeout
     before: Callable[[], None] | None = None  # runs in the server thread before answering
 
 
@@ -89,6 +90,17 @@ def _start_receiver() -> Receiver:
                 reply.before()
             if reply.hang:
                 receiver.release.wait(30)  # bounded; released at teardown
+                return
+            if reply.dribble:
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    for _ in range(150):  # at most ~30 s; the client hangs up long before
+                        self.wfile.write(b"z")
+                        self.wfile.flush()
+                        if receiver.release.wait(0.2):
+                            break
+                except OSError:
+                    pass  # the client cut us off, as it should
                 return
             self.send_response(reply.status)
             if reply.location:

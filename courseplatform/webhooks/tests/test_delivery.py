@@ -177,6 +177,17 @@ def test_a_timeout_is_retried(hooked: SimpleNamespace, settings: Any) -> None:
     assert run_delivery(school_id=hooked.school.pk, delivery_id=delivery.pk) == "succeeded"
 
 
+def test_a_receiver_dribbling_its_answer_is_cut_off_at_the_total_deadline(
+    hooked: SimpleNamespace, settings: Any
+) -> None:
+    settings.WEBHOOKS_READ_TIMEOUT_SECONDS = 5  # every byte arrives well within it
+    settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS = 1.5
+    hooked.receiver.replies.append(Reply(dribble=True))
+    delivery = queued(hooked.school)
+    assert run_delivery(school_id=hooked.school.pk, delivery_id=delivery.pk) == "retrying"
+    assert "No answer in time" in reload(delivery).error
+
+
 def test_backoff_doubles_is_capped_and_jittered(settings: Any) -> None:
     import random
 
