@@ -57,6 +57,9 @@ SCHOOL_CACHE_SECONDS = int(os.environ.get("SCHOOL_CACHE_SECONDS", "300"))
 # How long a signed-in user's row is cached between requests (accounts/user_cache.py; any
 # change to the user replaces it at once). 0 reads the row on every request.
 USER_CACHE_SECONDS = int(os.environ.get("USER_CACHE_SECONDS", "300"))
+# Schools each web process keeps in memory (tenancy/hostcache.py): enough for every
+# school a process serves, so host lookups stay one Redis round trip at 10,000 schools.
+SCHOOL_CACHE_SIZE = int(os.environ.get("SCHOOL_CACHE_SIZE", "20000"))
 
 # --- apps --------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -90,6 +93,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "courseplatform.ops.middleware.RequestIdMiddleware",
     "courseplatform.ops.middleware.HealthCheckMiddleware",
+    # Static files are the same on every host: served before the tenant gate, they
+    # cost no host lookup and no database round trip.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Caddy's on-demand TLS check, before everything that a cache lookup does not need.
     "courseplatform.tenancy.tls_ask.TlsAskMiddleware",
     # /api/ only: drops cookies before the session middleware, answers errors as problem+json.
@@ -100,7 +106,6 @@ MIDDLEWARE = [
     # A school's platform subdomain sends visitors to its primary custom domain.
     "courseplatform.domains.middleware.PrimaryDomainRedirectMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,17 +149,29 @@ DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
 DATABASE_PLATFORM_URL = os.environ.get("DATABASE_PLATFORM_URL", "")
 
 
-def _database(url: str) -> dict[str, Any]:
+# Connections are kept between requests (per thread) for DATABASE_CONN_MAX_AGE seconds.
+# The health check before a reused connection's first statement looks at its socket
+# instead of asking the server (tenancy/postgresql/base.py): it costs no round trip.
+DATABASE_CONN_MAX_AGE = int(os.environ.get("DATABASE_CONN_MAX_AGE", "300"))
+
+
+def _database(url: str, *, runtime: bool = False) -> dict[str, Any]:
     config: dict[str, Any] = dict(
-        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        dj_database_url.parse(url, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True)
     )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend plus the school setting sent along with the statements of
+        # the runtime role (row-level security; tenancy/postgresql/base.py).
+        config["ENGINE"] = "courseplatform.tenancy.postgresql"
+        if runtime:
+            config.setdefault("OPTIONS", {})["school_setting"] = True
     return config
 
 
-DATABASES = {"default": _database(DATABASE_URL)}
+DATABASES = {"default": _database(DATABASE_URL, runtime=True)}
 if DATABASE_OWNER_URL:
     # Same database, schema-owner role. Only migrations and the grant step use it.
     DATABASES["owner"] = _database(DATABASE_OWNER_URL)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -58,6 +60,15 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> School:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # The slug as read, so a slug change can also forget the old host (signals.py).
+        instance.loaded_slug = instance.__dict__.get("slug", "")
+        return instance
+
+    loaded_slug = ""
 
     @property
     def is_active(self) -> bool:

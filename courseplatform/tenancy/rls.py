@@ -2,8 +2,10 @@
 
 Every tenant table carries a policy that compares its ``school_id`` with the
 session setting ``app.school_id``. The request middleware and every task enter
-``school_context(school)``, which sets that value and restores the previous one
-on exit (also on exceptions). No policy has a way around it: the runtime role
+``school_context(school)``, which makes that the school of every statement the block
+runs and restores the previous one on exit (also on exceptions); the database backend
+(``tenancy/postgresql/base.py``) carries the value to the server in the same round trip
+as the first statement that needs it. No policy has a way around it: the runtime role
 (``DATABASE_URL``) can set any session setting it likes and still sees only the
 school in ``app.school_id``.
 
@@ -30,8 +32,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.signals import connection_created
-from django.dispatch import receiver
 
 if TYPE_CHECKING:
     from .models import School
@@ -99,58 +99,25 @@ def _as_default_connection(wrapper: BaseDatabaseWrapper) -> Iterator[None]:
         stack.pop()
 
 
-def _apply(connection: BaseDatabaseWrapper) -> None:
-    if connection.vendor != "postgresql":
-        return
-    school_id = _current_school_id.get()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config(%s, %s, false)",
-            [SCHOOL_SETTING, "" if school_id is None else str(school_id)],
-        )
-
-
-def _apply_to_runtime_connection() -> None:
-    # Only the runtime connection is bound by the policies; the owner alias is for
-    # DDL and the platform role ignores them.
-    connection = _runtime_connection()
-    if connection.vendor != "postgresql":
-        return
-    try:
-        connection.ensure_connection()
-        _apply(connection)
-    except Exception:
-        # A connection whose setting we could not change must never be reused with
-        # a stale school: drop it, the next one starts clean via connection_created.
-        connection.close()
-        raise
-
-
-@receiver(connection_created)
-def _reapply_on_new_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    # A connection opened mid-request (reconnect after an error, a new thread)
-    # must carry the same school; without this it would see nothing at all.
-    if connection.alias == DEFAULT_DB_ALIAS:
-        _apply(connection)
-
-
 @contextmanager
 def school_context(school: School | int | None) -> Iterator[None]:
     """Run the block as ``school`` (an instance, an id, or None for the platform).
 
     Always on the runtime connection, also when entered inside ``platform_bypass``.
+    Entering and leaving send nothing: the database backend
+    (``tenancy/postgresql/base.py``) sends the school with the next statement whenever
+    the connection does not already hold it, so every statement runs as the school of
+    the context that issued it.
     """
     school_id = school if isinstance(school, int) or school is None else school.pk
     token = _current_school_id.set(school_id)
     bypass_token = _bypass.set(False)
     try:
         with _as_default_connection(_runtime_connection()):
-            _apply_to_runtime_connection()
             yield
     finally:
         _current_school_id.reset(token)
         _bypass.reset(bypass_token)
-        _apply_to_runtime_connection()
 
 
 # The audit log lives in ``ops``, above tenancy: ops hands in the function that records a

@@ -6,38 +6,27 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http.request import split_domain_port
 
+from . import hostcache
 from .custom_hosts import primary_custom_host, school_for_custom_host
 from .models import Plan, School
 from .slugs import normalize_slug, slug_problem
 
-_MISSING = "missing"
-
-
-def school_cache_key(slug: str) -> str:
-    return f"tenancy:school-by-slug:v1:{slug}"
-
 
 def get_school_by_slug(slug: str) -> School | None:
-    """The school at ``slug`` (cached; the cache is cleared when a school changes)."""
+    """The school at ``slug``: cached in this process and in Redis, checked against a
+    version token in Redis on every call so changes apply at once (``hostcache``)."""
     slug = normalize_slug(slug)
     if slug_problem(slug) is not None:
         return None
-    key = school_cache_key(slug)
-    cached = cache.get(key)
-    if cached == _MISSING:
-        return None
-    if isinstance(cached, School):
-        return cached
-    school = School.objects.select_related("plan").filter(slug=slug).first()
-    cache.set(key, school if school is not None else _MISSING, settings.SCHOOL_CACHE_SECONDS)
-    return school
+    return hostcache.lookup(slug)
 
 
 def forget_school(slug: str) -> None:
-    cache.delete(school_cache_key(slug))
+    """Make every process look ``slug`` up again (writes through the ORM do this
+    themselves, ``signals.py``; this is for changes made around it)."""
+    hostcache.school_changed(slug)
 
 
 def is_slug_available(slug: str) -> bool:

@@ -1,0 +1,1 @@
+"""Database backend: Django's PostgreSQL backend plus the school setting (see base.py)."""
