@@ -17,6 +17,12 @@ from courseplatform.tenancy.rls import platform_bypass
 from courseplatform.tenancy.selectors import get_school_by_slug
 
 
+def _plan_of(slug: str) -> Plan:
+    school = get_school_by_slug(slug)
+    assert school is not None
+    return school.plan
+
+
 def _school_lookups(ctx: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries if '"tenancy_school"' in q["sql"]]
 
@@ -63,10 +69,10 @@ def test_suspension_plan_change_and_rename_apply_on_the_next_request(school_a: A
         set_school_status(school=school, actor=None, status=School.Status.ACTIVE)
     assert client.get("/").status_code == 200
 
-    assert get_school_by_slug("alpha").plan.code == "free"
+    assert _plan_of("alpha").code == "free"
     with platform_bypass(actor=None, reason="test: plan"):
         change_plan(school=school, actor=None, plan=Plan.objects.get(code="premium"))
-    assert get_school_by_slug("alpha").plan.code == "premium"
+    assert _plan_of("alpha").code == "premium"
 
     with platform_bypass(actor=None, reason="test: new address"):
         moved = School.objects.get(pk=school.pk)
@@ -78,13 +84,13 @@ def test_suspension_plan_change_and_rename_apply_on_the_next_request(school_a: A
 
 @pytest.mark.django_db(transaction=True)
 def test_a_plans_limits_apply_to_cached_schools_at_once(school_a: Any) -> None:
-    assert get_school_by_slug("alpha").plan.max_courses == 5
+    assert _plan_of("alpha").max_courses == 5
     with platform_bypass(actor=None, reason="test: plan limits"):
         free = Plan.objects.get(code="free")
         free.max_courses = 7
         free.save()
     try:
-        assert get_school_by_slug("alpha").plan.max_courses == 7
+        assert _plan_of("alpha").max_courses == 7
     finally:
         with platform_bypass(actor=None, reason="test: plan limits back"):
             free.max_courses = 5
