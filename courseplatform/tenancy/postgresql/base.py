@@ -82,11 +82,6 @@ def _set_sql(value: str) -> str:
     return f"SELECT set_config('{rls.SCHOOL_SETTING}', '{value}', false)"
 
 
-def _in_transaction(conn: Any) -> bool:
-    # With autocommit off psycopg opens a transaction before the next statement.
-    return not conn.autocommit or conn.info.transaction_status != pq.TransactionStatus.IDLE
-
-
 def _value_to_send(conn: Any, query: Any = None) -> str | None:
     """The value to send before the next statement, or None when the server holds it
     (or the statement reads no rows: transaction control, which must also work in an
@@ -98,8 +93,9 @@ def _value_to_send(conn: Any, query: Any = None) -> str | None:
         return None
     if conn.info.transaction_status == pq.TransactionStatus.INERROR:
         return None
-    in_transaction = _in_transaction(conn)
-    if state.set_in_transaction and not in_transaction:
+    if state.set_in_transaction and conn.info.transaction_status == pq.TransactionStatus.IDLE:
+        # The transaction it was sent in has ended, committed or rolled back (also with
+        # autocommit off, where the next one has not begun yet): no longer certain.
         state.known, state.set_in_transaction = _UNKNOWN, False
     wanted = _wanted()
     return None if state.known == wanted else wanted
@@ -113,7 +109,11 @@ def _after(conn: Any, sent: str | None, query: Any, *, ok: bool) -> None:
         state.known, state.set_in_transaction = _UNKNOWN, False
     elif sent is not None:
         state.known = sent
-        state.set_in_transaction = state.set_in_transaction or _in_transaction(conn)
+        # In autocommit mode the set_config and the statement ran as one implicit
+        # transaction that has committed: the value stays. Inside a transaction it
+        # lasts only if that transaction commits.
+        status = conn.info.transaction_status
+        state.set_in_transaction = status != pq.TransactionStatus.IDLE
 
 
 def send_school_setting(conn: Any) -> None:
@@ -202,6 +202,12 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):  # type: ignore[misc]
         if name and self._tracks_school():
             cursor.__class__ = SchoolSettingServerSideCursor
         return cursor
+
+    def _rollback(self) -> None:
+        # A setting sent inside the transaction reverts with it.
+        if self.connection is not None and (state := getattr(self.connection, _STATE, None)):
+            state.known, state.set_in_transaction = _UNKNOWN, False
+        super()._rollback()  # type: ignore[misc]
 
     def is_usable(self) -> bool:
         connection = self.connection

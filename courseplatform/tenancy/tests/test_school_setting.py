@@ -114,6 +114,32 @@ def test_a_rolled_back_savepoint_cannot_leave_another_schools_setting(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["django", "psycopg"])
+def test_a_manual_rollback_cannot_leave_another_schools_setting(
+    school_a: Any, school_b: Any, how: str
+) -> None:
+    alpha, bravo = school_a.school, school_b.school
+    with rls.school_context(bravo):
+        assert _page_schools() == {bravo.pk}
+    transaction.set_autocommit(False)
+    try:
+        with rls.school_context(alpha):
+            assert _page_schools() == {alpha.pk}  # sent inside the transaction
+            if how == "django":
+                transaction.rollback()
+            else:  # behind Django's back
+                connection.connection.rollback()
+            assert _page_schools() == {alpha.pk}
+            transaction.commit()
+            assert _page_schools() == {alpha.pk}
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
+    with rls.school_context(bravo):
+        assert _page_schools() == {bravo.pk}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_statement_cannot_leave_another_schools_setting(
     school_a: Any, school_b: Any
 ) -> None:
