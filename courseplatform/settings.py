@@ -60,6 +60,10 @@ USER_CACHE_SECONDS = int(os.environ.get("USER_CACHE_SECONDS", "300"))
 # Schools each web process keeps in memory (tenancy/hostcache.py): enough for every
 # school a process serves, so host lookups stay one Redis round trip at 10,000 schools.
 SCHOOL_CACHE_SIZE = int(os.environ.get("SCHOOL_CACHE_SIZE", "20000"))
+# Public pages for visitors (ops/edgecache.py): how long a CDN (s-maxage) and this
+# server keep one, and how long a CDN may serve it stale while it fetches a new one.
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
+PUBLIC_CACHE_STALE_SECONDS = int(os.environ.get("PUBLIC_CACHE_STALE_SECONDS", "60"))
 
 # --- apps --------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -106,6 +110,8 @@ MIDDLEWARE = [
     # A school's platform subdomain sends visitors to its primary custom domain.
     "courseplatform.domains.middleware.PrimaryDomainRedirectMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside sessions, CSRF and messages: sees the cookies they set (ops/edgecache.py).
+    "courseplatform.ops.middleware.SharedCacheGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -256,17 +262,25 @@ else:
         "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
     }
 
+# STATIC_MANIFEST=true (make serve, production): static files come from `collectstatic`
+# (run with the same setting) with content-hashed names and gzip copies, and WhiteNoise
+# serves the hashed ones with a far-future, immutable Cache-Control. Without it (tests,
+# `make dev`) they are served straight from the source tree under their plain names.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "courseplatform.ops.static_storage.StaticStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "courseplatform" / "static"]
-# Serve straight from the finders so `make serve` needs no collectstatic; production
-# runs collectstatic and whitenoise serves STATIC_ROOT with far-future headers.
-WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
+# Without the manifest, serve straight from the finders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", not STATIC_MANIFEST)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- email -----------------------------------------------------------------

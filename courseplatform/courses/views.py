@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.ops import files
+from courseplatform.ops.edgecache import public_page
 from courseplatform.sanitize.markdown import sanitize_html
 from courseplatform.tenancy.models import School
 
@@ -219,6 +220,7 @@ class CourseCard:
     enrolled: bool
 
 
+@public_page
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
@@ -233,6 +235,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 # --- course page ------------------------------------------------------------------------
 
 
+@public_page
 @require_GET
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]

@@ -1,37 +1,25 @@
 """Cache keys of the public site, all carrying the school id.
 
-A school's *site version* is a random token stored in the cache. Every cached
-rendering (page bodies, the navigation menu) has it in its key, so bumping the
-version — on publish, on page changes, and whenever something a dynamic block
-shows changes (courses, instructors, videos) — makes all of them stale at once
-without having to find and delete them. An evicted version is simply re-created.
+Every cached rendering (page bodies, the navigation menu, the theme) has the school's
+*content generation* (``tenancy.generation``) in its key, so bumping it — on publish,
+on page and theme changes, and whenever something a dynamic block shows changes
+(courses, instructors, videos; ``signals.py``) — makes all of them stale at once
+without having to find and delete them. An evicted token is simply re-created.
 """
 
 from __future__ import annotations
 
-import secrets
-
-from django.core.cache import cache
+from courseplatform.tenancy.generation import bump_content_generation, content_generation
 
 RENDER_TTL = 24 * 3600
 
 
-def _version_key(school_id: int) -> str:
-    return f"sites:v:{school_id}"
-
-
 def site_version(school_id: int) -> str:
-    key = _version_key(school_id)
-    version = cache.get(key)
-    if version is None:
-        version = secrets.token_hex(6)
-        if not cache.add(key, version, None):
-            version = cache.get(key) or version
-    return str(version)
+    return content_generation(school_id)
 
 
 def bump_site_version(school_id: int) -> None:
-    cache.set(_version_key(school_id), secrets.token_hex(6), None)
+    bump_content_generation(school_id)
 
 
 def page_key(school_id: int, page_id: int, revision: str) -> str:
@@ -40,3 +28,7 @@ def page_key(school_id: int, page_id: int, revision: str) -> str:
 
 def nav_key(school_id: int) -> str:
     return f"sites:nav:{school_id}:{site_version(school_id)}"
+
+
+def theme_key(school_id: int) -> str:
+    return f"sites:theme:{school_id}:{site_version(school_id)}"

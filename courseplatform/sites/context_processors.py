@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .selectors import get_theme
+from .selectors import get_cached_theme
 from .theming import branding_path, theme_css_variables, theme_stylesheets
 
 
@@ -13,7 +13,7 @@ def theme(request: HttpRequest) -> dict[str, Any]:
         return {"theme": None}
     cached = getattr(request, "_theme_context", None)
     if cached is None:
-        current = get_theme(school)
+        current = get_cached_theme(school)
         cached = {"theme": current}
         if current is not None:
             cached.update(

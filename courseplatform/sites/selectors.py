@@ -25,6 +25,23 @@ def get_theme(school: School) -> Theme | None:
     return Theme.objects.filter(school=school).first()
 
 
+_NO_THEME = "none"
+
+
+def get_cached_theme(school: School) -> Theme | None:
+    """The theme every school page shows (cached per content generation: theme saves
+    bump it, ``signals.py``)."""
+    key = cache_keys.theme_key(school.pk)
+    cached = cache.get(key)
+    if isinstance(cached, Theme):
+        return cached
+    if cached == _NO_THEME:
+        return None
+    theme = get_theme(school)
+    cache.set(key, theme if theme is not None else _NO_THEME, cache_keys.RENDER_TTL)
+    return theme
+
+
 def get_published_home_page(school: School) -> Page | None:
     return Page.objects.filter(school=school, is_home=True, status=Page.Status.PUBLISHED).first()
 

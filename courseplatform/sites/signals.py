@@ -1,12 +1,11 @@
-"""Keep cached site pages honest: whatever a dynamic block shows (courses, their
-instructors, people's names, videos) bumps the school's site version when it changes,
+"""Keep cached site pages honest: whatever a public page shows (pages, the theme,
+courses with their sections, lessons and files, instructors, people's names, videos)
+bumps the school's content generation when it changes,
 so the next visitor gets a fresh rendering. Connected in ``SitesConfig.ready``."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from django.db import transaction
 
 from .cache_keys import bump_site_version
 
@@ -14,6 +13,10 @@ from .cache_keys import bump_site_version
 # progress ticks…), so they leave the cache alone.
 _IGNORED_FIELDS: dict[str, frozenset[str]] = {
     "User": frozenset({"last_login", "password", "updated_at"}),
+    # Autosaves of a draft (every few seconds while someone edits) show nowhere public.
+    "Page": frozenset(
+        {"draft_html", "draft_css", "draft_project", "draft_updated_at", "updated_at"}
+    ),
     "VideoAsset": frozenset(
         {
             "progress_percent",
@@ -32,10 +35,9 @@ _IGNORED_FIELDS: dict[str, frozenset[str]] = {
 def _bump(school_id: int | None) -> None:
     if not school_id:
         return
+    # Now and again after commit (tenancy.generation): a request that read the old rows
+    # meanwhile must not keep its rendering cached under the new version.
     bump_site_version(school_id)
-    # Again after commit: a request that read the old rows meanwhile must not keep
-    # its rendering cached under the new version.
-    transaction.on_commit(lambda: bump_site_version(school_id))
 
 
 def content_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -56,10 +58,14 @@ def connect() -> None:
     from django.contrib.auth import get_user_model
     from django.db.models.signals import post_delete, post_save
 
-    from courseplatform.courses.models import Course, CourseInstructor, Lesson
+    from courseplatform.courses.models import Attachment, Course, CourseInstructor, Lesson, Section
     from courseplatform.video.models import VideoAsset
 
-    for model in (Course, CourseInstructor, Lesson, VideoAsset, get_user_model()):
+    from .models import Page, Theme
+
+    # Everything a public page shows (cached whole for visitors: ops/edgecache.py).
+    watched = (Course, CourseInstructor, Section, Lesson, Attachment, VideoAsset, Page, Theme)
+    for model in (*watched, get_user_model()):
         uid = f"sites.content_changed.{model.__name__}"
         post_save.connect(content_changed, sender=model, dispatch_uid=f"{uid}.save")
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"{uid}.delete")

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from courseplatform.accounts import permissions
 from courseplatform.ops import files
+from courseplatform.ops.edgecache import public_page
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.storage import school_storage_key
 
@@ -78,6 +79,7 @@ def _render(request: HttpRequest, page: Page | None, *, draft: bool) -> HttpResp
     return response
 
 
+@public_page
 @require_GET
 def school_home(request: HttpRequest) -> HttpResponse:
     page = selectors.get_home_page(_school(request))
@@ -88,6 +90,7 @@ def school_home(request: HttpRequest) -> HttpResponse:
     return _render(request, page, draft=False)
 
 
+@public_page
 @require_GET
 def page_view(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.get_page_by_slug(_school(request), slug)

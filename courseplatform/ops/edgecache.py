@@ -1,0 +1,168 @@
+"""Public pages for visitors: rendered once, shared by every visitor and every cache.
+
+``@public_page`` wraps the views of a school's public pages (landing and builder pages,
+catalogue, course page). A request is a *visitor's* when it is a GET/HEAD without a
+session cookie and without a messages cookie: nothing in it can make the page personal.
+For visitors:
+
+* the whole response is cached in Redis under the school, its last change
+  (``updated_at``), its content generation (``tenancy.generation``, bumped on every
+  content change), the host and the path — so a warm hit makes no database round trip
+  and renders nothing. Requests with a query string are rendered every time (they
+  would let anyone fill the cache) but still get the shared-cache headers;
+* the page is rendered without per-visitor tokens (``request.shared_cacheable``: no
+  CSRF token in ``base.html``; the redeem block becomes a GET form, which keeps the
+  code for after sign-in), so no ``csrftoken`` cookie is set;
+* ``Cache-Control: public, max-age=0, s-maxage=PUBLIC_CACHE_SECONDS,
+  stale-while-revalidate=PUBLIC_CACHE_STALE_SECONDS``: a CDN keeps it, a browser
+  revalidates (so a visitor who signs in never sees the visitor's copy);
+* a strong ``ETag`` (SHA-256 of the body) and ``304 Not Modified`` on a matching
+  ``If-None-Match``; ``Vary: Cookie`` (the page differs for signed-in people, whose
+  requests carry the session cookie).
+
+A rendering that turns out personal after all (it set a cookie, touched the session or
+queued a message) is neither stored nor public. Every other request — signed in, with a
+session, a POST — gets ``Cache-Control: private, no-store``, and
+``SharedCacheGuardMiddleware`` (``ops/middleware.py``) makes sure no response that sets
+a cookie, and no HTML page for a session, ever leaves with ``public``.
+
+Signed URLs in a cached page (cover images, posters) live ``DOWNLOAD_TTL_SECONDS``
+(5 minutes); the cache lifetimes are capped so a page is never served after its URLs
+expire (``max_public_lifetime``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags, quote_etag
+
+from courseplatform.tenancy.generation import content_generation
+
+from .files import DOWNLOAD_TTL_SECONDS
+
+SHARED_FLAG = "shared_cacheable"
+PRIVATE = "private, no-store"
+
+
+def max_public_lifetime() -> tuple[int, int]:
+    """(s-maxage, stale-while-revalidate) as configured, capped so the server cache plus
+    both edge lifetimes stay inside the signed URLs' lifetime."""
+    fresh = max(0, settings.PUBLIC_CACHE_SECONDS)
+    stale = max(0, settings.PUBLIC_CACHE_STALE_SECONDS)
+    budget = DOWNLOAD_TTL_SECONDS - 30
+    fresh = min(fresh, budget // 3)
+    stale = min(stale, budget - 2 * fresh)
+    return fresh, stale
+
+
+def is_visitor(request: HttpRequest) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def is_shared_cacheable(request: HttpRequest) -> bool:
+    return bool(getattr(request, SHARED_FLAG, False))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    content: bytes
+    content_type: str
+    etag: str
+
+
+def _key(request: HttpRequest) -> str:
+    school = request.school  # type: ignore[attr-defined]
+    where = hashlib.sha256(f"{request.get_host()}\n{request.path}".encode()).hexdigest()[:32]
+    changed = int(school.updated_at.timestamp() * 1_000_000) if school.updated_at else 0
+    return f"ops:page:{school.pk}:{changed}:{content_generation(school.pk)}:{where}"
+
+
+def _turned_personal(request: HttpRequest, response: HttpResponseBase) -> bool:
+    session = getattr(request, "session", None)
+    queued = getattr(getattr(request, "_messages", None), "_queued_messages", None)
+    return bool(
+        response.cookies
+        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        or (session is not None and session.modified)
+        or queued
+    )
+
+
+def make_private(response: HttpResponseBase) -> HttpResponseBase:
+    response["Cache-Control"] = PRIVATE
+    return response
+
+
+def _make_public(response: HttpResponseBase, etag: str) -> None:
+    fresh, stale = max_public_lifetime()
+    response["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={fresh}, stale-while-revalidate={stale}"
+    )
+    response["ETag"] = etag
+    patch_vary_headers(response, ["Cookie"])
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return "*" in tags or etag in tags
+
+
+def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Cache a public page whole for visitors, with shared-cache headers and an ETag."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not is_visitor(request):
+            return make_private(view(request, *args, **kwargs))
+        setattr(request, SHARED_FLAG, True)
+        key = None if request.META.get("QUERY_STRING") else _key(request)
+        stored = cache.get(key) if key else None
+        if isinstance(stored, _Stored):
+            response: HttpResponseBase = HttpResponse(
+                stored.content, content_type=stored.content_type
+            )
+            etag = stored.etag
+        else:
+            response = view(request, *args, **kwargs)
+            render = getattr(response, "render", None)
+            if callable(render):
+                response = render() or response
+            if (
+                response.status_code != 200
+                or response.streaming
+                or _turned_personal(request, response)
+            ):
+                return make_private(response)
+            assert isinstance(response, HttpResponse)
+            etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:40])
+            if key:
+                fresh, _ = max_public_lifetime()
+                if fresh:
+                    stored = _Stored(response.content, response["Content-Type"], etag)
+                    cache.set(key, stored, fresh)
+        _make_public(response, etag)
+        if _not_modified(request, etag):
+            not_modified = HttpResponseNotModified()
+            for header in ("Cache-Control", "ETag", "Vary"):
+                not_modified[header] = response[header]
+            return not_modified
+        return response
+
+    return wrapped

@@ -1,0 +1,53 @@
+"""A school's *content generation*: one random token in Redis per school, replaced on
+every change to what its pages show (pages, theme, courses, sections, lessons, files,
+instructors, people's names, videos).
+
+Every cached rendering of a school's pages carries the token in its cache key (public
+pages and their fragments: ``ops/edgecache.py``, ``sites``; logged-in pages may use it
+too), so one ``bump_content_generation`` makes all of them stale at once, without
+finding and deleting them. This is the one counter for that: do not add another.
+
+Lives in tenancy, the ground floor, so every app can bump and read it; the apps that
+own the data connect their models (``sites/signals.py``). A missing token (evicted,
+flushed) is simply made anew: that costs renderings, never shows stale content.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.cache import cache
+from django.db import transaction
+
+TOKEN_TTL = 7 * 24 * 3600
+
+
+def _key(school_id: int) -> str:
+    return f"tenancy:content-generation:{school_id}"
+
+
+def content_generation(school_id: int) -> str:
+    """The school's current token (one Redis round trip)."""
+    key = _key(school_id)
+    token = cache.get(key)
+    if isinstance(token, str):
+        return token
+    fresh = secrets.token_hex(8)
+    if cache.add(key, fresh, TOKEN_TTL):
+        return fresh
+    again = cache.get(key)
+    return again if isinstance(again, str) else fresh
+
+
+def _replace(school_id: int) -> None:
+    cache.set(_key(school_id), secrets.token_hex(8), TOKEN_TTL)
+
+
+def bump_content_generation(school_id: int | None) -> None:
+    """Everything cached for this school's pages is stale: now, and again after the
+    transaction commits (a request that read the old rows meanwhile must not keep
+    its rendering under the new token)."""
+    if not school_id:
+        return
+    _replace(school_id)
+    transaction.on_commit(lambda: _replace(school_id))
