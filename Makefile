@@ -22,7 +22,7 @@ TEST_ENV = DATABASE_URL=postgres://cp_app@$(PG_HOST)/$(TEST_DB) \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	CACHE_KEY_PREFIX=$(TEST_DB) PLATFORM_DOMAIN=localhost VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: help setup python-deps assets migrate demo serve dev test lint bench system-deps clean
+.PHONY: help setup python-deps assets static migrate demo serve dev test lint bench system-deps clean
 
 help:
 	@echo "make demo   - install everything, seed the demo school, serve on :$(PORT)"
@@ -59,8 +59,13 @@ demo: setup
 
 # The production entry point (README "Production"): granian configured by
 # deploy/web.py, the task worker and the periodic jobs, supervised.
-serve: python-deps assets
-	$(PY) scripts/serve.py
+serve: python-deps assets static
+	STATIC_MANIFEST=true $(PY) scripts/serve.py
+
+# Static files as production serves them: content-hashed names and gzip copies in
+# STATIC_ROOT (var/static), which WhiteNoise serves with far-future cache headers.
+static: python-deps assets
+	STATIC_MANIFEST=true $(PY) manage.py collectstatic --noinput -v0
 
 # Development: runserver with autoreload (DEBUG on unless set), the worker reloads too.
 dev: python-deps assets
