@@ -25,6 +25,7 @@ from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import validate_single_line
 from courseplatform.sanitize.markdown import external_image_problem, markdown_to_html
+from courseplatform.tenancy.generation import bump_content_generation
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.slugs import unique_slug
 from courseplatform.tenancy.usage import storage_used_bytes
@@ -307,6 +308,8 @@ def reorder_sections(
     with transaction.atomic():
         for position, pk in enumerate(section_ids, start=1):
             Section.objects.filter(school=school, course=course, pk=pk).update(position=position)
+        # update() sends no signals: the cached public pages learn of the order here.
+        bump_content_generation(school.pk)
 
 
 def reorder_lessons(
@@ -334,6 +337,7 @@ def reorder_lessons(
     with transaction.atomic():
         for position, pk in enumerate(lesson_ids, start=1):
             Lesson.objects.filter(school=school, pk=pk).update(section=section, position=position)
+        bump_content_generation(school.pk)
 
 
 def add_attachment(*, school: School, actor: User, lesson: Lesson, upload: Any) -> Attachment:

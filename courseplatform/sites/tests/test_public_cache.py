@@ -220,3 +220,29 @@ def test_static_files_touch_neither_the_host_lookup_nor_the_database() -> None:
         response = Client(HTTP_HOST="no-such-school.localhost").get("/static/dist/app.css")
     assert response.status_code == 200
     assert ctx.captured_queries == []
+
+
+def test_reordering_sections_shows_on_the_next_visit(site: dict[str, str], school_a: Any) -> None:
+    from courseplatform.courses import services as course_services
+    from courseplatform.courses.models import Course, Section
+
+    school, owner = school_a.school, school_a.owner
+    with school_context(school):
+        course = Course.objects.get(school=school, title="Watercolour Basics")
+        later = course_services.add_section(
+            school=school, actor=owner, course=course, title="Mixing colours"
+        )
+        course_services.add_lesson(
+            school=school, actor=owner, section=later, title="Blend pigments"
+        )
+    body = _visitor().get(site["course"]).content.decode()
+    assert body.index("Hello") < body.index("Blend pigments")  # cached from here on
+    with school_context(school):
+        order = list(
+            Section.objects.filter(course=course).order_by("-position").values_list("pk", flat=True)
+        )
+        course_services.reorder_sections(
+            school=school, actor=owner, course=course, section_ids=order
+        )
+    body = _visitor().get(site["course"]).content.decode()
+    assert body.index("Blend pigments") < body.index("Hello")
