@@ -26,12 +26,12 @@ from tests.fixtures.queries import assert_statements, page_statements
 
 pytestmark = pytest.mark.django_db
 
-# Per page view, enrolled or not (the user comes from the cache): school context, course,
-# lesson (+ video), its attachments, the visit (which is the enrolment check), progress,
-# sections, lessons, theme, context reset.
-LESSON_STATEMENTS = 10
-# School context, enrolments with progress (one query), theme, context reset.
-MY_COURSES_STATEMENTS = 4
+# Per page view, enrolled or not (the user and the theme come from the cache, the school
+# setting rides along with the first statement): course, lesson (+ video), its
+# attachments, the visit (which is the enrolment check), progress, sections, lessons.
+LESSON_STATEMENTS = 7
+# Enrolments with progress (one query).
+MY_COURSES_STATEMENTS = 1
 
 
 def _ready_video(school: Any, owner: User, lesson: Lesson) -> None:

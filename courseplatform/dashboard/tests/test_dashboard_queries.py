@@ -23,9 +23,9 @@ from tests.fixtures.queries import assert_statements, page_statements
 
 pytestmark = pytest.mark.django_db
 
-# School context, every plan meter in one statement, theme, context reset (the user
-# comes from the cache).
-DASHBOARD_STATEMENTS = 4
+# Every plan meter in one statement (the user and the theme come from the cache, the
+# school setting rides along).
+DASHBOARD_STATEMENTS = 1
 
 
 def _video(school: Any, owner: Any, **fields: Any) -> None:
