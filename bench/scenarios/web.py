@@ -69,6 +69,7 @@ def _server_env(*, port: int) -> dict[str, str]:
         PLATFORM_PORT=str(port),
         STATIC_ROOT=str(WORKDIR / "static"),
         WHITENOISE_USE_FINDERS="false",
+        STATIC_MANIFEST="true",  # hashed, compressed static files, as `make serve` (README)
         EMAIL_URL="dummy:",
         SERVE_STOP_SECONDS="10",  # the bench stops its servers between nothing in flight
         VAR_DIR=str(WORKDIR / "var"),
