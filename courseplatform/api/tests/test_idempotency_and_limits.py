@@ -117,3 +117,27 @@ def test_rate_limit_headers_and_429(alpha, api_for, settings):
     assert 0 < int(limited["Retry-After"]) <= 600 and limited["RateLimit-Remaining"] == "0"
     # Another token of the same school has its own budget.
     assert api_for(alpha).get("/courses").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_key_write_once(alpha, make_token, in_school):
+    """Four workers send the same POST with the same key at once: one writes, the others
+    wait on the record's unique index and replay its answer."""
+    from tests.fixtures.concurrency import run_together
+    from tests.fixtures.schools import host_of
+
+    from .conftest import ApiClient
+
+    token = make_token(alpha)
+
+    def send() -> tuple[int, bytes]:
+        response = ApiClient(host_of(alpha), token).post(
+            "/courses", {"title": "Race"}, **{"Idempotency-Key": "race-1"}
+        )
+        return response.status_code, response.content
+
+    outcomes = run_together(alpha, [send for _ in range(4)])
+    assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
+    answers = {o.value for o in outcomes}
+    assert len(answers) == 1 and next(iter(answers))[0] == 201
+    assert _courses(in_school, alpha) == 1
