@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core import signing
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -18,10 +17,6 @@ from .problems import ApiProblem
 
 CURSOR_SALT = "courseplatform.api.cursor"
 DEFAULT_LIMIT = 50
-
-
-def max_limit() -> int:
-    return int(settings.API_PAGE_MAX)
 
 
 def _decode(cursor: str, resource: str) -> int:

@@ -106,3 +106,49 @@ def test_other_schools_token_cannot_be_revoked(alpha, bravo, client_for, make_to
     with in_school(bravo):
         token_b.refresh_from_db()
     assert token_b.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": "  ", "scope": "read"}, "name"),
+        ({"name": "x" * 81, "scope": "read"}, "name"),
+        ({"name": "Ok", "scope": "admin"}, "scope"),
+        ({"name": "Ok", "scope": "read", "expires_at": "past"}, "expires_at"),
+    ],
+)
+def test_create_token_service_refuses_bad_input(alpha, in_school, kwargs, field):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from courseplatform.accounts.models import User
+    from courseplatform.api.services import create_token
+
+    if kwargs.get("expires_at") == "past":
+        kwargs["expires_at"] = timezone.now() - timedelta(minutes=1)
+    with in_school(alpha):
+        owner = User.objects.get(school=alpha, role="owner")
+        with pytest.raises(ValidationError) as refused:
+            create_token(school=alpha, actor=owner, **kwargs)
+        assert field in refused.value.message_dict
+        assert not ApiToken.objects.filter(school=alpha).exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "cp_",
+        "cp__x",
+        "xx_abc_def",
+        "cp_ab-c_def",
+        "cp_" + "a" * 17 + "_s",
+        "cp_abc_" + "s" * 101,
+    ],
+)
+def test_malformed_tokens_are_not_looked_up(raw):
+    from courseplatform.api.services import split_token
+
+    assert split_token(raw) is None
