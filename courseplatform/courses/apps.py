@@ -7,7 +7,19 @@ class CoursesConfig(AppConfig):
     verbose_name = "Courses"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from courseplatform.tenancy.usage import Meter, register_usage
+
+        from .models import Attachment, Course, Lesson, Section
+        from .site_cache import outline_changed
+
+        # The cached course trees and lessons (site_cache.py) are stale after any change
+        # to what they hold; the reorder services bump the generation themselves.
+        for model in (Course, Section, Lesson, Attachment):
+            uid = f"courses.site_cache.{model.__name__}"
+            post_save.connect(outline_changed, sender=model, dispatch_uid=f"{uid}.save")
+            post_delete.connect(outline_changed, sender=model, dispatch_uid=f"{uid}.delete")
 
         from .selectors import (
             attachment_bytes,

@@ -127,7 +127,7 @@ def outline(*, course: Course) -> list[Section]:
 
 
 # What the school site's outline shows of a lesson; the bodies can be long and are read
-# only for the lesson being opened (``get_lesson_of_course``).
+# only for the lesson being opened (``site_cache.lesson_page_content``).
 _OUTLINE_LESSON_FIELDS = (
     "id",
     "school_id",
@@ -199,27 +199,19 @@ def published_courses(*, school: School) -> QuerySet[Course]:
     )
 
 
+def require_visible(*, user: User, course: Course) -> None:
+    """404 unless ``course`` is published or ``user`` manages it (a draft's preview)."""
+    if not course.is_published and not permissions.can_manage_course(user, course):
+        raise Http404("No such course.")
+
+
 def get_visible_course(*, school: School, user: User, slug: str) -> Course:
     """A published course, or a draft for the people who manage it (preview)."""
     course = Course.objects.filter(school=school, slug=slug).first()
     if course is None:
         raise Http404("No such course.")
-    if not course.is_published and not permissions.can_manage_course(user, course):
-        raise Http404("No such course.")
+    require_visible(user=user, course=course)
     return course
-
-
-def get_lesson_of_course(*, course: Course, lesson_id: int) -> Lesson:
-    """The lesson with its video and attachments (two queries); 404 for any other id."""
-    lesson = (
-        Lesson.objects.filter(school_id=course.school_id, course=course, pk=lesson_id)
-        .select_related("video")
-        .prefetch_related("attachments")
-        .first()
-    )
-    if lesson is None:
-        raise Http404("No such lesson.")
-    return lesson
 
 
 def get_attachment_of_course(*, course: Course, attachment_id: int) -> Attachment:

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,7 +28,7 @@ from courseplatform.ops.edgecache import public_page
 from courseplatform.sanitize.markdown import sanitize_html
 from courseplatform.tenancy.models import School
 
-from . import selectors, services
+from . import selectors, services, site_cache
 from .models import Course, Enrollment, Lesson, Section
 
 LOGIN_PATH = "/accounts/login/"
@@ -187,15 +187,15 @@ def lesson_url_prefix(course: Course) -> str:
     return reverse("courses:lesson", args=[course.slug, 0]).removesuffix("0/")
 
 
-def _syllabus(*, course: Course, viewer: Viewer, done: set[int] | dict[int, Any]) -> Syllabus:
+def _syllabus(*, tree: site_cache.CourseTree, viewer: Viewer, done: set[int]) -> Syllabus:
     """The outline with the viewer's ticks and locks; ``done`` holds the ids of the
     completed lessons."""
-    prefix = lesson_url_prefix(course)
+    prefix = lesson_url_prefix(tree.course)
     sections: list[OutlineSection] = []
     flat: list[OutlineLesson] = []
-    for section in selectors.syllabus_outline(course=course):
+    for section, lessons in tree.sections:
         items = []
-        for lesson in section.lessons.all():
+        for lesson in lessons:
             item = OutlineLesson(
                 lesson,
                 section,
@@ -240,10 +240,14 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     user = request.user
-    course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
+    tree = site_cache.course_tree(school=school, slug=slug)
+    if tree is None:
+        raise Http404("No such course.")
+    course = tree.course
+    selectors.require_visible(user=user, course=course)  # type: ignore[arg-type]
     viewer = _viewer(user, course)
     done = selectors.completed_lesson_ids(student=user, course=course)  # type: ignore[arg-type]
-    syllabus = _syllabus(course=course, viewer=viewer, done=done)
+    syllabus = _syllabus(tree=tree, viewer=viewer, done=done)
     return render(
         request,
         "courses/course_detail.html",
@@ -268,11 +272,15 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _lesson_context(
-    request: HttpRequest, course: Course, lesson: Lesson, viewer: Viewer
+    request: HttpRequest,
+    tree: site_cache.CourseTree,
+    content: site_cache.LessonContent,
+    viewer: Viewer,
 ) -> dict[str, Any]:
+    course, lesson = tree.course, content.lesson
     states = selectors.lesson_states(student=request.user, course=course)  # type: ignore[arg-type]
     done = {lesson_id for lesson_id, state in states.items() if state.completed}
-    syllabus = _syllabus(course=course, viewer=viewer, done=done)
+    syllabus = _syllabus(tree=tree, viewer=viewer, done=done)
     index = syllabus.position(lesson.pk)
     # The outline appears twice (desktop sidebar, phone drawer): rendered once.
     outline_html = render_to_string(
@@ -287,8 +295,9 @@ def _lesson_context(
         "current": syllabus.flat[index],
         "previous": syllabus.flat[index - 1] if index > 0 else None,
         "next": syllabus.flat[index + 1] if index + 1 < len(syllabus.flat) else None,
-        "body": _html(lesson.body_html),
-        "attachments": list(lesson.attachments.all()),
+        # Sanitised when it was cached (site_cache.LessonContent).
+        "body": mark_safe(content.body_html),  # noqa: S308
+        "attachments": tree.attachments.get(lesson.pk, []),
         # For the video player: it needs no lookups of its own.
         "lesson_state": states.get(lesson.pk),
         "redeem_url": REDEEM_PATH,
@@ -311,8 +320,9 @@ def _locked(request: HttpRequest, course: Course, lesson: Lesson) -> HttpRespons
 def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     user = request.user
-    course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
-    lesson = selectors.get_lesson_of_course(course=course, lesson_id=lesson_id)
+    tree, content = site_cache.lesson_page_content(school=school, slug=slug, lesson_id=lesson_id)
+    course, lesson = tree.course, content.lesson
+    selectors.require_visible(user=user, course=course)  # type: ignore[arg-type]
     # One statement records the visit of an enrolled student and tells whether they are;
     # nobody else has a row to update. Access is then decided as can_view_lesson does.
     enrolled = user.is_authenticated and services.record_lesson_visit(
@@ -325,7 +335,7 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     if not viewer.can_view(lesson):
         return _locked(request, course, lesson)
     return render(
-        request, "courses/lesson_detail.html", _lesson_context(request, course, lesson, viewer)
+        request, "courses/lesson_detail.html", _lesson_context(request, tree, content, viewer)
     )
 
 
@@ -339,8 +349,9 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
     """
     school = request.school  # type: ignore[attr-defined]
     user = request.user
-    course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
-    lesson = selectors.get_lesson_of_course(course=course, lesson_id=lesson_id)
+    tree, content = site_cache.lesson_page_content(school=school, slug=slug, lesson_id=lesson_id)
+    course, lesson = tree.course, content.lesson
+    selectors.require_visible(user=user, course=course)  # type: ignore[arg-type]
     lesson_url = reverse("courses:lesson", args=[course.slug, lesson.pk])
     if not user.is_authenticated:
         if _is_htmx(request):
@@ -356,7 +367,7 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
         completed=completed,
     )
     viewer = _viewer(user, course)
-    context = _lesson_context(request, course, lesson, viewer)
+    context = _lesson_context(request, tree, content, viewer)
     target = lesson_url
     if completed and context["next"] is not None:
         target = reverse("courses:lesson", args=[course.slug, context["next"].lesson.pk])
