@@ -3,6 +3,7 @@ through the ASGI protocol reaches the host middleware and the health view."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -46,7 +47,16 @@ def _request(path: str, host: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
                 break
         return start["status"], dict(start["headers"]), body
 
-    return async_to_sync(run)()
+    # Playwright's sync API (a session fixture of the browser tests, which may run
+    # earlier in the session) leaves its asyncio loop marked as running in this thread,
+    # and AsyncToSync refuses to start under a running loop. Nothing of Playwright's
+    # runs meanwhile: hide its loop for this call and put it back after.
+    playwright_loop = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        return async_to_sync(run)()
+    finally:
+        asyncio.events._set_running_loop(playwright_loop)
 
 
 @pytest.mark.django_db
