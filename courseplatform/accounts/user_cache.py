@@ -24,7 +24,6 @@ Safety comes first, so the cache can never keep a changed account alive:
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +32,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
+from courseplatform.tenancy.cache_tokens import current_token, replace_token
 from courseplatform.tenancy.rls import current_school_id
 
 from .models import User
@@ -65,14 +65,7 @@ def _row_key(user_id: Any, version: str) -> str:
 
 def _version(user_id: Any) -> str:
     key = _version_key(user_id)
-    version = cache.get(key)
-    if isinstance(version, str):
-        return version
-    fresh = secrets.token_hex(8)
-    if cache.add(key, fresh, settings.USER_CACHE_SECONDS):
-        return fresh
-    again = cache.get(key)
-    return again if isinstance(again, str) else fresh
+    return current_token(key, cache.get(key), ttl=settings.USER_CACHE_SECONDS)
 
 
 def _from_cache(values: tuple[Any, ...], session_hash: str) -> User:
@@ -107,7 +100,7 @@ def load_user(user_id: Any) -> User | None:
 
 def forget_user(user_id: Any) -> None:
     """Make every cached copy of the user stale (the next request reads the row)."""
-    cache.set(_version_key(user_id), secrets.token_hex(8), settings.USER_CACHE_SECONDS)
+    replace_token(_version_key(user_id), ttl=settings.USER_CACHE_SECONDS)
 
 
 def user_changed(sender: Any, instance: User, **kwargs: Any) -> None:

@@ -14,10 +14,10 @@ flushed) is simply made anew: that costs renderings, never shows stale content.
 
 from __future__ import annotations
 
-import secrets
-
 from django.core.cache import cache
 from django.db import transaction
+
+from .cache_tokens import current_token, replace_token
 
 TOKEN_TTL = 7 * 24 * 3600
 
@@ -29,18 +29,11 @@ def _key(school_id: int) -> str:
 def content_generation(school_id: int) -> str:
     """The school's current token (one Redis round trip)."""
     key = _key(school_id)
-    token = cache.get(key)
-    if isinstance(token, str):
-        return token
-    fresh = secrets.token_hex(8)
-    if cache.add(key, fresh, TOKEN_TTL):
-        return fresh
-    again = cache.get(key)
-    return again if isinstance(again, str) else fresh
+    return current_token(key, cache.get(key), ttl=TOKEN_TTL)
 
 
 def _replace(school_id: int) -> None:
-    cache.set(_key(school_id), secrets.token_hex(8), TOKEN_TTL)
+    replace_token(_key(school_id), ttl=TOKEN_TTL)
 
 
 def bump_content_generation(school_id: int | None) -> None:

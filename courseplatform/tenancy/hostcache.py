@@ -22,7 +22,6 @@ read the old row meanwhile cannot keep it under the new token.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from .cache_tokens import current_token, replace_token
 from .models import School
 
 _MISSING = "missing"
@@ -81,13 +81,7 @@ def clear_process_cache() -> None:
 
 
 def _token(key: str, found: object) -> str:
-    if isinstance(found, str):
-        return found
-    fresh = secrets.token_hex(8)
-    if cache.add(key, fresh, TOKEN_TTL):
-        return fresh
-    again = cache.get(key)
-    return again if isinstance(again, str) else fresh
+    return current_token(key, found, ttl=TOKEN_TTL)
 
 
 def _fetch(slug: str) -> School | None:
@@ -123,7 +117,7 @@ def lookup(slug: str) -> School | None:
 
 
 def _replace_token(key: str) -> None:
-    cache.set(key, secrets.token_hex(8), TOKEN_TTL)
+    replace_token(key, ttl=TOKEN_TTL)
 
 
 def school_changed(*slugs: str) -> None:
