@@ -78,6 +78,8 @@ class Lesson(TenantModel):
         VIDEO = "video", "Video"
         TEXT = "text", "Text"
         FILE = "file", "File download"
+        # Questions and attempts live in the quizzes app (courses/lesson_kinds.py).
+        QUIZ = "quiz", "Quiz"
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="lessons")

@@ -7,7 +7,7 @@ run a fixed number of queries whatever the number of rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import (
     Case,
@@ -151,6 +151,8 @@ class RosterRow:
     enrollment: Enrollment
     completed: int
     total: int
+    # (label, url) per student, from apps that registered roster links (lesson_kinds).
+    links: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def percent(self) -> int:

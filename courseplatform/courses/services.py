@@ -247,7 +247,7 @@ def add_lesson(
     permissions.require_in_school(school, section)
     permissions.require_course_manager(school, actor, section.course)
     if kind not in Lesson.Kind.values:
-        raise ValidationError({"kind": "Choose video, text or file download."})
+        raise ValidationError({"kind": "Choose video, text, file download or quiz."})
     position = (section.lessons.aggregate(m=Max("position"))["m"] or 0) + 1
     return Lesson.objects.create(
         school=school,
@@ -273,7 +273,7 @@ def update_lesson(
     permissions.require_in_school(school, lesson)
     permissions.require_course_manager(school, actor, lesson.course)
     if kind not in Lesson.Kind.values:
-        raise ValidationError({"kind": "Choose video, text or file download."})
+        raise ValidationError({"kind": "Choose video, text, file download or quiz."})
     if not 0 <= duration_minutes <= 24 * 60:
         raise ValidationError({"duration_minutes": "Use a duration between 0 and 1440 minutes."})
     body_html = _render_markdown(body_md or "", "body_md")

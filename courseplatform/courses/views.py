@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -28,7 +29,7 @@ from courseplatform.ops.edgecache import public_page
 from courseplatform.sanitize.markdown import sanitize_html
 from courseplatform.tenancy.models import School
 
-from . import selectors, services, site_cache
+from . import lesson_kinds, selectors, services, site_cache
 from .models import Course, Enrollment, Lesson, Section
 
 LOGIN_PATH = "/accounts/login/"
@@ -155,6 +156,7 @@ class Syllabus:
             Lesson.Kind.VIDEO: ("video", "videos"),
             Lesson.Kind.TEXT: ("reading", "readings"),
             Lesson.Kind.FILE: ("download", "downloads"),
+            Lesson.Kind.QUIZ: ("quiz", "quizzes"),
         }
         result = []
         for kind, (one, many) in labels.items():
@@ -301,6 +303,11 @@ def _lesson_context(
         # For the video player: it needs no lookups of its own.
         "lesson_state": states.get(lesson.pk),
         "redeem_url": REDEEM_PATH,
+        # What the app behind the lesson's kind adds (a quiz), for this viewer.
+        "kind_panel": lesson_kinds.lesson_page_panel(
+            request, lesson, enrolled=viewer.enrolled, is_manager=viewer.is_manager
+        ),
+        "completes_by_hand": lesson_kinds.completes_by_hand(lesson),
     }
 
 
@@ -360,6 +367,9 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
             return response
         return redirect_to_login(lesson_url, LOGIN_PATH)
     completed = request.POST.get("completed", "1") != "0"
+    if not lesson_kinds.completes_by_hand(lesson):
+        # A quiz lesson is completed by passing the quiz, never by ticking it off.
+        raise PermissionDenied("Pass the quiz to complete this lesson.")
     services.set_lesson_completed(
         school=school,
         student=user,  # type: ignore[arg-type]

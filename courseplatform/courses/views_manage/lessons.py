@@ -13,7 +13,7 @@ from courseplatform.accounts.decorators import manager_required
 from courseplatform.ops import files
 from courseplatform.tenancy.models import School
 
-from .. import selectors, services
+from .. import lesson_kinds, selectors, services
 from ..forms import AttachmentForm, LessonForm
 from ..models import Attachment, Lesson
 from .common import (
@@ -83,6 +83,7 @@ def _render_lesson(
             "next": flat[index + 1] if index + 1 < len(flat) else None,
             "max_attachment_bytes": files.max_attachment_bytes(school),
             "body_html": safe_html(lesson.body_html),
+            "kind_panel": lesson_kinds.editor_panel(request, lesson),
         },
     )
 

@@ -21,7 +21,7 @@ from courseplatform.accounts.models import User
 from courseplatform.accounts.selectors import get_school_user
 from courseplatform.ops.text import SingleLineField
 
-from .. import selectors, services
+from .. import lesson_kinds, selectors, services
 from ..models import Course
 from ..services import CourseError
 from .common import editor_url, get_course, school_of, submit, user_of
@@ -60,6 +60,9 @@ def _render_roster(
     request: HttpRequest, course: Course, form: AddStudentForm, *, status: int = 200
 ) -> HttpResponse:
     rows = selectors.roster(school=school_of(request), course=course)
+    links = lesson_kinds.roster_links(course)
+    for row in rows:
+        row.links = [(label, url(row.enrollment.student_id)) for label, url in links]
     return render(
         request,
         "courses/manage/roster.html",
