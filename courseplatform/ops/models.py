@@ -34,7 +34,11 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["school", "action", "created_at"])]
+        indexes = [
+            models.Index(fields=["school", "action", "created_at"]),
+            # The audit viewers page newest first by id within one school (ops/audit_log.py).
+            models.Index(fields=["school", "-id"], name="ops_audit_school_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from courseplatform.accounts import views as account_views
 from courseplatform.api import views as api_views
 from courseplatform.dashboard import views as dashboard_views
+from courseplatform.dashboard import views_audit
 from courseplatform.domains import views_hop
 from courseplatform.ops import files
 from courseplatform.sites import views as site_views
@@ -28,6 +29,8 @@ urlpatterns = [
         name="change_person_role",
     ),
     path("manage/settings/", dashboard_views.school_settings, name="manage_settings"),
+    path("manage/audit/", views_audit.audit_log_page, name="manage_audit_log"),
+    path("manage/audit/export.csv", views_audit.audit_log_csv, name="manage_audit_log_csv"),
     path("manage/settings/webhooks/", include("courseplatform.webhooks.urls")),
     path("manage/settings/api/", api_views.api_tokens, name="manage_api_tokens"),
     path(
