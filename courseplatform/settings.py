@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "courseplatform.courses",
     "courseplatform.access",
     "courseplatform.video",
+    "courseplatform.quizzes",
     "courseplatform.domains",
     "courseplatform.webhooks",
     # The composing layer: views and commands that use several feature apps.

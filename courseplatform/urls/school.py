@@ -16,10 +16,12 @@ urlpatterns = [
     # Early: segment requests are the most frequent of all, keep their resolution short.
     path("video/", include("courseplatform.video.urls")),
     path("", include("courseplatform.courses.urls")),
+    path("", include("courseplatform.quizzes.urls")),
     path("", include("courseplatform.access.urls")),
     path("", include("courseplatform.sites.urls")),
     path("accounts/", include("courseplatform.accounts.urls")),
     path("manage/", dashboard_views.dashboard, name="manage_dashboard"),
+    path("manage/courses/quizzes/", include("courseplatform.quizzes.urls_manage")),
     path("manage/courses/", include("courseplatform.courses.urls_manage")),
     path("manage/videos/", include("courseplatform.video.urls_manage")),
     path("manage/students/", account_views.manage_people, name="manage_people"),
