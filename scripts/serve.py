@@ -6,10 +6,12 @@
              (`--dev`: Django's runserver with autoreload instead).
 * worker   - `manage.py db_worker --queue-name '*'` (our db_worker reconnects by itself
              after a database outage; `--dev` reloads it on code changes).
-* periodic - every PERIODIC_INTERVAL_SECONDS, each of PERIODIC_COMMANDS (the video
-             watchdog `reclaim_stalled_videos` and the custom-domain re-check
-             `verify_custom_domains`) as its own `manage.py ... --quiet` process,
-             stopped after PERIODIC_TIMEOUT_SECONDS.
+* periodic - each of PERIODIC_COMMANDS as its own `manage.py ... --quiet` process,
+             stopped after PERIODIC_TIMEOUT_SECONDS: every PERIODIC_INTERVAL_SECONDS
+             the video watchdog `reclaim_stalled_videos` and the custom-domain
+             re-check `verify_custom_domains`; every PERIODIC_HOUSEKEEPING_INTERVALS
+             intervals (an hour by default) the housekeeping `expire_video_uploads`,
+             `expire_api_idempotency_keys` and `prune_webhook_deliveries`.
 
 A service that exits on its own is restarted after a capped exponential backoff
 (1 s, 2 s, 4 s ... 60 s; a service that ran for a minute starts over at 1 s) and the
@@ -44,10 +46,17 @@ import structlog
 ROOT = Path(__file__).resolve().parent.parent
 WEB_LAUNCHER = ROOT / "deploy" / "web.py"
 SERVICES = ("web", "worker", "periodic")
-# Management commands run every PERIODIC_INTERVAL_SECONDS (each with --quiet).
+# Management commands run periodically (each with --quiet), with how often: "tick" every
+# PERIODIC_INTERVAL_SECONDS, "housekeeping" every PERIODIC_HOUSEKEEPING_INTERVALS ticks.
+# Every job's first run comes one tick after start.
 PERIODIC_COMMANDS = (
-    "reclaim_stalled_videos",  # the video watchdog: re-queue transcodes without heartbeat
-    "verify_custom_domains",  # re-check the DNS proof of custom domains that are due
+    ("reclaim_stalled_videos", "tick"),  # video watchdog: re-queue transcodes without heartbeat
+    ("verify_custom_domains", "tick"),  # re-check the DNS proof of custom domains that are due
+    # Housekeeping: work that is due after hours or days, so an hourly sweep is plenty
+    # (and costs no query per school every minute).
+    ("expire_video_uploads", "housekeeping"),  # uploads abandoned for a week
+    ("expire_api_idempotency_keys", "housekeeping"),  # stored API answers older than 24 h
+    ("prune_webhook_deliveries", "housekeeping"),  # delivery log entries older than 30 days
 )
 
 FIRST_RESTART_SECONDS = 1.0
@@ -171,12 +180,16 @@ class Supervisor:
             Service(name, command_for(name, dev=dev)) for name in services if name != "periodic"
         ]
         interval = _float_env("PERIODIC_INTERVAL_SECONDS", 60)
+        intervals = {
+            "tick": interval,
+            "housekeeping": interval * _float_env("PERIODIC_HOUSEKEEPING_INTERVALS", 60),
+        }
         timeout = _float_env("PERIODIC_TIMEOUT_SECONDS", 120)
         # The first runs come one interval after start, when the web server is up.
         first_run = time.monotonic() + interval
         self.periodic = [
-            PeriodicJob(name, periodic_command(name), interval, timeout, next_run=first_run)
-            for name in (PERIODIC_COMMANDS if "periodic" in services else ())
+            PeriodicJob(name, periodic_command(name), intervals[every], timeout, next_run=first_run)
+            for name, every in (PERIODIC_COMMANDS if "periodic" in services else ())
         ]
         self.stop_seconds = _float_env("SERVE_STOP_SECONDS", 30)
         self.web_start_attempts = int(_float_env("WEB_START_ATTEMPTS", 5))

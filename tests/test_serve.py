@@ -238,10 +238,16 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
     assert stack.get("/") == 200
     # Meanwhile the periodic jobs ran, each to a clean end, as the platform role.
     _wait_for(
-        "both periodic jobs to finish a run",
+        "every periodic job to finish a run",
         lambda: (
             {e["job"] for e in stack.events("serve.periodic_done")}
-            == {"reclaim_stalled_videos", "verify_custom_domains"}
+            == {
+                "reclaim_stalled_videos",
+                "verify_custom_domains",
+                "expire_video_uploads",
+                "expire_api_idempotency_keys",
+                "prune_webhook_deliveries",
+            }
         ),
         stack.log,
     )

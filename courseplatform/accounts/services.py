@@ -366,38 +366,38 @@ def send_invitation(
     )
 
 
-def invite_student(
-    *, school: School, actor: User, email: str, full_name: str = "", port: str | None = None
-) -> User:
-    """Create a student account (owner or instructor) and email an invitation to choose a
-    password. An address that already has an account here is refused (``code=duplicate``)."""
+def invitation_details(*, email: str, full_name: str = "") -> tuple[str, str]:
+    """The normalised address and display name of an account about to be invited;
+    ``ValidationError`` for an invalid address or a name on several lines."""
     from django.core.validators import validate_email
 
-    permissions.require_school_manager(school, actor)
     address = normalize_email(email)
     try:
         validate_email(address)
     except ValidationError as exc:
         raise ValidationError({"email": "Enter a valid email address."}) from exc
     validate_single_line(full_name, field="full_name")
-    name = (full_name or "").strip()[:120] or address.split("@")[0]
-    with transaction.atomic():
-        if User.objects.filter(school=school, email=address).exists():
-            raise ValidationError(
-                {"email": ValidationError("This address already has an account.", code="duplicate")}
-            )
-        reserve_student_place(school=school)
-        student = User.objects.create_user(
-            address, None, school=school, full_name=name, role=User.Role.STUDENT
-        )
-        record_audit(school=school, actor=actor, action="account.invited", target=student)
-        announce_student_created(school=school, student=student, source="invitation")
-    send_invitation(school=school, user=student, port=port)
+    return address, (full_name or "").strip()[:120] or address.split("@")[0]
+
+
+def create_invited_student(*, school: School, actor: User, address: str, name: str) -> User:
+    """A new student account without a password (inside the caller's transaction): the
+    plan's student limit checked, audited, ``student.created`` announced. The caller
+    sends the invitation (``send_invitation``) once it has committed."""
+    reserve_student_place(school=school)
+    student = User.objects.create_user(
+        address, None, school=school, full_name=name, role=User.Role.STUDENT
+    )
+    record_audit(school=school, actor=actor, action="account.invited", target=student)
+    announce_student_created(school=school, student=student, source="invitation")
     return student
 
 
-def remove_student(*, school: School, actor: User, student: User) -> None:
-    """Delete a student's account with their enrolments and progress (owner only)."""
+def delete_student_account(*, school: School, actor: User, student: User) -> None:
+    """Delete a student's account; its enrolments and progress go with it (owner only).
+
+    Call ``courses.services.remove_student``, which announces each enrolment it ends
+    (``enrollment.deleted``) and then calls this."""
     permissions.require_school_owner(
         school, actor, student, message="Only the school owner can remove students."
     )

@@ -19,7 +19,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from courseplatform.accounts import permissions
-from courseplatform.accounts.models import User, normalize_email
+from courseplatform.accounts.models import User
+from courseplatform.accounts.services import (
+    create_invited_student,
+    delete_student_account,
+    invitation_details,
+    send_invitation,
+)
 from courseplatform.ops import files
 from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
@@ -427,32 +433,13 @@ def enroll_by_email(
 ) -> tuple[Enrollment, bool]:
     """Enrol an existing student by email, or create the account and send an
     invitation to set a password. Returns (enrolment, account_created)."""
-    from django.core.validators import validate_email
-
-    from courseplatform.accounts.services import (
-        announce_student_created,
-        reserve_student_place,
-        send_invitation,
-    )
-
     permissions.require_course_manager(school, actor, course)
-    address = normalize_email(email)
-    validate_single_line(full_name, field="full_name")
-    try:
-        validate_email(address)
-    except ValidationError as exc:
-        raise ValidationError({"email": "Enter a valid email address."}) from exc
+    address, name = invitation_details(email=email, full_name=full_name)
     with transaction.atomic():
         student = User.objects.filter(school=school, email=address).first()
         account_created = student is None
         if student is None:
-            reserve_student_place(school=school)
-            name = (full_name or "").strip()[:120] or address.split("@")[0]
-            student = User.objects.create_user(
-                address, None, school=school, full_name=name, role=User.Role.STUDENT
-            )
-            record_audit(school=school, actor=actor, action="account.invited", target=student)
-            announce_student_created(school=school, student=student, source="invitation")
+            student = create_invited_student(school=school, actor=actor, address=address, name=name)
         enrollment, _ = enroll_student(
             school=school,
             actor=actor,
@@ -463,6 +450,50 @@ def enroll_by_email(
     if account_created:
         send_invitation(school=school, user=student, course_title=course.title, port=port)
     return enrollment, account_created
+
+
+def invite_student(
+    *, school: School, actor: User, email: str, full_name: str = "", port: str | None = None
+) -> User:
+    """Create a student account (owner or instructor) without enrolling it, and email an
+    invitation to choose a password: ``enroll_by_email`` without a course. An address
+    that already has an account here is refused (``code=duplicate``)."""
+    permissions.require_school_manager(school, actor)
+    address, name = invitation_details(email=email, full_name=full_name)
+    with transaction.atomic():
+        if User.objects.filter(school=school, email=address).exists():
+            raise ValidationError(
+                {"email": ValidationError("This address already has an account.", code="duplicate")}
+            )
+        student = create_invited_student(school=school, actor=actor, address=address, name=name)
+    send_invitation(school=school, user=student, port=port)
+    return student
+
+
+def remove_student(*, school: School, actor: User, student: User) -> None:
+    """Delete a student's account with its enrolments and progress (owner only), and
+    announce each enrolment that ends with it (``enrollment.deleted``, as when a student
+    is removed from one course)."""
+    with transaction.atomic():
+        ended = [
+            _enrollment_deleted_data(enrollment)
+            for enrollment in Enrollment.objects.filter(school=school, student=student)
+            .select_related("course", "student")
+            .order_by("pk")
+        ]
+        # Checks that the actor is the owner and ``student`` a student of this school;
+        # a refusal rolls back before anything is announced.
+        delete_student_account(school=school, actor=actor, student=student)
+        for data in ended:
+            emit_event(school=school, type="enrollment.deleted", data=data)
+
+
+def _enrollment_deleted_data(enrollment: Enrollment) -> dict[str, Any]:
+    return {
+        "id": enrollment.pk,
+        "course": course_event_ref(enrollment.course),
+        "student": student_event_ref(enrollment.student),
+    }
 
 
 def remove_enrollment(*, school: School, actor: User, enrollment: Enrollment) -> None:
@@ -480,13 +511,7 @@ def remove_enrollment(*, school: School, actor: User, enrollment: Enrollment) ->
             data={"course": enrollment.course_id, "student": enrollment.student_id},
         )
         emit_event(
-            school=school,
-            type="enrollment.deleted",
-            data={
-                "id": enrollment.pk,
-                "course": course_event_ref(enrollment.course),
-                "student": student_event_ref(enrollment.student),
-            },
+            school=school, type="enrollment.deleted", data=_enrollment_deleted_data(enrollment)
         )
         enrollment.delete()
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.ops.events import EVENT_TYPES
+from courseplatform.ops.forms import submit
 from courseplatform.ops.net import client_ip
 
 from . import selectors, services
@@ -41,12 +42,8 @@ def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def _errors_to_form(form: EndpointForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+def _endpoint_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in ("url", "description", "event_types")}
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -64,19 +61,17 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     form = EndpointForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            endpoint = services.create_endpoint(
+    if request.method == "POST":
+        endpoint = submit(
+            form,
+            lambda data: services.create_endpoint(
                 school=school,
                 actor=request.user,  # type: ignore[arg-type]
-                url=form.cleaned_data["url"],
-                description=form.cleaned_data["description"],
-                event_types=form.cleaned_data["event_types"],
                 ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
+                **_endpoint_fields(data),
+            ),
+        )
+        if endpoint is not None:
             messages.success(request, "Endpoint added. Copy its signing secret below.")
             return redirect("webhooks:detail", endpoint_id=endpoint.pk)
     return render(
@@ -94,20 +89,18 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         "event_types": endpoint.event_types,
     }
     form = EndpointForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_endpoint(
+    if request.method == "POST":
+        saved = submit(
+            form,
+            lambda data: services.update_endpoint(
                 school=school,
                 actor=request.user,  # type: ignore[arg-type]
                 endpoint=endpoint,
-                url=form.cleaned_data["url"],
-                description=form.cleaned_data["description"],
-                event_types=form.cleaned_data["event_types"],
                 ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
+                **_endpoint_fields(data),
+            ),
+        )
+        if saved is not None:
             messages.success(request, "Endpoint saved.")
             return redirect("webhooks:detail", endpoint_id=endpoint.pk)
     return render(

@@ -60,8 +60,10 @@ def test_token_page_and_docs(live_app: LiveApp, page: Page) -> None:
     page.locator('input[name="name"]').fill("Shop sync")
     page.get_by_label("Read and write").check()
     page.get_by_role("button", name="Create token").click()
+    page.wait_for_url(live_app.url(host, "/manage/settings/api/"))
     token = page.locator("[data-token-value]").input_value()
     assert token.startswith("cp_")
+    expect(page.locator("[data-token-list] [data-token]")).to_have_count(1)
     expect(page.locator("[data-token-list]")).to_contain_text("Shop sync")
     screenshot(page, "api-tokens-desktop")
     page.set_viewport_size(PHONE)
@@ -75,8 +77,11 @@ def test_token_page_and_docs(live_app: LiveApp, page: Page) -> None:
     with urllib.request.urlopen(request, timeout=60) as answer:
         assert json.load(answer)["slug"] == slug
 
-    page.goto(live_app.url(host, "/manage/settings/api/"))
+    # A reload after creating repeats the redirect's GET (no form re-post, no second
+    # token), and the secret is not shown again.
+    page.reload()
     expect(page.locator("[data-token-value]")).to_have_count(0)
+    expect(page.locator("[data-token-list] [data-token]")).to_have_count(1)
     expect(page.locator("[data-token-list]")).to_contain_text("Last used")
 
     page.set_viewport_size({"width": 1280, "height": 900})

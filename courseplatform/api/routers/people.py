@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from courseplatform.accounts import services as account_services
 from courseplatform.accounts.models import User
 from courseplatform.accounts.selectors import list_school_people
 from courseplatform.courses import selectors as course_selectors
@@ -84,7 +83,7 @@ def invite_student(request: HttpRequest, payload: StudentIn) -> Status[dict[str,
     """Create a student account and email them an invitation to choose a password.
     An address that already has an account is refused (409)."""
     try:
-        student = account_services.invite_student(
+        student = course_services.invite_student(
             school=school(request),
             actor=actor(request),
             email=str(payload.email),
@@ -108,7 +107,7 @@ def get_student(request: HttpRequest, student_id: int) -> dict[str, object]:
 @router.delete("/students/{student_id}", response={204: None, **ERRORS}, auth=write_auth)
 def remove_student(request: HttpRequest, student_id: int) -> Status[None]:
     """Delete the student's account with their enrolments and progress."""
-    account_services.remove_student(
+    course_services.remove_student(
         school=school(request), actor=actor(request), student=_student(request, student_id)
     )
     return Status(204, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -94,9 +95,14 @@ def test_expire_command_removes_old_records(alpha, api_for, in_school):
         IdempotencyRecord.objects.filter(key="old").update(
             created_at=timezone.now() - timedelta(hours=25)
         )
-    call_command("expire_api_idempotency_keys")
+    out = io.StringIO()
+    call_command("expire_api_idempotency_keys", "--quiet", stdout=out)
+    assert out.getvalue() == "Deleted 1 expired idempotency record(s).\n"
     with in_school(alpha):
         assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    out = io.StringIO()  # nothing due: the periodic service's run prints nothing
+    call_command("expire_api_idempotency_keys", "--quiet", stdout=out)
+    assert out.getvalue() == ""
 
 
 def test_rate_limit_headers_and_429(alpha, api_for, settings):

@@ -29,12 +29,18 @@ def test_owner_creates_a_token_shown_once_that_works(alpha, client_for, in_schoo
     created = owner.post(
         "/manage/settings/api/", {"name": "CRM sync", "scope": "read", "expires_in": "30"}
     )
-    assert created.status_code == 200 and created["Cache-Control"] == "private, no-store"
-    secret = created.context["new_token"].plaintext
-    assert secret.encode() in created.content
-    assert secret.encode() not in owner.get("/manage/settings/api/").content
+    # POST-redirect-GET: the answer to the POST is a redirect, so reloading the page
+    # after it repeats the GET, not the POST.
+    assert created.status_code == 302 and created["Location"] == "/manage/settings/api/"
+    shown = owner.get("/manage/settings/api/")
+    assert shown["Cache-Control"] == "private, no-store"
+    secret = shown.context["new_token"].plaintext
+    assert secret.startswith("cp_") and secret.encode() in shown.content
+    assert "api_new_token" not in owner.session  # read once, then gone from the session
+    reloaded = owner.get("/manage/settings/api/")
+    assert secret.encode() not in reloaded.content and reloaded.context["new_token"] is None
     with in_school(alpha):
-        row = ApiToken.objects.get(school=alpha)
+        row = ApiToken.objects.get(school=alpha)  # one token: the reload created none
     assert row.scope == "read" and row.expires_at is not None and secret not in row.secret_hash
     api = ApiClient(host_of(alpha), secret)
     assert api.get("/school").status_code == 200
@@ -152,3 +158,24 @@ def test_malformed_tokens_are_not_looked_up(raw):
     from courseplatform.api.services import split_token
 
     assert split_token(raw) is None
+
+
+def test_a_stashed_token_that_was_revoked_meanwhile_is_not_shown(alpha, client_for, in_school):
+    owner = _logged_in(client_for, alpha, "owner@alpha.test")
+    created = owner.post("/manage/settings/api/", {"name": "Shop", "scope": "write"})
+    assert created.status_code == 302
+    with in_school(alpha):
+        ApiToken.objects.filter(school=alpha).delete()
+    page = owner.get("/manage/settings/api/")
+    assert page.status_code == 200 and page.context["new_token"] is None
+    assert b"data-new-token " not in page.content
+
+
+def test_a_malformed_stash_in_the_session_shows_nothing(alpha, client_for):
+    owner = _logged_in(client_for, alpha, "owner@alpha.test")
+    session = owner.session
+    session["api_new_token"] = {"id": "1; drop", "plaintext": "cp_x"}
+    session.save()
+    page = owner.get("/manage/settings/api/")
+    assert page.status_code == 200 and page.context["new_token"] is None
+    assert "api_new_token" not in owner.session

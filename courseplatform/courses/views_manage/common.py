@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from courseplatform.accounts.models import User
+from courseplatform.ops.forms import submit as forms_submit
 from courseplatform.tenancy.models import School
 
 from .. import selectors
@@ -66,32 +66,10 @@ def lesson_url(lesson_id: int, anchor: str = "") -> str:
     return reverse("courses_manage:lesson", args=[lesson_id]) + (f"#{anchor}" if anchor else "")
 
 
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: field errors inline, the rest on top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def submit[T](form: forms.Form, write: Callable[[dict[str, Any]], T]) -> T | None:
-    """The form-action shape of the authoring views: validate ``form``, hand its cleaned
-    data to ``write`` (one service call) and return what the service returned.
-
-    ``None`` means refused: the form's own errors, or the service's ``ValidationError``
-    (under its fields) or ``CourseError`` (on top of the form), are then on ``form``.
-    ``PermissionDenied`` and ``Http404`` pass through (403 / 404 pages).
-    """
-    if not form.is_valid():
-        return None
-    try:
-        return write(form.cleaned_data)
-    except ValidationError as exc:
-        apply_errors(form, exc)
-    except CourseError as exc:
-        form.add_error(None, str(exc))
-    return None
+    """``ops.forms.submit`` for authoring: a ``CourseError`` (a rule about the course's
+    state) is a refusal shown on top of the form."""
+    return forms_submit(form, write, refusals=(CourseError,))
 
 
 def safe_html(html: str) -> SafeString:

@@ -53,6 +53,9 @@ def test_prune_deletes_old_finished_deliveries_of_every_school(
     out = io.StringIO()
     call_command("prune_webhook_deliveries", "--days", "30", stdout=out)
     assert "Deleted 6 webhook deliveries older than 30 days" in out.getvalue()
+    quiet = io.StringIO()  # the periodic service's run: silent when nothing was due
+    call_command("prune_webhook_deliveries", "--quiet", stdout=quiet)
+    assert quiet.getvalue() == ""
     for created in (school_a, school_b):
         with school_context(created.school):
             left = sorted(WebhookDelivery.objects.values_list("status", flat=True))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from courseplatform.api.services import expire_idempotency_records
 from courseplatform.tenancy.rls import platform_bypass
@@ -17,7 +17,11 @@ from courseplatform.tenancy.rls import platform_bypass
 class Command(BaseCommand):
     help = "Delete API idempotency records older than 24 hours (all schools)."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quiet", action="store_true", help="print only when deleting")
+
     def handle(self, *args: Any, **options: Any) -> None:
         with platform_bypass(actor=None, reason="expire API idempotency records"):
             deleted = expire_idempotency_records()
-        self.stdout.write(f"Deleted {deleted} expired idempotency record(s).")
+        if deleted or not options["quiet"]:
+            self.stdout.write(f"Deleted {deleted} expired idempotency record(s).")

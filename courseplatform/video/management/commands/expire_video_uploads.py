@@ -21,6 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=float, default=7.0, help="idle days (default 7)")
+        parser.add_argument("--quiet", action="store_true", help="print only when removing")
 
     def handle(self, *args: Any, **options: Any) -> None:
         older_than = timedelta(days=options["days"])
@@ -35,4 +36,5 @@ class Command(BaseCommand):
             if removed:
                 self.stdout.write(f"school {school.pk}: removed {removed} abandoned upload(s)")
             total += removed
-        self.stdout.write(f"Removed {total} abandoned upload(s).")
+        if total or not options["quiet"]:
+            self.stdout.write(f"Removed {total} abandoned upload(s).")

@@ -22,6 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=30, help="keep this many days (>= 1)")
+        parser.add_argument("--quiet", action="store_true", help="print only when deleting")
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = max(1, int(options["days"]))
@@ -32,4 +33,5 @@ class Command(BaseCommand):
                 .exclude(status=WebhookDelivery.Status.PENDING)
                 .delete()
             )
-        self.stdout.write(f"Deleted {deleted} webhook deliveries older than {days} days.")
+        if deleted or not options["quiet"]:
+            self.stdout.write(f"Deleted {deleted} webhook deliveries older than {days} days.")
