@@ -23,7 +23,7 @@ from courseplatform.accounts.models import User
 from courseplatform.accounts.selectors import get_school_user
 from courseplatform.courses import selectors as course_selectors
 from courseplatform.courses.models import Lesson
-from courseplatform.courses.views_manage.common import apply_errors
+from courseplatform.ops.forms import apply_errors
 from courseplatform.tenancy.models import School
 
 from . import panels, selectors, services
