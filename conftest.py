@@ -115,4 +115,7 @@ def _clear_cache() -> None:
     # Rate-limit counters and the host cache must not leak between tests.
     from django.core.cache import cache
 
+    from courseplatform.ops import pagecache
+
     cache.clear()
+    pagecache.clear()

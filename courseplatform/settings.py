@@ -64,6 +64,11 @@ SCHOOL_CACHE_SIZE = int(os.environ.get("SCHOOL_CACHE_SIZE", "20000"))
 # server keep one, and how long a CDN may serve it stale while it fetches a new one.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 PUBLIC_CACHE_STALE_SECONDS = int(os.environ.get("PUBLIC_CACHE_STALE_SECONDS", "60"))
+# Each web process also keeps finished visitor pages in memory (ops/pagecache.py): for
+# at most this long (never more than s-maxage; 0 turns it off; a change made in the
+# same process applies at once) and within this many MiB (least recently used go).
+PUBLIC_PROCESS_CACHE_SECONDS = int(os.environ.get("PUBLIC_PROCESS_CACHE_SECONDS", "60"))
+PUBLIC_PROCESS_CACHE_BYTES = int(float(os.environ.get("PUBLIC_PROCESS_CACHE_MB", "64")) * 2**20)
 
 # --- apps --------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -98,6 +103,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "courseplatform.ops.middleware.RequestIdMiddleware",
     "courseplatform.ops.middleware.HealthCheckMiddleware",
+    # Visitors' public pages from this process's memory, before any other work
+    # (ops/pagecache.py); everything else passes straight through.
+    "courseplatform.ops.pagecache.ProcessPageCacheMiddleware",
     # Static files are the same on every host: served before the tenant gate, they
     # cost no host lookup and no database round trip.
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from courseplatform.tenancy.cache_tokens import note_local_change
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.selectors import get_school_by_slug
@@ -97,4 +98,12 @@ def forget_domain(hostname: str, *, school_id: int | None = None) -> None:
         schools.add(found.school_id)
     keys |= {primary_cache_key(pk) for pk in schools if isinstance(pk, int)}
     cache.delete_many(list(keys))
-    transaction.on_commit(lambda: cache.delete_many(list(keys)))
+    # Pages this process keeps in memory (ops/pagecache.py) were made on the old
+    # routing (a subdomain that now redirects, a domain that no longer serves).
+    note_local_change(None)
+
+    def again() -> None:
+        cache.delete_many(list(keys))
+        note_local_change(None)
+
+    transaction.on_commit(again)

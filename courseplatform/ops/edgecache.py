@@ -51,7 +51,14 @@ from courseplatform.tenancy.generation import content_generation
 from .files import DOWNLOAD_TTL_SECONDS
 
 SHARED_FLAG = "shared_cacheable"
+PROCESS_CACHEABLE = "process_page_cacheable"  # read by ops/pagecache.py
 PRIVATE = "private, no-store"
+
+
+def signed_url_budget() -> int:
+    """Seconds a cached page may live in all caches together: its signed URLs' lifetime,
+    less a margin for the visitor to use them."""
+    return DOWNLOAD_TTL_SECONDS - 30
 
 
 def max_public_lifetime() -> tuple[int, int]:
@@ -59,7 +66,7 @@ def max_public_lifetime() -> tuple[int, int]:
     both edge lifetimes stay inside the signed URLs' lifetime."""
     fresh = max(0, settings.PUBLIC_CACHE_SECONDS)
     stale = max(0, settings.PUBLIC_CACHE_STALE_SECONDS)
-    budget = DOWNLOAD_TTL_SECONDS - 30
+    budget = signed_url_budget()
     fresh = min(fresh, budget // 3)
     stale = min(stale, budget - 2 * fresh)
     return fresh, stale
@@ -157,6 +164,9 @@ def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
                 if fresh:
                     stored = _Stored(response.content, response["Content-Type"], etag)
                     cache.set(key, stored, fresh)
+        if key:
+            # The finished response may be kept in this process (ops/pagecache.py).
+            setattr(request, PROCESS_CACHEABLE, True)
         _make_public(response, etag)
         if _not_modified(request, etag):
             not_modified = HttpResponseNotModified()

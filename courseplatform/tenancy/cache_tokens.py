@@ -5,6 +5,8 @@ a change replaces the token, so every process misses on its next read."""
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 
 from django.core.cache import cache
 
@@ -25,3 +27,48 @@ def current_token(key: str, found: object, *, ttl: int) -> str:
 def replace_token(key: str, *, ttl: int) -> None:
     """Make everything cached under the old token stale."""
     cache.set(key, secrets.token_hex(8), ttl)
+
+
+# Changes seen by *this* process, for caches that keep copies in process memory
+# (``ops/pagecache.py``) and cannot ask Redis on every read. A change bumps a sequence
+# number and remembers it under the changed thing's name ("school:<id>",
+# "slug:<slug>"), or for everything (``None``). A copy taken when the sequence stood at
+# ``seq`` is stale in this process when ``changed_here(seq, names)``. Other processes
+# learn of the change through the Redis token (or, for copies kept without asking
+# Redis, when their freshness window ends). The map of names is bounded: a name pushed
+# out raises the floor under which every copy counts as stale, so forgetting is safe.
+_LOCAL_NAMES = 4096
+_local_lock = threading.Lock()
+_local_seq = 0
+_local_floor = 0
+_local_changes: OrderedDict[str, int] = OrderedDict()
+
+
+def local_seq() -> int:
+    """The sequence number now; take it before reading what a copy is made from."""
+    return _local_seq
+
+
+def note_local_change(*names: str | None) -> None:
+    """Something changed in this process: ``names`` ("school:<id>", "slug:<slug>"),
+    or everything when a name is None (or none is given)."""
+    global _local_seq, _local_floor
+    with _local_lock:
+        _local_seq += 1
+        if not names or None in names:
+            _local_floor = _local_seq
+            return
+        for name in names:
+            assert name is not None
+            _local_changes[name] = _local_seq
+            _local_changes.move_to_end(name)
+        while len(_local_changes) > _LOCAL_NAMES:
+            _, seq = _local_changes.popitem(last=False)
+            _local_floor = max(_local_floor, seq)
+
+
+def changed_here(seq: int, names: tuple[str, ...]) -> bool:
+    """Did this process see a change to any of ``names`` after ``seq``?"""
+    if _local_floor > seq:
+        return True
+    return any(_local_changes.get(name, 0) > seq for name in names)

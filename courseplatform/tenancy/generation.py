@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db import transaction
 
-from .cache_tokens import current_token, replace_token
+from .cache_tokens import current_token, note_local_change, replace_token
 
 TOKEN_TTL = 7 * 24 * 3600
 
@@ -34,6 +34,7 @@ def content_generation(school_id: int) -> str:
 
 def _replace(school_id: int) -> None:
     replace_token(_key(school_id), ttl=TOKEN_TTL)
+    note_local_change(f"school:{school_id}")
 
 
 def bump_content_generation(school_id: int | None) -> None:

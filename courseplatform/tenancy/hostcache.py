@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from .cache_tokens import current_token, replace_token
+from .cache_tokens import current_token, note_local_change, replace_token
 from .models import School
 
 _MISSING = "missing"
@@ -122,13 +122,19 @@ def _replace_token(key: str) -> None:
 
 def school_changed(*slugs: str) -> None:
     """Every process stops using what it knew of these slugs, now and after commit."""
-    keys = [slug_token_key(slug) for slug in dict.fromkeys(slugs) if slug]
+    slugs = tuple(slug for slug in dict.fromkeys(slugs) if slug)
+    keys = [slug_token_key(slug) for slug in slugs]
+    names = tuple(f"slug:{slug}" for slug in slugs)
     for key in keys:
         _replace_token(key)
+    if names:
+        note_local_change(*names)
 
     def again() -> None:
         for key in keys:
             _replace_token(key)
+        if names:
+            note_local_change(*names)
 
     transaction.on_commit(again)
 
@@ -136,4 +142,10 @@ def school_changed(*slugs: str) -> None:
 def plans_changed() -> None:
     """A plan's limits changed: every cached school carries its plan, so all go."""
     _replace_token(PLANS_TOKEN_KEY)
-    transaction.on_commit(lambda: _replace_token(PLANS_TOKEN_KEY))
+    note_local_change(None)
+
+    def again() -> None:
+        _replace_token(PLANS_TOKEN_KEY)
+        note_local_change(None)
+
+    transaction.on_commit(again)

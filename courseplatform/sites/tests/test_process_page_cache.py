@@ -1,0 +1,256 @@
+"""Visitors' public pages from the web process's memory (ops/pagecache.py): answered
+before the rest of the chain with the same headers, never to a session or a signed-in
+person, never for unknown hosts or suspended schools, fresh at once after a change in
+this process and within PUBLIC_PROCESS_CACHE_SECONDS after one elsewhere, bounded in
+bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from courseplatform.domains.models import CustomDomain
+from courseplatform.ops import pagecache
+from courseplatform.ops.schools import set_school_status
+from courseplatform.sites.models import Page
+from courseplatform.sites.tests.support import logged_in, publish_course
+from courseplatform.tenancy import cache_tokens
+from courseplatform.tenancy.generation import _key as generation_key
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.rls import platform_bypass, school_context
+
+pytestmark = pytest.mark.django_db
+
+HOST = "alpha.localhost"
+CUSTOM_HOST = "learn.alpha-brand.test"
+
+
+@pytest.fixture
+def site(school_a: Any) -> dict[str, str]:
+    course = publish_course(school_a.school, school_a.owner, "Watercolour Basics")
+    with school_context(school_a.school):
+        Page.objects.create(
+            school=school_a.school,
+            slug="about",
+            title="About us",
+            status=Page.Status.PUBLISHED,
+            published_html="<p>We paint.</p>",
+        )
+    return {"landing": "/", "page": "/p/about/", "catalogue": "/courses/",
+            "course": f"/courses/{course.slug}/"}  # fmt: skip
+
+
+def _get(path: str, host: str = HOST, **extra: Any) -> Any:
+    return Client(HTTP_HOST=host).get(path, **extra)
+
+
+class _RedisRefused:
+    """Stands in for the cache: any call fails the test (a memory hit asks nothing)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the cache was asked: {name}")
+
+
+def _headers(response: Any) -> dict[str, str]:
+    return {k: v for k, v in response.items() if k != "X-Request-ID"}
+
+
+def test_a_second_visit_is_answered_from_memory_with_the_same_headers(
+    site: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = {name: _get(path) for name, path in site.items()}
+    from courseplatform.ops import edgecache
+    from courseplatform.tenancy import hostcache
+
+    for module in (edgecache, hostcache, cache_tokens):
+        monkeypatch.setattr(module, "cache", _RedisRefused())
+    for name, path in site.items():
+        with CaptureQueriesContext(connection) as ctx:
+            again = _get(path)
+        assert len(ctx.captured_queries) == 0, name
+        assert again.status_code == 200, name
+        assert again.content == first[name].content, name
+        assert _headers(again) == _headers(first[name]), name
+        assert again["Cache-Control"].startswith("public, ") and not again.cookies, name
+        assert "Content-Security-Policy" in again and again["X-Frame-Options"] == "DENY"
+        assert again["X-Request-ID"] != first[name]["X-Request-ID"]
+    assert pagecache.stats()["hits"] == len(site)
+
+
+def test_304_and_head_from_memory(site: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _get("/")
+    from courseplatform.ops import edgecache
+
+    monkeypatch.setattr(edgecache, "cache", _RedisRefused())
+    not_modified = _get("/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified["ETag"] == first["ETag"]
+    assert not_modified["Cache-Control"] == first["Cache-Control"]
+    assert "Content-Type" not in not_modified
+    other = _get("/", HTTP_IF_NONE_MATCH='"something-else"')
+    assert other.status_code == 200 and other.content == first.content
+    head = Client(HTTP_HOST=HOST).head("/")
+    assert head.status_code == 200 and head["ETag"] == first["ETag"]
+
+
+def test_sessions_messages_and_signed_in_people_never_get_the_copy(
+    site: dict[str, str], school_a: Any, client_for: Callable[..., Client]
+) -> None:
+    visitor_copy = _get("/")
+    assert pagecache.stats()["entries"] == 1
+    for cookie in ("sessionid", "messages"):
+        client = Client(HTTP_HOST=HOST)
+        client.cookies[cookie] = "anything"
+        response = client.get("/")
+        assert response["Cache-Control"] == "private, no-store", cookie
+    owner = logged_in(client_for, school_a.owner)
+    response = owner.get("/")
+    assert response["Cache-Control"] == "private, no-store"
+    assert response.content != visitor_copy.content  # the signed-in rendering
+    assert "csrfmiddlewaretoken" in response.content.decode()
+    assert pagecache.stats()["hits"] == 0
+
+
+def test_only_visitor_gets_without_a_query_are_kept(site: dict[str, str]) -> None:
+    _get("/courses/?ref=mail")
+    Client(HTTP_HOST=HOST).post("/courses/")
+    Client(HTTP_HOST=HOST).head("/courses/")
+    assert pagecache.stats()["entries"] == 0
+    _get("/courses/")
+    with CaptureQueriesContext(connection) as ctx:
+        again = _get("/courses/?ref=mail")
+    assert len(ctx.captured_queries) >= 1 and again.status_code == 200
+    assert pagecache.stats()["hits"] == 0
+
+
+def test_unknown_hosts_and_missing_pages_are_never_kept(site: dict[str, str]) -> None:
+    for _ in range(2):
+        assert _get("/", host="nobody.localhost").status_code == 404
+        assert _get("/p/nope/").status_code == 404
+    assert pagecache.stats()["entries"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_suspended_school_answers_403_on_the_next_visit(
+    site: dict[str, str], school_a: Any
+) -> None:
+    assert _get("/").status_code == 200
+    assert _get("/").status_code == 200
+    assert pagecache.stats()["hits"] == 1
+    school = school_a.school
+    with platform_bypass(actor=None, reason="test: suspend"):
+        set_school_status(school=school, actor=None, status=School.Status.SUSPENDED)
+    assert _get("/").status_code == 403
+    assert _get("/").status_code == 403  # and is not kept
+    with platform_bypass(actor=None, reason="test: unsuspend"):
+        set_school_status(school=school, actor=None, status=School.Status.ACTIVE)
+    assert _get("/").status_code == 200
+
+
+def test_an_edit_shows_at_once_in_this_process(site: dict[str, str], school_a: Any) -> None:
+    for path in site.values():
+        _get(path)
+    publish_course(school_a.school, school_a.owner, "Oil Painting")
+    assert "Oil Painting" in _get("/courses/").content.decode()
+    with school_context(school_a.school):
+        page = Page.objects.get(school=school_a.school, slug="about")
+        page.published_html = "<p>We sculpt now.</p>"
+        page.save()
+    assert "We sculpt now." in _get("/p/about/").content.decode()
+
+
+def test_an_edit_made_elsewhere_shows_once_the_window_ends(
+    site: dict[str, str], school_a: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.PUBLIC_PROCESS_CACHE_SECONDS = 20
+    assert pagecache.window_seconds() == 20
+    clock = [1000.0]
+    monkeypatch.setattr(pagecache, "_clock", lambda: clock[0])
+    before = _get("/p/about/").content
+    # Another process edits: the Redis token changes, this process hears nothing.
+    with school_context(school_a.school):
+        Page.objects.filter(school=school_a.school, slug="about").update(
+            published_html="<p>Edited elsewhere.</p>"
+        )
+    cache.set(generation_key(school_a.school.pk), "another-process", 3600)
+    clock[0] += 19.9
+    assert _get("/p/about/").content == before
+    clock[0] += 0.2
+    assert "Edited elsewhere." in _get("/p/about/").content.decode()
+
+
+def test_a_custom_domain_is_kept_apart_and_a_new_primary_redirects_at_once(
+    site: dict[str, str], school_a: Any
+) -> None:
+    with school_context(school_a.school):
+        domain = CustomDomain.objects.create(
+            school=school_a.school, hostname=CUSTOM_HOST,
+            status=CustomDomain.Status.ACTIVE, activated_at=timezone.now(),
+        )  # fmt: skip
+    on_domain = _get("/", host=CUSTOM_HOST)
+    on_subdomain = _get("/")
+    assert on_domain.status_code == on_subdomain.status_code == 200
+    assert pagecache.stats()["entries"] == 2
+    assert _get("/", host=CUSTOM_HOST).content == on_domain.content
+    with school_context(school_a.school):
+        domain.is_primary = True
+        domain.save()
+    moved = _get("/")
+    assert moved.status_code == 301 and moved["Location"].startswith(f"http://{CUSTOM_HOST}")
+    assert _get("/", host=CUSTOM_HOST).status_code == 200
+
+
+def test_memory_is_bounded_by_bytes_least_recently_used_first(
+    site: dict[str, str], settings: Any
+) -> None:
+    size = len(_get("/").content)
+    pagecache.clear()
+    settings.PUBLIC_PROCESS_CACHE_BYTES = int(size * 2.5)
+    for path in ("/", "/courses/", "/p/about/"):
+        _get(path)
+    kept = pagecache.stats()
+    assert kept["bytes"] <= settings.PUBLIC_PROCESS_CACHE_BYTES
+    assert kept["entries"] < 3
+    _get("/p/about/")
+    assert pagecache.stats()["hits"] == 1  # the newest stayed
+    settings.PUBLIC_PROCESS_CACHE_BYTES = size // 2  # nothing fits: nothing is kept
+    pagecache.clear()
+    _get("/")
+    assert pagecache.stats()["entries"] == 0
+
+
+def test_the_window_never_exceeds_s_maxage_and_zero_turns_it_off(
+    site: dict[str, str], settings: Any
+) -> None:
+    settings.PUBLIC_PROCESS_CACHE_SECONDS = 600
+    assert pagecache.window_seconds() == 60  # the page's s-maxage
+    settings.PUBLIC_CACHE_SECONDS = 80
+    settings.PUBLIC_CACHE_STALE_SECONDS = 60
+    # 270 s of signed-URL life: Redis 80 + edge 80 + 60 stale, so 50 s are left here
+    assert pagecache.window_seconds() == 50
+    settings.PUBLIC_PROCESS_CACHE_SECONDS = 0
+    _get("/")
+    _get("/")
+    assert pagecache.stats() == {"entries": 0, "bytes": 0, "hits": 0, "misses": 0}
+
+
+def test_local_changes_forget_safely_when_too_many_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_tokens, "_LOCAL_NAMES", 2)
+    seq = cache_tokens.local_seq()
+    cache_tokens.note_local_change("school:1")
+    assert cache_tokens.changed_here(seq, ("school:1",))
+    assert not cache_tokens.changed_here(seq, ("school:2",))
+    cache_tokens.note_local_change("school:2")
+    assert not cache_tokens.changed_here(seq, ("school:9",))
+    cache_tokens.note_local_change("school:3")  # pushes school:1 out: the floor rises
+    assert cache_tokens.changed_here(seq, ("school:9",))  # so everything older is stale
+    assert not cache_tokens.changed_here(cache_tokens.local_seq(), ("school:1",))
+    cache_tokens.note_local_change()  # everything
+    assert cache_tokens.changed_here(seq + 3, ("school:3",))
