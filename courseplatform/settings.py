@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "courseplatform.onboarding",
     "courseplatform.dashboard",
     "courseplatform.api",
+    # The operator console on the platform host (staff only, next to Django admin).
+    "courseplatform.console",
     # django-ninja's templates and static files: the API docs page (self-hosted Swagger UI).
     "ninja",
     "django.contrib.admin",

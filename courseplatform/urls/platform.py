@@ -1,7 +1,7 @@
 """URLs of the bare platform domain: marketing, school signup, operator console."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from courseplatform.onboarding import views as onboarding_views
 
@@ -13,5 +13,6 @@ urlpatterns = [
     path("signup/", onboarding_views.school_signup, name="school_signup"),
     path("signup/check-subdomain/", onboarding_views.check_subdomain, name="check_subdomain"),
     path("find-school/", onboarding_views.find_school, name="find_school"),
+    path("console/", include("courseplatform.console.urls")),
     path("admin/", admin.site.urls),
 ]
