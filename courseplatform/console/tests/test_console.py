@@ -118,7 +118,7 @@ def test_school_list_shows_every_school_with_usage_and_filters(
     html = _text(client.get("/console/schools/"))
     assert "Alpha Academy" in html and "Premiumone Academy" in html
     with platform_bypass(actor=None, reason="test"):
-        rows = {school.slug: school for school in selectors.schools_overview()}
+        rows: dict[str, Any] = {school.slug: school for school in selectors.schools_overview()}
     alpha = rows["alpha"]
     assert (alpha.usage_courses, alpha.usage_students) == (1.0, 2.0)
     assert alpha.usage_storage_bytes > 0 and alpha.last_activity is not None
