@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -111,7 +112,7 @@ def test_owner_reads_and_filters_the_audit_log(
         expect(table).to_contain_text("203.0.113.7")
         with page.expect_download() as download:
             page.get_by_role("link", name="Download CSV").click()
-        body = open(download.value.path(), encoding="utf-8-sig").read()
+        body = Path(download.value.path()).read_text(encoding="utf-8-sig")
         assert "school.settings_changed" in body and "course.created" not in body
         desktop_and_phone(page, "audit-log-owner-filtered")
     finally:
@@ -158,6 +159,5 @@ def test_staff_use_the_operator_console(
         expect(table).to_contain_text(cast.staff.email)
         expect(table).not_to_contain_text("Other Place")
         desktop_and_phone(page, "console-audit-log")
-        page.get_by_role("button", name="Reactivate school").count()  # not on this page
     finally:
         context.close()
