@@ -336,3 +336,22 @@ def test_overview_totals_and_weekly_charts(
     assert charts["chart-active"]["series"][0]["data"][-1] == 2
     assert len(charts["chart-signups"]["labels"]) == 12
     _ = Plan, School
+
+
+# The bypass's audit entry, the page of entries (schools and actors joined) and the
+# action suggestions.
+AUDIT_PAGE_STATEMENTS = 3
+
+
+def test_operator_audit_page_statements_do_not_grow_with_the_log(
+    make_school: Callable[..., Any], client_for: Callable[..., Client]
+) -> None:
+    client, _ = _staff(client_for)
+    made = make_school("logged")
+    for query in ("", "?school=logged&action=course.created&since=2020-01-01"):
+        assert_statements(page_statements(client, f"/console/audit/{query}"), AUDIT_PAGE_STATEMENTS)
+    with school_context(made.school):
+        for i in range(120):
+            record_audit(school=made.school, actor=made.owner, action=f"course.kind{i % 9}")
+    for query in ("", "?school=logged&action=course.kind3&since=2020-01-01", "?before=50"):
+        assert_statements(page_statements(client, f"/console/audit/{query}"), AUDIT_PAGE_STATEMENTS)

@@ -224,3 +224,12 @@ def test_audit_page_statements_do_not_grow_with_the_log(
             assert_statements(
                 page_statements(client, f"/manage/audit/{query}"), AUDIT_PAGE_STATEMENTS
             )
+
+
+def test_a_page_past_the_oldest_entry_links_back_to_the_newest(
+    school_a: Any, client_for: Callable[..., Client]
+) -> None:
+    client = _client(client_for, school_a.school, school_a.owner)
+    html = _results(client.get("/manage/audit/", {"action": "school.created", "before": "1"}))
+    assert "No entries match." in html
+    assert 'href="?action=school.created">← Newer' in html and "after=" not in html
