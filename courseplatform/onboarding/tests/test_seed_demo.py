@@ -17,6 +17,7 @@ from courseplatform.accounts.models import User
 from courseplatform.accounts.services import register_user
 from courseplatform.courses.models import Attachment, Course, Enrollment, Lesson, LessonProgress
 from courseplatform.onboarding.management.commands import seed_demo
+from courseplatform.quizzes.models import Question
 from courseplatform.tenancy.models import Plan, School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.video import pipeline
@@ -78,6 +79,7 @@ def _snapshot(school: School) -> dict[str, Any]:
             ),
             "codes": AccessCode.objects.filter(school=school).count(),
             "videos": list(VideoAsset.objects.filter(school=school).values_list("pk", flat=True)),
+            "questions": list(Question.objects.filter(school=school).values_list("pk", flat=True)),
         }
 
 
@@ -102,7 +104,12 @@ def test_seed_demo_creates_the_demo_school_then_leaves_it_alone(
         lessons = list(
             Lesson.objects.filter(school=school).order_by("section__position", "position")
         )
-        assert len(lessons) == 5
+        assert len(lessons) == 6
+        quiz_lesson = lessons[-1]  # last of section 2: a quiz of five questions
+        assert quiz_lesson.title == seed_demo.QUIZ_LESSON
+        assert quiz_lesson.kind == Lesson.Kind.QUIZ
+        assert quiz_lesson.quiz.questions.count() == len(seed_demo.QUIZ_QUESTIONS)
+        assert quiz_lesson.quiz.pass_mark == 60
         video_lesson = lessons[2]  # first of section 2, as the README describes
         assert video_lesson.title == VIDEO_LESSON and video_lesson.kind == Lesson.Kind.VIDEO
         assert video_lesson.is_preview
@@ -119,6 +126,7 @@ def test_seed_demo_creates_the_demo_school_then_leaves_it_alone(
         done = LessonProgress.objects.get(school=school, student=student)
         assert done.lesson_id == lessons[0].pk and done.completed_at is not None
     assert f"/courses/{course.slug}/lessons/{video_lesson.pk}/" in output
+    assert f"/courses/{course.slug}/lessons/{quiz_lesson.pk}/" in output
     before = _snapshot(school)
 
     again, errors = _seed()
@@ -147,7 +155,7 @@ def test_seed_demo_without_ffmpeg_seeds_everything_but_the_video(
         lesson = Lesson.objects.get(school=school, title=VIDEO_LESSON)
         assert lesson.video is None
         assert not VideoAsset.objects.filter(school=school).exists()
-        assert Lesson.objects.filter(school=school).count() == 5
+        assert Lesson.objects.filter(school=school).count() == 6  # the quiz included
     assert f"/lessons/{lesson.pk}/" in output  # the lesson is there, waiting for a video
     assert _printed_code(output)
 

@@ -55,6 +55,7 @@ def test_student_passes_through_the_pages_and_the_lesson_completes(built: Built)
     # Keyboard and screen readers: each question is a fieldset with a legend, each
     # option a labelled input.
     assert page.count("<fieldset") == 4 and page.count("<legend") == 4
+    assert "no questions yet" not in page and "Start the quiz" not in page
     for question in built.questions:
         for option in question.options.all():
             assert f'<label for="q{question.pk}-o{option.pk}"' in page

@@ -78,6 +78,43 @@ LESSONS = [
     ),
 ]
 
+QUIZ_LESSON = "Quiz: washes and skies"
+QUIZ_BODY = "Five quick questions on the first paintings. Pass with 60 % to complete the lesson."
+# (kind, prompt, options as (text, correct) or accepted answers, explanation)
+QUIZ_QUESTIONS: list[tuple[str, str, list[Any], str]] = [
+    (
+        "single",
+        "Which wash goes from **dark to light** down the page?",
+        [("Flat wash", False), ("Graded wash", True), ("Variegated wash", False)],
+        "A graded wash adds water with every stroke, so the colour fades.",
+    ),
+    (
+        "multiple",
+        "Which are part of the wet-in-wet technique?",
+        [("Wetting the paper first", True), ("Letting colours mix on the paper", True),
+         ("Waiting for each layer to dry", False)],
+        "Waiting for layers to dry is *wet-on-dry* glazing.",
+    ),
+    (
+        "true_false",
+        "Tilting the board helps the bead of paint run down.",
+        [("True", True), ("False", False)],
+        "Gravity pulls the bead down, which keeps the wash even.",
+    ),
+    (
+        "text",
+        "Which brush size does the supplies list recommend? (a number)",
+        ["8", "size 8", "eight"],
+        "A round size 8 holds enough water for small paintings.",
+    ),
+    (
+        "single",
+        "What is the most common reason beginners give up?",
+        [("Cheap paper", True), ("Too many colours", False), ("Small brushes", False)],
+        "Good paper is worth it; cheap everything else.",
+    ),
+]  # fmt: skip
+
 SUPPLIES = (
     "Watercolour supplies\n====================\n\n"
     "- Cold-pressed paper, 300 g/m2\n- Round brush, size 8\n"
@@ -125,6 +162,7 @@ class Command(BaseCommand):
                 course = self._sample_course(school, owner, student)
             code = self._unused_code(school, owner, course)
             video_lesson = self._demo_video(school, owner, course)
+            quiz_lesson = self._demo_quiz(school, owner, course)
         self.stdout.write(self.style.SUCCESS("Demo school ready:"))
         self.stdout.write(f"  site:     {school_url(school, '/')}")
         self.stdout.write(f"  owner:    {OWNER_EMAIL} / {OWNER_PASSWORD}")
@@ -133,6 +171,9 @@ class Command(BaseCommand):
         if video_lesson is not None:
             lesson_path = f"/courses/{course.slug}/lessons/{video_lesson.pk}/"
             self.stdout.write(f"  video:    {school_url(school, lesson_path)}")
+        if quiz_lesson is not None:
+            quiz_path = f"/courses/{course.slug}/lessons/{quiz_lesson.pk}/"
+            self.stdout.write(f"  quiz:     {school_url(school, quiz_path)}")
         self.stdout.write(
             f"  code:     {code}  (sign up as a new student, then redeem it at "
             f"{school_url(school, '/redeem/')})"
@@ -184,6 +225,40 @@ class Command(BaseCommand):
         courses.set_lesson_completed(school=school, student=student, lesson=lessons[0])
         courses.record_lesson_visit(school=school, student=student, lesson=lessons[1])
         return course
+
+    def _demo_quiz(self, school: School, owner: User, course: Course) -> Lesson | None:
+        """A quiz lesson at the end of section 2 (pass mark 60 %, three attempts).
+        Idempotent: an existing quiz lesson with questions is left alone."""
+        from courseplatform.quizzes import services as quizzes
+        from courseplatform.quizzes.models import Question
+
+        section = course.sections.order_by("position", "id")[1:2].first()
+        if section is None:
+            return None
+        lesson = Lesson.objects.filter(school=school, course=course, title=QUIZ_LESSON).first()
+        if lesson is None:
+            lesson = courses.add_lesson(
+                school=school, actor=owner, section=section, title=QUIZ_LESSON,
+                kind=Lesson.Kind.QUIZ,
+            )  # fmt: skip
+            courses.update_lesson(
+                school=school, actor=owner, lesson=lesson, title=QUIZ_LESSON,
+                kind=Lesson.Kind.QUIZ, body_md=QUIZ_BODY, is_preview=False, duration_minutes=5,
+            )  # fmt: skip
+        if Question.objects.filter(school=school, quiz__lesson=lesson).exists():
+            return lesson
+        quizzes.update_quiz_settings(
+            school=school, actor=owner, lesson=lesson, pass_mark=60, max_attempts=3,
+            shuffle_questions=False, shuffle_options=True, reveal="submission",
+        )  # fmt: skip
+        for kind, prompt, answers, explanation in QUIZ_QUESTIONS:
+            options = [quizzes.OptionInput(t, c) for t, c in answers] if kind != "text" else []
+            quizzes.save_question(
+                school=school, actor=owner, lesson=lesson, kind=kind, prompt_md=prompt,
+                explanation_md=explanation, options=options,
+                accepted_answers=answers if kind == "text" else [],
+            )  # fmt: skip
+        return lesson
 
     def _demo_video(self, school: School, owner: User, course: Course) -> Lesson | None:
         """A ~30 s 1080p test-pattern clip, transcoded now (not by the worker) and attached
