@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import dj_database_url
 import dj_email_url
 import structlog
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -103,7 +105,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "courseplatform.ops.middleware.RequestIdMiddleware",
+    # Request id, timing, metrics and the request's log line: outermost, so every
+    # request (health checks and static files included) is counted.
+    "courseplatform.ops.middleware.RequestTelemetryMiddleware",
     "courseplatform.ops.middleware.HealthCheckMiddleware",
     # Visitors' public pages from this process's memory, before any other work
     # (ops/pagecache.py); everything else passes straight through.
@@ -352,6 +356,19 @@ RATE_LIMIT_STUDENT_SIGNUP_IP = os.environ.get("RATE_LIMIT_STUDENT_SIGNUP_IP", "8
 RATE_LIMIT_RESET_IP = os.environ.get("RATE_LIMIT_RESET_IP", "10/3600")
 # Trust X-Forwarded-For from this many proxies (Caddy in front = 1).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# --- metrics (/metrics, ops/prometheus.py) -----------------------------------------
+# Who may scrape: a bearer token, and/or client addresses in these networks. With
+# neither set, /metrics refuses everyone (nothing is public by default).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+try:
+    METRICS_ALLOWED_CIDRS = [
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in os.environ.get("METRICS_ALLOWED_CIDRS", "").split(",")
+        if part.strip()
+    ]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_CIDRS: {_exc}") from None
 
 # --- security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -33,6 +33,7 @@ import argparse
 import contextlib
 import ctypes
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -148,9 +149,53 @@ def _stop_with_supervisor() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+# prometheus-client's per-process files: counter_1234.db, gauge_livesum_1234.db, …
+_METRICS_FILE = re.compile(r"_(\d+)\.db$")
+
+
+def metrics_directory() -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, by default VAR_DIR/prometheus (README "Metrics")."""
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("VAR_DIR", "").strip() or ROOT / "var") / "prometheus"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def prepare_metrics_directory() -> Path:
+    """Create the directory the web and worker processes write their metrics to, and
+    remove the files of processes that are gone (an earlier run's).
+
+    Files of live processes stay: another supervisor on the same host (``serve.py
+    worker`` next to ``serve.py web``) may share the directory. A counter that loses
+    its dead process's file is seen by Prometheus as a reset, which ``rate()`` handles.
+    """
+    directory = metrics_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.iterdir():
+        match = _METRICS_FILE.search(path.name)
+        if match and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
 def _spawn(name: str, argv: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PGAPPNAME"] = f"courseplatform-{name}"
+    if name == "periodic":
+        # A run every minute would leave a set of files per process id behind, and
+        # the periodic jobs record no series that /metrics needs.
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return subprocess.Popen(
         argv,
@@ -328,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown service {', '.join(unknown)} (choose from {', '.join(SERVICES)})")
     _configure_logging()
     services = list(dict.fromkeys(args.services)) or list(SERVICES)
+    if {"web", "worker"} & set(services):
+        # The web processes and the task worker write here; /metrics adds them up.
+        log.info("serve.metrics_directory", path=str(prepare_metrics_directory()))
     os.environ.setdefault("PLATFORM_PORT", os.environ.get("PORT", "8000"))
     if args.dev:
         os.environ.setdefault("DEBUG", "true")

@@ -31,6 +31,7 @@ from courseplatform.courses.services import course_event_ref, enroll_student, st
 from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import CONTROL_CHARACTERS, CONTROL_CHARACTERS_MESSAGE
+from courseplatform.telemetry import metrics
 from courseplatform.tenancy.models import School
 
 from . import codes
@@ -243,6 +244,7 @@ class RedeemResult:
 def _fail(
     school: School, student: User, reason: str, ip: str | None, code: AccessCode | None = None
 ) -> RedeemError:
+    metrics.CODE_REDEMPTIONS.labels(reason).inc()
     # The audit never holds the plaintext; a matched code is referenced by id.
     record_audit(
         school=school,
@@ -362,6 +364,7 @@ def redeem_code(
                 },
             )
     except _NothingNew:
+        metrics.CODE_REDEMPTIONS.labels("already_enrolled").inc()
         return already
     except _NoUseLeft:
         code.refresh_from_db(fields=["revoked_at", "expires_at", "uses_count"])
@@ -374,7 +377,9 @@ def redeem_code(
         raise _fail(school, student, reason, ip, code) from None
     except IntegrityError:
         # This student already redeemed this code; the use taken above is rolled back.
+        metrics.CODE_REDEMPTIONS.labels("already_enrolled").inc()
         return already
+    metrics.CODE_REDEMPTIONS.labels("redeemed").inc()
     return RedeemResult(courses=courses, newly_enrolled=newly)
 
 

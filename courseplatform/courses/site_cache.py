@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.http import Http404
 
 from courseplatform.sanitize.markdown import sanitize_html
+from courseplatform.telemetry.metrics import cache_hit, cache_miss
 from courseplatform.tenancy.generation import bump_content_generation, content_generation
 from courseplatform.tenancy.models import School
 
@@ -88,7 +89,10 @@ def course_tree(*, school: School, slug: str) -> CourseTree | None:
     """The course at ``slug`` with its outline and files (None: no such course)."""
     key = _tree_key(school.pk, slug, content_generation(school.pk))
     tree = cache.get(key)
-    if not isinstance(tree, CourseTree):
+    if isinstance(tree, CourseTree):
+        cache_hit("course_tree")
+    else:
+        cache_miss("course_tree")
         tree = _read_tree(school, slug)
         if tree is not None:
             cache.set(key, tree, TTL_SECONDS)
@@ -106,7 +110,10 @@ def lesson_page_content(
     lesson_key = _lesson_key(school.pk, lesson_id, generation)
     found = cache.get_many([tree_key, lesson_key])
     tree = found.get(tree_key)
-    if not isinstance(tree, CourseTree):
+    if isinstance(tree, CourseTree):
+        cache_hit("course_tree")
+    else:
+        cache_miss("course_tree")
         tree = _read_tree(school, slug)
         if tree is None:
             raise Http404("No such course.")
@@ -114,7 +121,10 @@ def lesson_page_content(
     if not tree.has_lesson(lesson_id):
         raise Http404("No such lesson.")
     content = found.get(lesson_key)
-    if not isinstance(content, LessonContent) or content.lesson.course_id != tree.course.pk:
+    if isinstance(content, LessonContent) and content.lesson.course_id == tree.course.pk:
+        cache_hit("lesson")
+    else:
+        cache_miss("lesson")
         content = _read_lesson(school, tree.course, lesson_id)
         if content is None:
             raise Http404("No such lesson.")

@@ -9,9 +9,18 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from courseplatform.telemetry import queries
         from courseplatform.tenancy.rls import audit_bypasses_with
 
+        from . import tasklog
         from .services import record_audit
+
+        # Every connection counts its statements for the request's or task's log line
+        # and the queries-per-request histogram (telemetry/queries.py).
+        connection_created.connect(queries.install, dispatch_uid="courseplatform.queries")
+        tasklog.connect()
 
         def audit_bypass(*, actor: Any, reason: str, ip: str | None) -> None:
             record_audit(

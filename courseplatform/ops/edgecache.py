@@ -46,6 +46,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 
+from courseplatform.telemetry.metrics import cache_hit, cache_miss
 from courseplatform.tenancy.generation import content_generation
 
 from .files import DOWNLOAD_TTL_SECONDS
@@ -141,6 +142,9 @@ def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
         setattr(request, SHARED_FLAG, True)
         key = None if request.META.get("QUERY_STRING") else _key(request)
         stored = cache.get(key) if key else None
+        if key:
+            # Only pages that could come from the cache count for its hit ratio.
+            (cache_hit if isinstance(stored, _Stored) else cache_miss)("page")
         if isinstance(stored, _Stored):
             response: HttpResponseBase = HttpResponse(
                 stored.content, content_type=stored.content_type

@@ -1,33 +1,97 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 
 import structlog
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from courseplatform.telemetry import metrics, queries
+from courseplatform.tenancy.tls_ask import TLS_ASK_PATH
 
 from . import edgecache
 from .health import healthz, readyz
+from .prometheus import METRICS_PATH, is_metrics_host, metrics_view
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Any other method a client invents is "other": label values stay a fixed set.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Answered by middleware before URL resolution: no resolver match to name them.
+_MIDDLEWARE_ROUTES = {
+    "/healthz": "healthz",
+    "/readyz": "readyz",
+    METRICS_PATH: "metrics",
+    TLS_ASK_PATH: "tls_ask",
+}
+# Load balancers probe these every few seconds: a healthy answer is counted in the
+# metrics but not logged (a log line would cost the floor a fifth of its throughput);
+# a failing one is logged like any other request.
+_PROBES = frozenset({"healthz", "readyz"})
+request_log = structlog.get_logger("courseplatform.request")
 
 
-class RequestIdMiddleware:
-    """Tag each request (and its log lines) with an id, reusing a sane upstream one."""
+def route_name(request: HttpRequest) -> str:
+    """The URL pattern's name (``namespace:name``), else its route template; never the
+    raw path, so a slug, id or token never becomes a label or a log field."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return str(match.view_name if match.url_name else match.route)
+    path = request.path
+    if path in _MIDDLEWARE_ROUTES:
+        return _MIDDLEWARE_ROUTES[path]
+    if path.startswith(settings.STATIC_URL):
+        return "static"
+    # Unknown hosts, suspended schools, redirects to a primary domain, 404s.
+    return "unresolved"
+
+
+class RequestTelemetryMiddleware:
+    """Outermost: the request id, the request's metrics and its one log line.
+
+    The id is a sane inbound ``X-Request-ID`` or a new one; it is bound to every log
+    line of the request (with ``school_id`` and ``user_id``, bound further in) and sent
+    back in the response's ``X-Request-ID``. Then: requests in flight, the latency
+    histogram by route name, method and status class, the SQL statements the request
+    made (``telemetry.queries``), and one ``request`` line with all of it
+    (README "Logs"; healthy probe answers are not logged).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        counter, token = queries.start()
+        metrics.REQUESTS_IN_FLIGHT.inc()
+        status = 500  # what the server answers if an exception escapes Django's handler
         try:
             response = self.get_response(request)
+            status = response.status_code
         finally:
+            metrics.REQUESTS_IN_FLIGHT.dec()
+            queries.stop(token)
+            seconds = time.perf_counter() - started
+            route = route_name(request)
+            method = request.method if request.method in _METHODS else "other"
+            metrics.REQUEST_SECONDS.labels(route, method, f"{status // 100}xx").observe(seconds)
+            metrics.REQUEST_QUERIES.labels(route).observe(counter[0])
+            if status >= 400 or route not in _PROBES:
+                request_log.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    duration_ms=round(seconds * 1000, 2),
+                    queries=counter[0],
+                )
             # Threads are reused: the next request (or a task) must not inherit our ids.
             structlog.contextvars.clear_contextvars()
         response["X-Request-ID"] = request_id
@@ -36,7 +100,8 @@ class RequestIdMiddleware:
 
 class HealthCheckMiddleware:
     """/healthz and /readyz answer on every host, before host resolution,
-    so load balancers can probe by IP."""
+    so load balancers can probe by IP; /metrics answers here on the platform host
+    and on IP addresses (``ops/prometheus.py``), elsewhere the host's own 404."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,6 +111,8 @@ class HealthCheckMiddleware:
             return healthz(request)
         if request.path == "/readyz":
             return readyz(request)
+        if request.path == METRICS_PATH and is_metrics_host(request):
+            return metrics_view(request)
         return self.get_response(request)
 
 

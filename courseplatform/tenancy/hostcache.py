@@ -31,6 +31,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from courseplatform.telemetry.metrics import cache_hit, cache_miss
+
 from .cache_tokens import current_token, note_local_change, replace_token
 from .models import School
 
@@ -102,14 +104,18 @@ def lookup(slug: str) -> School | None:
         and entry.plans_token == plans_token
         and now - entry.fetched_at < settings.SCHOOL_CACHE_SECONDS
     ):
+        cache_hit("host")
         return entry.school
     key = shared_key(slug, token, plans_token)
     shared = cache.get(key)
     if shared == _MISSING:
+        cache_hit("host")
         school = None
     elif isinstance(shared, School):
+        cache_hit("host")
         school = shared
     else:
+        cache_miss("host")
         school = _fetch(slug)
         cache.set(key, school if school is not None else _MISSING, settings.SCHOOL_CACHE_SECONDS)
     _local_put(slug, _Entry(school, token, plans_token, now))

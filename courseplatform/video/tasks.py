@@ -27,6 +27,7 @@ Re-running is idempotent: a run first removes the previous run's renditions and 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.db import DatabaseError, transaction
@@ -36,6 +37,7 @@ from django.utils import timezone
 
 from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
+from courseplatform.telemetry import metrics
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass, school_context
 
@@ -145,8 +147,10 @@ def run_transcode_job(*, school_id: int, asset_id: int) -> str:
         token = asset.started_at
         assert token is not None
         claim = pipeline.Claim(school=school, asset_id=asset.pk, token=token)
+        started = time.monotonic()
         try:
-            pipeline.process_asset(school=school, asset=asset, claim=claim)
+            done = pipeline.process_asset(school=school, asset=asset, claim=claim)
+            _record_transcode(seconds=time.monotonic() - started, asset=done)
             logger.info("video %s: ready", asset_id)
             return "ready"
         except pipeline.Cancelled:
@@ -158,11 +162,18 @@ def run_transcode_job(*, school_id: int, asset_id: int) -> str:
         except (ProbeError, pipeline.TranscodeError) as exc:
             if _owned(school, asset, token).exists():
                 mark_failed(school=school, asset=asset, message=str(exc))
+            metrics.TRANSCODE_FAILURES.labels("permanent").inc()
             logger.info("video %s: failed: %s", asset_id, exc)
             return "failed"
         except Exception as exc:  # transient (storage, DB, killed ffmpeg, bugs): retry
             logger.exception("video %s: attempt %s failed", asset_id, asset.attempts)
             return _retry_or_fail(school=school, asset=asset, token=token, exc=exc)
+
+
+def _record_transcode(*, seconds: float, asset: VideoAsset) -> None:
+    metrics.TRANSCODE_SECONDS.observe(seconds)
+    if asset.duration_seconds and seconds > 0:
+        metrics.TRANSCODE_REALTIME_FACTOR.observe(asset.duration_seconds / seconds)
 
 
 def _reason(exc: BaseException) -> str:
@@ -191,6 +202,7 @@ def _retry_or_fail(*, school: School, asset: VideoAsset, token: datetime, exc: E
             enqueue_transcode(
                 school=school, asset=asset, delay_seconds=backoff_seconds(asset.attempts)
             )
+            metrics.TRANSCODE_FAILURES.labels("retrying").inc()
             logger.warning(
                 "video %s: retrying (attempt %s/%s) after %s",
                 asset.pk,
@@ -199,6 +211,7 @@ def _retry_or_fail(*, school: School, asset: VideoAsset, token: datetime, exc: E
                 reason,
             )
             return "retrying"
+        metrics.TRANSCODE_FAILURES.labels("exhausted").inc()
         mark_failed(
             school=school,
             asset=asset,

@@ -51,6 +51,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from courseplatform.accounts import permissions
+from courseplatform.telemetry import metrics
 from courseplatform.tenancy.models import School
 
 from . import services
@@ -176,6 +177,7 @@ def _finish(*, school: School, actor: User, asset: VideoAsset, lesson: Lesson | 
         status = 413 if asset.status == VideoAsset.Status.FAILED else 409
         raise UploadError(_validation_message(exc), status=status) from exc
     asset.refresh_from_db()
+    metrics.UPLOAD_BYTES.labels("video").inc(asset.uploaded_bytes)
     if lesson is not None:
         try:
             services.attach_video_to_lesson(school=school, actor=actor, lesson=lesson, asset=asset)

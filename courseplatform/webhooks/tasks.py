@@ -32,6 +32,7 @@ from django.utils import timezone
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import send_school_email
 from courseplatform.ops.services import record_audit
+from courseplatform.telemetry import metrics
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.selectors import school_url
@@ -69,7 +70,9 @@ def retry_delay_seconds(attempt: int, *, rng: random.Random | None = None) -> fl
 @task(queue_name="webhooks")
 def deliver_webhook(school_id: int, delivery_id: int) -> str:
     """Make one attempt; returns the outcome (succeeded/retrying/failed/…)."""
-    return run_delivery(school_id=school_id, delivery_id=delivery_id)
+    outcome = run_delivery(school_id=school_id, delivery_id=delivery_id)
+    metrics.WEBHOOK_DELIVERIES.labels(outcome).inc()
+    return outcome
 
 
 def request_headers(

@@ -1,0 +1,173 @@
+"""One JSON log line per request (and per task) with the ids that tie them together:
+request id (a sane inbound ``X-Request-ID`` or a new one, echoed back), school, user,
+route name, status, duration and SQL statement count."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+from django.core.management import call_command
+from django.test import Client
+
+from courseplatform.tenancy.rls import school_context
+from courseplatform.webhooks.tasks import deliver_webhook
+from tests.fixtures.schools import host_of
+from tests.fixtures.tasks import write_marker
+
+GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO)
+    return caplog
+
+
+def lines(caplog: pytest.LogCaptureFixture, logger: str, event: str) -> list[dict[str, Any]]:
+    found = [r.msg for r in caplog.records if r.name == logger and isinstance(r.msg, dict)]
+    return [line for line in found if line["event"] == event]
+
+
+def request_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return lines(caplog, "courseplatform.request", "request")
+
+
+@pytest.mark.django_db
+def test_a_signed_in_request_logs_one_line_with_every_id(
+    make_school: Any, make_user: Any, logs: pytest.LogCaptureFixture
+) -> None:
+    school = make_school("alpha").school
+    student = make_user(school, "student@alpha.test")
+    client = Client(HTTP_HOST=host_of(school))
+    with school_context(school):
+        client.force_login(student)
+    logs.clear()
+    response = client.get("/courses/", HTTP_X_REQUEST_ID="edge-7f3a.2")
+    assert response.status_code == 200
+    assert response["X-Request-ID"] == "edge-7f3a.2"
+    (line,) = request_lines(logs)
+    assert {k: v for k, v in line.items() if k not in {"duration_ms", "queries", "timestamp"}} == {
+        "event": "request",
+        "level": "info",
+        "logger": "courseplatform.request",
+        "request_id": "edge-7f3a.2",
+        "school_id": school.pk,
+        "user_id": student.pk,
+        "method": "GET",
+        "route": "courses:catalogue",
+        "status": 200,
+    }
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] > 0
+    assert isinstance(line["queries"], int) and line["queries"] >= 1
+    json.dumps(line)  # one JSON line as rendered
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "inbound",
+    ["", "has spaces in it", "x" * 65, "semi;colon", "new\nline"],
+    ids=["missing", "spaces", "too-long", "punctuation", "newline"],
+)
+def test_an_unusable_inbound_request_id_is_replaced(
+    inbound: str, logs: pytest.LogCaptureFixture
+) -> None:
+    extra: dict[str, Any] = {"HTTP_X_REQUEST_ID": inbound} if inbound else {}
+    response = Client(HTTP_HOST="localhost").get("/", **extra)
+    assert response.status_code == 200
+    generated = response["X-Request-ID"]
+    assert GENERATED_ID.match(generated)
+    (line,) = request_lines(logs)
+    assert line["request_id"] == generated and line["route"] == "platform_home"
+    assert "school_id" not in line and "user_id" not in line  # the platform host, anonymous
+
+
+@pytest.mark.django_db
+def test_healthy_probes_are_counted_but_not_logged_and_errors_are(
+    logs: pytest.LogCaptureFixture,
+) -> None:
+    assert Client().get("/healthz").status_code == 200
+    assert request_lines(logs) == []
+    assert Client(HTTP_HOST="localhost").get("/nothing-here/").status_code == 404
+    (line,) = request_lines(logs)
+    assert (line["route"], line["status"]) == ("unresolved", 404)
+
+
+@pytest.mark.django_db
+def test_ids_do_not_leak_into_the_next_request(
+    make_school: Any, logs: pytest.LogCaptureFixture
+) -> None:
+    school = make_school("alpha").school
+    Client(HTTP_HOST=host_of(school)).get("/")
+    Client(HTTP_HOST="localhost").get("/")
+    school_line, platform_line = request_lines(logs)
+    assert school_line["school_id"] == school.pk
+    assert "school_id" not in platform_line
+    assert school_line["request_id"] != platform_line["request_id"]
+    assert structlog.contextvars.get_contextvars() == {}
+
+
+@pytest.fixture
+def _keep_signal_handlers() -> Iterator[None]:
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def _work() -> None:
+    call_command(
+        "db_worker", queue_name="*", batch=True, startup_delay=False, reload=False, verbosity=0
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_keep_signal_handlers")
+def test_tasks_log_their_ids_status_duration_and_queries(
+    make_school: Any, logs: pytest.LogCaptureFixture, tmp_path: Any
+) -> None:
+    school = make_school("alpha").school
+    # Enqueued inside a request's context: the enqueue line carries the request's ids.
+    structlog.contextvars.bind_contextvars(request_id="req-1", school_id=school.pk, user_id=7)
+    try:
+        marker = write_marker.enqueue(str(tmp_path / "m.txt"), "x")
+        delivery = deliver_webhook.enqueue(school.pk, 987654321)
+    finally:
+        structlog.contextvars.clear_contextvars()
+    enqueued = lines(logs, "courseplatform.task", "task.enqueued")
+    assert [(e["task_id"], e["request_id"], e["school_id"], e["user_id"]) for e in enqueued] == [
+        (str(marker.id), "req-1", school.pk, 7),
+        (str(delivery.id), "req-1", school.pk, 7),
+    ]
+    assert enqueued[1]["task"] == "courseplatform.webhooks.tasks.deliver_webhook"
+    assert enqueued[1]["queue"] == "webhooks"
+
+    _work()
+    ran = {line["task_id"]: line for line in lines(logs, "courseplatform.task", "task")}
+    plain, school_task = ran[str(marker.id)], ran[str(delivery.id)]
+    assert plain["status"] == school_task["status"] == "SUCCESSFUL"
+    assert plain["task"] == "tests.fixtures.tasks.write_marker" and plain["queue"] == "default"
+    assert "school_id" not in plain  # its first parameter is not a school
+    assert school_task["school_id"] == school.pk
+    assert school_task["queries"] >= 1 and school_task["duration_ms"] > 0
+    assert "request_id" not in school_task  # the worker runs outside any request
+    assert structlog.contextvars.get_contextvars() == {}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_keep_signal_handlers")
+def test_a_failed_task_logs_a_warning(logs: pytest.LogCaptureFixture) -> None:
+    result = write_marker.enqueue("/nonexistent-dir/for/sure/m.txt", "x")
+    _work()
+    (line,) = [
+        line
+        for line in lines(logs, "courseplatform.task", "task")
+        if line["task_id"] == str(result.id)
+    ]
+    assert line["status"] == "FAILED" and line["level"] == "warning"
