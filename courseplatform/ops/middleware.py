@@ -6,46 +6,23 @@ import uuid
 from collections.abc import Callable
 
 import structlog
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from courseplatform.telemetry import metrics, queries
-from courseplatform.tenancy.tls_ask import TLS_ASK_PATH
 
 from . import edgecache
 from .health import healthz, readyz
 from .prometheus import METRICS_PATH, is_metrics_host, metrics_view
+from .routes import route_name
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Any other method a client invents is "other": label values stay a fixed set.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Answered by middleware before URL resolution: no resolver match to name them.
-_MIDDLEWARE_ROUTES = {
-    "/healthz": "healthz",
-    "/readyz": "readyz",
-    METRICS_PATH: "metrics",
-    TLS_ASK_PATH: "tls_ask",
-}
 # Load balancers probe these every few seconds: a healthy answer is counted in the
 # metrics but not logged (a log line would cost the floor a fifth of its throughput);
 # a failing one is logged like any other request.
 _PROBES = frozenset({"healthz", "readyz"})
 request_log = structlog.get_logger("courseplatform.request")
-
-
-def route_name(request: HttpRequest) -> str:
-    """The URL pattern's name (``namespace:name``), else its route template; never the
-    raw path, so a slug, id or token never becomes a label or a log field."""
-    match = getattr(request, "resolver_match", None)
-    if match is not None:
-        return str(match.view_name if match.url_name else match.route)
-    path = request.path
-    if path in _MIDDLEWARE_ROUTES:
-        return _MIDDLEWARE_ROUTES[path]
-    if path.startswith(settings.STATIC_URL):
-        return "static"
-    # Unknown hosts, suspended schools, redirects to a primary domain, 404s.
-    return "unresolved"
 
 
 class RequestTelemetryMiddleware:

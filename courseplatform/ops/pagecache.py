@@ -37,13 +37,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils.http import parse_etags
 
+from courseplatform.telemetry.metrics import cache_hit, cache_miss
 from courseplatform.tenancy.cache_tokens import changed_here, local_seq
 
 from . import edgecache
+from .routes import ROUTE_ATTRIBUTE, route_name
 
 STORABLE = edgecache.PROCESS_CACHEABLE
 _NOT_FOR_304 = ("Content-Type", "Content-Length")
@@ -59,6 +62,8 @@ class _Entry:
     seq: int  # tenancy.cache_tokens.local_seq() when the request that made it began
     expires: float  # time.monotonic()
     size: int
+    route: str  # the URL pattern's name, for the request metrics and log line
+    school_id: int
 
 
 class _Store:
@@ -186,11 +191,18 @@ class ProcessPageCacheMiddleware:
         now = _clock()
         entry = _store.get(key, now)
         if entry is not None:
+            cache_hit("page_process")
+            # Answered before URL resolution: the metrics and the log line still get
+            # the route and the school the copy was made for.
+            setattr(request, ROUTE_ATTRIBUTE, entry.route)
+            structlog.contextvars.bind_contextvars(school_id=entry.school_id)
             return _answer(request, entry)
         seq = local_seq()  # before the chain reads anything the copy is made from
         response = self.get_response(request)
         if _storable(request, response):
             assert isinstance(response, HttpResponse)
+            # Counted only for pages that could have been answered from here.
+            cache_miss("page_process")
             school = request.school  # type: ignore[attr-defined]
             headers = tuple(response.items())
             content = response.content
@@ -208,6 +220,8 @@ class ProcessPageCacheMiddleware:
                     + len(key[0])
                     + len(key[1])
                     + _HEADER_OVERHEAD,
+                    route=route_name(request),
+                    school_id=school.pk,
                 ),
                 budget,
             )

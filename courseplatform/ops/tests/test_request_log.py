@@ -171,3 +171,18 @@ def test_a_failed_task_logs_a_warning(logs: pytest.LogCaptureFixture) -> None:
         if line["task_id"] == str(result.id)
     ]
     assert line["status"] == "FAILED" and line["level"] == "warning"
+
+
+@pytest.mark.django_db
+def test_a_page_from_the_process_cache_logs_its_route_and_school(
+    make_school: Any, logs: pytest.LogCaptureFixture
+) -> None:
+    school = make_school("alpha").school
+    visitor = Client(HTTP_HOST=host_of(school))
+    rendered = visitor.get("/")
+    from_memory = visitor.get("/")
+    assert rendered.status_code == from_memory.status_code == 200
+    first, second = request_lines(logs)
+    assert first["queries"] >= 1 and second["queries"] == 0  # answered before the host gate
+    for line in (first, second):
+        assert (line["route"], line["school_id"]) == ("school_home", school.pk)
