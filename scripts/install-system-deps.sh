@@ -6,12 +6,14 @@
 #   wrk               -> HTTP load generator driven by `make bench` (web scenarios)
 #   caddy             -> the TLS edge (on-demand certificates), started on loopback by tests
 #   dnsmasq           -> a real DNS server on loopback for custom-domain verification tests
+#   prometheus        -> promtool, which checks and unit-tests deploy/prometheus/alerts.yml
+#                        (the Prometheus server it also brings is never started)
 #
 # Idempotent: when everything is present it only prints a line and exits 0 without
 # touching apt. Runs as root in CI; as another user it uses sudo when available.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq)
+PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq prometheus)
 
 is_installed() {
     # dpkg-query prints "install ok installed" for a fully installed package.
@@ -55,9 +57,10 @@ fi
 
 echo "install-system-deps: installing: ${missing[*]}"
 "${SUDO[@]}" apt-get update
-# A policy-rc.d that answers 101 keeps apt from starting the dnsmasq and caddy system
-# services: the tests start their own instances on loopback high ports, and a daemon on
-# :53 or :80 is not wanted on a CI runner. An existing policy file is left alone.
+# A policy-rc.d that answers 101 keeps apt from starting the dnsmasq, caddy and
+# prometheus system services: the tests start their own caddy and dnsmasq on loopback
+# high ports (and need only promtool of prometheus), and a daemon on :53, :80 or :9090
+# is not wanted on a CI runner. An existing policy file is left alone.
 policy=/usr/sbin/policy-rc.d
 made_policy=""
 if [[ ! -e "$policy" ]]; then
