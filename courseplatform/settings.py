@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "courseplatform.quizzes",
     "courseplatform.domains",
     "courseplatform.webhooks",
+    "courseplatform.analytics",
     # The composing layer: views and commands that use several feature apps.
     "courseplatform.onboarding",
     "courseplatform.dashboard",
@@ -477,6 +478,9 @@ DNS_TIMEOUT_SECONDS = float(os.environ.get("DNS_TIMEOUT_SECONDS", "5"))
 # manage.py verify_custom_domains (every minute from scripts/serve.py) re-checks each
 # live domain once its last check is older than this.
 CUSTOM_DOMAIN_CHECK_MINUTES = float(os.environ.get("CUSTOM_DOMAIN_CHECK_MINUTES", "10"))
+# manage.py refresh_analytics (every minute from scripts/serve.py) recomputes a school's
+# completion and lesson-funnel rollups once they are older than this (analytics/rollups.py).
+ANALYTICS_REFRESH_MINUTES = int(os.environ.get("ANALYTICS_REFRESH_MINUTES", "15"))
 # A domain still pending (never verified) this many days after it was added is removed
 # by that job, so an unproven claim cannot hold a name away from its real owner.
 CUSTOM_DOMAIN_PENDING_DAYS = float(os.environ.get("CUSTOM_DOMAIN_PENDING_DAYS", "14"))

@@ -23,6 +23,7 @@ urlpatterns = [
     path("manage/", dashboard_views.dashboard, name="manage_dashboard"),
     path("manage/courses/quizzes/", include("courseplatform.quizzes.urls_manage")),
     path("manage/courses/", include("courseplatform.courses.urls_manage")),
+    path("manage/analytics/", include("courseplatform.analytics.urls")),
     path("manage/videos/", include("courseplatform.video.urls_manage")),
     path("manage/students/", account_views.manage_people, name="manage_people"),
     path(

@@ -112,3 +112,24 @@ class Rendition(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["asset", "name"], name="rendition_unique_per_asset")
         ]
+
+
+class WatchTime(TenantModel):
+    """Seconds of video watched, per lesson and day (the school's time zone is not
+    involved: days are UTC). A rollup written by the player's progress beats
+    (``playback.save_position`` with ``watched``), one row per lesson and day, so
+    instructor analytics sums a few rows per lesson instead of reading events."""
+
+    lesson = models.ForeignKey("courses.Lesson", on_delete=models.CASCADE, related_name="+")
+    # Repeated from the lesson so per-course sums need no join (and RLS checks one column).
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    seconds = models.PositiveBigIntegerField(default=0)
+    # Beats that counted, so an average per beat or a plausibility check stays possible.
+    beats = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "day"], name="watch_time_lesson_day_unique")
+        ]
+        indexes = [models.Index(fields=["school", "course", "day"])]

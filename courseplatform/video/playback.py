@@ -47,7 +47,7 @@ from courseplatform.courses.models import Lesson, LessonProgress
 from courseplatform.courses.selectors import LessonState, is_enrolled
 from courseplatform.tenancy.models import School
 
-from . import signing
+from . import signing, watchtime
 from .models import Rendition, VideoAsset
 
 SCHOOL_URLCONF = "courseplatform.urls.school"
@@ -438,13 +438,21 @@ def player_context(
 class PositionSaved:
     progress: LessonProgress
     completed_now: bool
+    watched_counted: int = 0
 
 
 def save_position(
-    *, school: School, student: User, lesson: Lesson, position_seconds: float
+    *,
+    school: School,
+    student: User,
+    lesson: Lesson,
+    position_seconds: float,
+    watched_seconds: float = 0,
 ) -> PositionSaved:
     """Remember where an enrolled student is in a lesson's video; at 90 % of the
-    video the lesson is marked complete (once). Others are refused."""
+    video the lesson is marked complete (once). Others are refused. ``watched_seconds``
+    (played since the previous beat) is added to the lesson's watch time, bounded by
+    ``watchtime``."""
     if lesson.school_id != school.pk or student.school_id != school.pk:
         raise PermissionDenied("Not found.")
     if not is_enrolled(student=student, course_id=lesson.course_id):
@@ -457,9 +465,18 @@ def save_position(
         position_seconds = min(position_seconds, duration)
     position = int(position_seconds)
     with transaction.atomic():
-        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+        progress, created = LessonProgress.objects.select_for_update().get_or_create(
             school=school, student=student, lesson=lesson, defaults={"course_id": lesson.course_id}
         )
+        counted = 0
+        if watched_seconds > 0:
+            counted = watchtime.record(
+                school=school,
+                student_id=student.pk,
+                lesson=lesson,
+                watched=watched_seconds,
+                previous_beat=None if created else progress.updated_at,
+            )
         progress.last_position_seconds = position
         progress.save(update_fields=["last_position_seconds", "updated_at"])
         completed_now = False
@@ -472,4 +489,4 @@ def save_position(
                 school=school, student=student, lesson=lesson
             )
             completed_now = True
-    return PositionSaved(progress, completed_now)
+    return PositionSaved(progress, completed_now, counted)

@@ -3,7 +3,8 @@
 ``/video/lessons/<lesson>/master.m3u8``          master playlist, per viewer
 ``/video/lessons/<lesson>/<rendition>/index.m3u8`` media playlist (viewer token)
 ``/video/lessons/<lesson>/key``                  the AES-128 key (asset+viewer token)
-``/video/lessons/<lesson>/position``             POST: save the playback position
+``/video/lessons/<lesson>/position``             POST: save the playback position (and
+                                                 ``watched`` seconds: watchtime.py)
 ``/video/lessons/<lesson>/playback-failure``     POST: the player gave up (one log line)
 ``/video/s/<storage key>?verify=…``              segments from local storage
 
@@ -50,7 +51,7 @@ from courseplatform.courses.selectors import can_view_lesson
 from courseplatform.ops import crypto, ratelimit
 from courseplatform.ops.net import client_ip
 
-from . import playback, signing
+from . import playback, signing, watchtime
 from .models import Rendition, VideoAsset
 
 log = structlog.get_logger(__name__)
@@ -193,11 +194,16 @@ def save_position(request: HttpRequest, lesson_id: int) -> HttpResponse:
     except ValueError:
         return JsonResponse({"error": "position must be a number of seconds."}, status=400)
     try:
+        watched = watchtime.parse_watched(request.POST.get("watched"))
+    except ValueError as exc:
+        return JsonResponse({"error": f"{exc}."}, status=400)
+    try:
         saved = playback.save_position(
             school=request.school,  # type: ignore[attr-defined]
             student=request.user,  # type: ignore[arg-type]
             lesson=lesson,
             position_seconds=position,
+            watched_seconds=watched,
         )
     except PermissionDenied as exc:
         return JsonResponse({"error": str(exc)}, status=403)

@@ -9,7 +9,9 @@
  *
  * Markup contract (video/partials/player.html):
  *   [data-video-player]        root; data-src = master playlist URL,
- *                              data-position-url = POST endpoint ("" = not tracked),
+ *                              data-position-url = POST endpoint ("" = not tracked; each
+ *                              beat also carries `watched`: seconds played since the last
+ *                              beat, wall-clock while playing, for instructor analytics),
  *                              data-report-url = POST endpoint for a playback failure,
  *                              data-resume = seconds to start at, data-duration
  *   [data-player-video]        the <video>
@@ -86,6 +88,8 @@
     this.completed = root.getAttribute("data-completed") === "1";
     this.hls = null;
     this.lastSaved = -1;
+    this.watchedMs = 0; // played, not yet reported
+    this.playingSince = 0; // Date.now() when playback (re)started, 0 while stopped
     this.refreshes = [];
     this.wantedLevel = -1;
     this.resetFailures();
@@ -627,6 +631,17 @@
     var self = this;
     var video = this.video;
     if (!this.positionUrl) return;
+    // Watch time: wall-clock time while the video really plays (not paused, not
+    // stalled waiting for data), reported in whole seconds with each beat.
+    video.addEventListener("playing", function () {
+      if (!self.playingSince) self.playingSince = Date.now();
+    });
+    ["pause", "ended", "waiting", "seeking", "emptied"].forEach(function (name) {
+      video.addEventListener(name, function () {
+        self.takeWatched();
+        self.playingSince = 0;
+      });
+    });
     var timer = window.setInterval(function () {
       if (!self.root.isConnected) {
         window.clearInterval(timer);
@@ -649,13 +664,25 @@
     });
   };
 
+  // Move the time played since playback (re)started into watchedMs.
+  Player.prototype.takeWatched = function () {
+    if (!this.playingSince) return;
+    var now = Date.now();
+    this.watchedMs += Math.max(0, now - this.playingSince);
+    this.playingSince = now;
+  };
+
   Player.prototype.savePosition = function (leaving) {
     if (!this.root.isConnected) return;
     var position = this.video.currentTime;
     if (!isFinite(position) || Math.floor(position) === this.lastSaved) return;
     this.lastSaved = Math.floor(position);
+    if (!this.video.paused) this.takeWatched();
+    var watched = Math.floor(this.watchedMs / 1000);
+    this.watchedMs -= watched * 1000; // the fraction waits for the next beat
     var body = new FormData();
     body.append("position", position.toFixed(2));
+    body.append("watched", String(watched));
     body.append("csrfmiddlewaretoken", csrfToken());
     if (leaving && navigator.sendBeacon) {
       navigator.sendBeacon(this.positionUrl, body);
@@ -682,6 +709,7 @@
       })
       .catch(function () {
         self.lastSaved = -1; // try again next time
+        self.watchedMs += watched * 1000; // and report this beat's seconds then
       });
   };
 

@@ -1,0 +1,111 @@
+"""The analytics date range: ``?start=YYYY-MM-DD&end=YYYY-MM-DD`` (both days included).
+
+A plain GET form, so it works without JavaScript and every view is a shareable URL.
+No parameters → the last ``DEFAULT_DAYS`` days up to today. Bad input is refused with
+a message saying what to fix (the page answers 400 and shows no figures): a date that
+is not a date, a start after the end, a range longer than ``MAX_DAYS``, or a start
+before ``EARLIEST``. Days are UTC days, like every timestamp the platform stores.
+Charts show one point per day up to ``DAILY_UP_TO_DAYS`` days, per week (Monday) above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.http import QueryDict
+from django.utils import timezone
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+DAILY_UP_TO_DAYS = 92
+EARLIEST = date(2000, 1, 1)
+PRESETS = (7, 30, 90, 365)
+
+
+class RangeError(ValueError):
+    """The range given is unusable; ``str(error)`` says why, for the person."""
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date  # included
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def weekly(self) -> bool:
+        return self.days > DAILY_UP_TO_DAYS
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=UTC)
+
+    @property
+    def until(self) -> datetime:
+        """The first instant after the range (exclusive upper bound)."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def buckets(self) -> list[date]:
+        """Every day of the range, or every Monday starting a week that overlaps it."""
+        if not self.weekly:
+            return [self.start + timedelta(days=i) for i in range(self.days)]
+        first = self.start - timedelta(days=self.start.weekday())
+        weeks = (self.end - first).days // 7 + 1
+        return [first + timedelta(weeks=i) for i in range(weeks)]
+
+    def bucket_of(self, day: date) -> date:
+        return day - timedelta(days=day.weekday()) if self.weekly else day
+
+    def query(self) -> str:
+        return f"start={self.start.isoformat()}&end={self.end.isoformat()}"
+
+
+def today() -> date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def last_days(days: int, *, until: date | None = None) -> DateRange:
+    end = until or today()
+    return DateRange(end - timedelta(days=days - 1), end)
+
+
+def _parse_day(raw: str, name: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise RangeError(
+            f"The {name} date {raw[:40]!r} is not a date: use YYYY-MM-DD, e.g. 2026-12-01."
+        ) from None
+
+
+def parse_range(params: QueryDict | dict[str, str]) -> DateRange:
+    """The range in ``params`` (``start``/``end``; one alone is completed with the
+    default length), or the default. Raises ``RangeError``."""
+    raw_start = (params.get("start") or "").strip()
+    raw_end = (params.get("end") or "").strip()
+    if not raw_start and not raw_end:
+        return last_days(DEFAULT_DAYS)
+    end = _parse_day(raw_end, "end") if raw_end else None
+    start = _parse_day(raw_start, "start") if raw_start else None
+    if start is None:
+        assert end is not None
+        start = end - timedelta(days=DEFAULT_DAYS - 1)
+    if end is None:
+        end = min(start + timedelta(days=DEFAULT_DAYS - 1), max(start, today()))
+    if start > end:
+        raise RangeError(
+            f"The start date ({start.isoformat()}) is after the end date ({end.isoformat()}):"
+            " swap them."
+        )
+    if start < EARLIEST:
+        raise RangeError(f"The start date must be on or after {EARLIEST.isoformat()}.")
+    span = (end - start).days + 1
+    if span > MAX_DAYS:
+        raise RangeError(
+            f"That range is {span:,} days long; choose at most {MAX_DAYS} days (about a year)."
+        )
+    return DateRange(start, end)
