@@ -29,6 +29,8 @@ class Measurement:
     failure: str = ""  # why there is no result (the run of this page broke)
     redis_hits: int = 0
     redis_misses: int = 0
+    host_lookups: int | None = None  # requests that got past the in-memory page cache
+    warmup: str = ""  # what the unrecorded warm-up pass covered
     round_trips: float | None = None  # per request, warm (second pass over the same hosts)
     round_trips_first: float | None = None  # per request, first pass (fresh app process)
     checked: int = 0  # sequential requests whose status was checked
@@ -38,6 +40,16 @@ class Measurement:
     def hit_ratio(self) -> float | None:
         total = self.redis_hits + self.redis_misses
         return self.redis_hits / total if total else None
+
+    @property
+    def memory_hit_ratio(self) -> float | None:
+        """Share of a visitor page's requests answered from a web process's memory
+        (ops/pagecache.py): every other request made one host lookup (one MGET)."""
+        if self.kind != "anonymous" or self.result is None or self.host_lookups is None:
+            return None
+        if not self.result.requests:
+            return None
+        return max(0.0, 1.0 - self.host_lookups / self.result.requests)
 
 
 def floor_throughput(measurements: Sequence[Measurement], schools: int) -> float | None:
@@ -128,14 +140,14 @@ def _mark(verdicts: Sequence[Verdict]) -> str:
 def results_table(measurements: Sequence[Measurement]) -> str:
     lines = [
         "| page | schools | req/s | p50 ms | p95 ms | p99 ms | errors | DB RT warm | "
-        "DB RT first | Redis hit | x floor | targets |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "DB RT first | Redis hit | memory hit | x floor | targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for m in measurements:
         r = m.result
         if r is None:
             lines.append(
-                f"| {m.label} | {m.schools:,} | - | - | - | - | - | - | - | - | - | "
+                f"| {m.label} | {m.schools:,} | - | - | - | - | - | - | - | - | - | - | "
                 f"❌ not measured: {m.failure} |"
             )
             continue
@@ -147,6 +159,7 @@ def results_table(measurements: Sequence[Measurement]) -> str:
             f"| {m.label} | {m.schools:,} | {r.throughput:,.0f} | {r.p50_ms:.1f} | "
             f"{r.p95_ms:.1f} | {r.p99_ms:.1f} | {errors} | {_num(m.round_trips)} | "
             f"{_num(m.round_trips_first)} | {_num(hit, '{:.0%}')} | "
+            f"{_num(m.memory_hit_ratio, '{:.0%}')} | "
             f"{_num(floor_ratio(m, measurements), '{:.0%}')} | "
             f"{_mark(row_verdicts(m, measurements))} |"
         )
@@ -188,6 +201,31 @@ def summary_table(measurements: Sequence[Measurement]) -> str:
             + f" | {_mark([growth]) if growth else '-'} | {'yes' if met else 'no'} |"
         )
     return "\n".join(lines)
+
+
+def ceiling_lines(measurements: Sequence[Measurement]) -> list[str]:
+    """The signed-in ceiling against the floor, and each signed-in page against it."""
+    out = []
+    for count in sorted({m.schools for m in measurements}):
+        ceiling = next(
+            (m for m in measurements if m.kind == "ceiling" and m.schools == count), None
+        )
+        ratio = floor_ratio(ceiling, measurements) if ceiling is not None else None
+        if ceiling is None or ceiling.result is None or ratio is None:
+            continue
+        pages = [
+            f"{m.label} {m.result.throughput / ceiling.result.throughput:.0%}"
+            for m in measurements
+            if m.kind == "logged-in" and m.schools == count and m.result is not None
+            and ceiling.result.throughput > 0
+        ]  # fmt: skip
+        out.append(
+            f"- {count:,} school{'s' if count != 1 else ''}: the cheapest signed-in page "
+            f"reaches {ratio:.0%} of the floor ({ceiling.result.throughput:,.0f} req/s, "
+            f"p50 {ceiling.result.p50_ms:.1f} ms); the signed-in pages reach, of that "
+            f"ceiling: {', '.join(pages) or '-'}."
+        )
+    return out
 
 
 # --- chart -----------------------------------------------------------------------------

@@ -138,15 +138,23 @@ def private_redis(workdir: Path) -> Iterator[str]:
 
 
 def redis_stats(url: str) -> dict[str, int]:
-    """keyspace_hits / keyspace_misses of the Redis at ``url`` (INFO stats)."""
+    """keyspace_hits / keyspace_misses of the Redis at ``url`` (INFO stats), and how many
+    MGET commands it answered: the host lookup of every request that got past the
+    in-memory page cache makes exactly one (tenancy/hostcache.py)."""
     import redis
 
     client = redis.Redis.from_url(url)
     try:
         info = client.info("stats")
+        commands = client.info("commandstats")
     finally:
         client.close()
-    return {"hits": int(info["keyspace_hits"]), "misses": int(info["keyspace_misses"])}
+    mget = commands.get("cmdstat_mget", {})
+    return {
+        "hits": int(info["keyspace_hits"]),
+        "misses": int(info["keyspace_misses"]),
+        "mget": int(mget.get("calls", 0)) if isinstance(mget, dict) else 0,
+    }
 
 
 def python() -> str:

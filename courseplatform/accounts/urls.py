@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("signup/", views.signup_view, name="signup"),
     path("logout/", views.logout_view, name="logout"),
+    path("session/", views.session_view, name="session"),
     path("verify/<str:uidb64>/<str:token>/", views.verify_email_view, name="verify_email"),
     path("password-reset/", views.password_reset_request_view, name="password_reset"),
     path(

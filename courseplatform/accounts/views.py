@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -134,6 +135,15 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect(_safe_next(request, "/"))
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@login_required
+def session_view(request: HttpRequest) -> HttpResponse:
+    """Who is signed in here, on the smallest page there is: the session, the user (from
+    the user cache) and a template of a few lines, through the full middleware chain.
+    `make bench` measures it as the ceiling of a signed-in page on this stack (README
+    "Benchmarks"); it also tells a person or a script whether a session still works."""
+    return render(request, "accounts/session.html")
 
 
 @require_POST

@@ -14,6 +14,10 @@ flushed) is simply made anew: that costs renderings, never shows stale content.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.core.cache import cache
 from django.db import transaction
 
@@ -26,14 +30,40 @@ def _key(school_id: int) -> str:
     return f"tenancy:content-generation:{school_id}"
 
 
+# Within one request the token is read from Redis once: a page asks for it several
+# times (theme, menu, course tree, lesson body), each a Redis round trip otherwise.
+_per_request: ContextVar[dict[int, str] | None] = ContextVar("content_generation", default=None)
+
+
+@contextmanager
+def read_once_per_request() -> Iterator[None]:
+    """Remember each school's token for the rest of this request (TenantMiddleware).
+    A bump made meanwhile (in this thread) forgets it, so the request sees its own
+    changes; a change made elsewhere shows from the next request on."""
+    token = _per_request.set({})
+    try:
+        yield
+    finally:
+        _per_request.reset(token)
+
+
 def content_generation(school_id: int) -> str:
-    """The school's current token (one Redis round trip)."""
+    """The school's current token (one Redis round trip, once per request)."""
+    remembered = _per_request.get()
+    if remembered is not None and school_id in remembered:
+        return remembered[school_id]
     key = _key(school_id)
-    return current_token(key, cache.get(key), ttl=TOKEN_TTL)
+    value = current_token(key, cache.get(key), ttl=TOKEN_TTL)
+    if remembered is not None:
+        remembered[school_id] = value
+    return value
 
 
 def _replace(school_id: int) -> None:
     replace_token(_key(school_id), ttl=TOKEN_TTL)
+    remembered = _per_request.get()
+    if remembered is not None:
+        remembered.pop(school_id, None)
     note_local_change(f"school:{school_id}")
 
 

@@ -8,6 +8,7 @@ import structlog
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from .generation import read_once_per_request
 from .rls import school_context
 from .selectors import resolve_host
 
@@ -48,5 +49,5 @@ class TenantMiddleware:
             ).render()
         request.urlconf = SCHOOL_URLCONF  # type: ignore[attr-defined]
         structlog.contextvars.bind_contextvars(school_id=match.school.pk)
-        with school_context(match.school):
+        with school_context(match.school), read_once_per_request():
             return self.get_response(request)
