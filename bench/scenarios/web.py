@@ -18,7 +18,7 @@
    logged-out session would show up as a redirect here).
 
 Knobs (environment): BENCH_WEB_SCHOOLS (10000), BENCH_WEB_SECONDS (8),
-BENCH_WEB_WARMUP_SECONDS (2), BENCH_WEB_WARMUP_PASS_SECONDS (40),
+BENCH_WEB_WARMUP_SECONDS (2), BENCH_WEB_WARMUP_PASS_SECONDS (30),
 BENCH_WEB_CONNECTIONS (8).
 """
 
@@ -49,7 +49,8 @@ CONNECTIONS = int(os.environ.get("BENCH_WEB_CONNECTIONS", "8"))
 # The warm-up pass before each page's run: how long it may take at most. Kept under
 # the pages' cache lifetime (PUBLIC_CACHE_SECONDS, 60 s) less the run itself, so what
 # it warmed first is still cached when the measured run ends.
-WARMUP_PASS_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_PASS_SECONDS", "40"))
+WARMUP_PASS_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_PASS_SECONDS", "30"))
+PROCESS_CACHE_MB = 512
 # Visitors' pages live in each web process's memory: more passes reach more processes.
 WARMUP_PASSES = {"anonymous": 3, "logged-in": 1, "ceiling": 1}
 WRK_THREADS = 2
@@ -80,7 +81,11 @@ def _server_env(*, port: int) -> dict[str, str]:
         WHITENOISE_USE_FINDERS="false",
         STATIC_MANIFEST="true",  # hashed, compressed static files, as `make serve` (README)
         EMAIL_URL="dummy:",
-        SERVE_STOP_SECONDS="10",  # the bench stops its servers between nothing in flight
+        SERVE_STOP_SECONDS="10",
+        # One visitor page of each of 10,000 schools fits (ops/pagecache.py).
+        PUBLIC_PROCESS_CACHE_MB=str(
+            PROCESS_CACHE_MB
+        ),  # the bench stops its servers between nothing in flight
         VAR_DIR=str(WORKDIR / "var"),
     )
     return env
@@ -99,8 +104,9 @@ def _collectstatic(env: dict[str, str]) -> None:
     )  # fmt: skip
 
 
-def _static_path(port: int, host: str) -> str:
-    """The first stylesheet or script the landing page links (hashed name or not)."""
+def _static_path(port: int, host: str) -> tuple[str, int]:
+    """The first stylesheet or script the landing page links (hashed name or not), and
+    the landing page's size in bytes."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", "/", headers={"Host": host})
@@ -110,7 +116,7 @@ def _static_path(port: int, host: str) -> str:
     found = STATIC_LINK.search(body)
     if not found:
         raise RuntimeError("the landing page links no static file")
-    return found.group(1)
+    return found.group(1), len(body.encode())
 
 
 class Bench:
@@ -292,7 +298,14 @@ def run() -> str:
         _say("starting the app servers")
         bench.start_servers()
         rows = targets.rotation(targets.school_rows())
-        bench.static_path = _static_path(bench.port, targets.host_of(rows[0].slug, bench.port))
+        bench.static_path, landing_bytes = _static_path(
+            bench.port, targets.host_of(rows[0].slug, bench.port)
+        )
+        bench.notes.append(
+            f"A landing page is {landing_bytes / 1024:.0f} KiB; each web process may keep "
+            f"{PROCESS_CACHE_MB} MiB of visitor pages in memory (PUBLIC_PROCESS_CACHE_MB, "
+            "set by the bench so one page of every school fits; the default is 64)."
+        )
         _say("logging in")
         bench.log_in(rows)
         sets = [c for c in (1, 100) if c <= len(rows)]
