@@ -517,6 +517,8 @@ ENCRYPTION_KEYS = [
 RATE_LIMIT_API_TOKEN = os.environ.get("RATE_LIMIT_API_TOKEN", "600/60")
 API_PAGE_MAX = int(os.environ.get("API_PAGE_MAX", "200"))
 API_TOKEN_LAST_USED_INTERVAL = int(os.environ.get("API_TOKEN_LAST_USED_INTERVAL", "60"))
+# How long a video upload URL handed out by the API (local storage: the tus URL) works.
+API_VIDEO_UPLOAD_URL_SECONDS = int(os.environ.get("API_VIDEO_UPLOAD_URL_SECONDS", "86400"))
 
 RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "60/900")
 RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")

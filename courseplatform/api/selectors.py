@@ -34,8 +34,18 @@ def token_for_bearer(*, school: School, raw: str) -> ApiToken | None:
     token = (
         ApiToken.objects.filter(school=school, key_id=key_id).select_related("created_by").first()
     )
-    if token is None or not secret_matches(token, secret) or not token.is_usable():
+    if token is None or not secret_matches(token, secret):
         return None
-    if not permissions.is_school_owner(token.created_by, school):
-        return None
-    return token
+    return token if _acts_for(token, school) else None
+
+
+def usable_token(*, school: School, token_id: int) -> ApiToken | None:
+    """The token with this id if it still works in ``school`` (the bearer rules above,
+    but for a token named by a URL this app signed rather than by its secret)."""
+    token = ApiToken.objects.filter(school=school, pk=token_id).select_related("created_by").first()
+    return token if token is not None and _acts_for(token, school) else None
+
+
+def _acts_for(token: ApiToken, school: School) -> bool:
+    """Not revoked, not expired, and its creator still the school's active owner."""
+    return token.is_usable() and permissions.is_school_owner(token.created_by, school)

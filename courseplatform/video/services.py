@@ -39,6 +39,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_FILENAME_CHARS = 120
+# What an upload may be: a file with a video/* media type, or one with one of these
+# extensions (whatever the media type says: browsers report many videos as
+# application/octet-stream). The upload pickers offer exactly this; the probe then
+# decides what really is a video.
+VIDEO_EXTENSIONS = (
+    "mp4", "m4v", "mov", "mkv", "webm", "avi", "mts", "m2ts", "3gp", "wmv", "mpg", "mpeg",
+)  # fmt: skip
+# ValidationError codes of a refusal by the plan's limits (upload size, storage).
+PLAN_LIMIT = "plan_limit"
 # Statuses whose job may still be running somewhere; deleting such an asset cancels it.
 ACTIVE_STATUSES = (VideoAsset.Status.QUEUED, VideoAsset.Status.PROCESSING)
 
@@ -70,6 +79,25 @@ def sanitize_filename(filename: str) -> str:
     return f"{stem}.{ext}" if ext else stem
 
 
+def check_video_file_type(filename: str, content_type: str = "") -> None:
+    """Refuse a file that is not offered as a video: neither a ``video/*`` media type
+    nor a video file extension (``VIDEO_EXTENSIONS``)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    if media_type.startswith("video/") or extension in VIDEO_EXTENSIONS:
+        return
+    kinds = ", ".join(e.upper() for e in VIDEO_EXTENSIONS[:6])
+    raise ValidationError(
+        {
+            "file": ValidationError(
+                f"This is not a video file ({media_type or 'no media type'}, "
+                f"“.{extension or '?'}”): choose a video such as {kinds}.",
+                code="file_type",
+            )
+        }
+    )
+
+
 def source_key_for(asset: VideoAsset, filename: str) -> str:
     return school_storage_key(
         asset.school_id, "videos", str(asset.uuid), "source", sanitize_filename(filename)
@@ -83,8 +111,11 @@ def _check_size_limits(
     if plan.max_upload_bytes is not None and size > plan.max_upload_bytes:
         raise ValidationError(
             {
-                field: f"This video is {_mb(size)}; your plan ({plan.name}) accepts videos "
-                f"up to {_mb(plan.max_upload_bytes)}."
+                field: ValidationError(
+                    f"This video is {_mb(size)}; your plan ({plan.name}) accepts videos "
+                    f"up to {_mb(plan.max_upload_bytes)}.",
+                    code=PLAN_LIMIT,
+                )
             }
         )
     if plan.max_storage_bytes is not None:
@@ -93,9 +124,12 @@ def _check_size_limits(
             free = max(0, plan.max_storage_bytes - used)
             raise ValidationError(
                 {
-                    field: f"Not enough storage left: this video is {_mb(size)} and your plan "
-                    f"({plan.name}) has {_mb(free)} free of {_mb(plan.max_storage_bytes)}. "
-                    "Delete videos or files you no longer need, or upgrade your plan."
+                    field: ValidationError(
+                        f"Not enough storage left: this video is {_mb(size)} and your plan "
+                        f"({plan.name}) has {_mb(free)} free of {_mb(plan.max_storage_bytes)}. "
+                        "Delete videos or files you no longer need, or upgrade your plan.",
+                        code=PLAN_LIMIT,
+                    )
                 }
             )
 
@@ -104,9 +138,19 @@ def _check_size_limits(
 
 
 def create_asset(
-    *, school: School, actor: Any, filename: str, size: int, title: str = ""
+    *,
+    school: School,
+    actor: Any,
+    filename: str,
+    size: int,
+    title: str = "",
+    content_type: str = "",
 ) -> VideoAsset:
-    """Reserve an asset for an upload of ``size`` bytes; status UPLOADING."""
+    """Reserve an asset for an upload of ``size`` bytes; status UPLOADING.
+
+    Refused (``ValidationError``, nothing created): no file name, a name or title with
+    control characters, a long title, a file that is not offered as a video
+    (``check_video_file_type``), a size over the plan's limits (code ``PLAN_LIMIT``)."""
     permissions.require_school_manager(
         school, actor, message="Only the school's owner and instructors can manage videos."
     )
@@ -117,6 +161,7 @@ def create_asset(
     if not filename:
         raise ValidationError({"file": "The file has no name."})
     validate_single_line(filename, field="file")
+    check_video_file_type(filename, content_type)
     title = (title or "").strip()
     if len(title) > 200:
         raise ValidationError({"title": "Use at most 200 characters."})

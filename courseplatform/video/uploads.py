@@ -145,10 +145,17 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 def _create(
-    *, school: School, actor: User, filename: str, size: Any, title: str = ""
+    *,
+    school: School,
+    actor: User,
+    filename: str,
+    size: Any,
+    title: str = "",
+    content_type: str = "",
 ) -> VideoAsset:
     """``services.create_asset`` with the answers an uploader needs: 400 for a bad
-    request, 413 (and nothing created) when the plan's limits refuse the size."""
+    request (no name, not a video file), 413 (and nothing created) when the plan's
+    limits refuse the size."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise UploadError("The upload must declare its size in bytes.")
     if size == 0:
@@ -158,13 +165,25 @@ def _create(
         raise UploadError("The upload has no file name.")
     try:
         return services.create_asset(
-            school=school, actor=actor, filename=filename, size=size, title=title
+            school=school,
+            actor=actor,
+            filename=filename,
+            size=size,
+            title=title,
+            content_type=content_type,
         )
     except ValidationError as exc:
-        raise UploadError(_validation_message(exc), status=413) from exc
+        over_limit = any(error.code == services.PLAN_LIMIT for error in _error_list(exc))
+        raise UploadError(_validation_message(exc), status=413 if over_limit else 400) from exc
 
 
-def _finish(*, school: School, actor: User, asset: VideoAsset, lesson: Lesson | None) -> None:
+def _error_list(exc: ValidationError) -> list[ValidationError]:
+    if hasattr(exc, "error_dict"):
+        return [error for errors in exc.error_dict.values() for error in errors]
+    return list(exc.error_list)
+
+
+def finish_upload(*, school: School, actor: User, asset: VideoAsset, lesson: Lesson | None) -> None:
     """The source is complete in storage: queue processing, then attach it to the lesson.
 
     Over the plan's limits (checked again with the real size) the asset is marked
@@ -226,12 +245,37 @@ def tus_create(
     """Creation: reserve the asset (quota checked) and an empty source file."""
     require_mode("tus")
     lesson = lesson_for_upload(school=school, actor=actor, lesson_id=metadata.get("lesson"))
-    filename = metadata.get("filename") or metadata.get("name") or ""
-    asset = _create(school=school, actor=actor, filename=filename, size=size)
+    asset = tus_reserve(
+        school=school,
+        actor=actor,
+        filename=metadata.get("filename") or metadata.get("name") or "",
+        size=size,
+        content_type=metadata.get("filetype") or metadata.get("type") or "",
+    )
+    return asset, lesson
+
+
+def tus_reserve(
+    *,
+    school: School,
+    actor: User,
+    filename: str,
+    size: Any,
+    content_type: str = "",
+    title: str = "",
+) -> VideoAsset:
+    asset = _create(
+        school=school,
+        actor=actor,
+        filename=filename,
+        size=size,
+        title=title,
+        content_type=content_type,
+    )
     path = local_source_path(asset)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(exist_ok=False)
-    return asset, lesson
+    return asset
 
 
 def tus_offset(asset: VideoAsset) -> int:
@@ -305,7 +349,7 @@ def tus_append(
     most ``READ_CHUNK_BYTES`` so memory stays flat whatever the body size. A wrong
     offset is 409 (with the real one), a body that would run past the declared length
     413. A client that goes away mid-body keeps what arrived. When the last byte is
-    written the upload is finished (``_finish``).
+    written the upload is finished (``finish_upload``).
     """
     require_mode("tus")
     tus_check_alive(asset)
@@ -354,7 +398,7 @@ def tus_append(
     _save_progress(school, asset, written)
     complete = not interrupted and written == length
     if complete:
-        _finish(school=school, actor=actor, asset=asset, lesson=lesson)
+        finish_upload(school=school, actor=actor, asset=asset, lesson=lesson)
     return AppendResult(offset=written, complete=complete, interrupted=interrupted)
 
 
@@ -418,11 +462,19 @@ def s3_create(
     size: Any,
     content_type: str = "",
     lesson_id: Any = None,
+    title: str = "",
 ) -> VideoAsset:
     """CreateMultipartUpload for a new asset at its ``source_key``."""
     require_mode("s3")
     lesson_for_upload(school=school, actor=actor, lesson_id=lesson_id)
-    asset = _create(school=school, actor=actor, filename=filename, size=size)
+    asset = _create(
+        school=school,
+        actor=actor,
+        filename=filename,
+        size=size,
+        title=title,
+        content_type=content_type,
+    )
     params: dict[str, Any] = {"Bucket": _s3_bucket(), "Key": _s3_key(asset)}
     if content_type.startswith("video/") and len(content_type) < 100:
         params["ContentType"] = content_type
@@ -529,7 +581,7 @@ def s3_complete(
     VideoAsset.objects.filter(school=school, pk=asset.pk).update(
         uploaded_bytes=size, updated_at=timezone.now()
     )
-    _finish(school=school, actor=actor, asset=asset, lesson=lesson)
+    finish_upload(school=school, actor=actor, asset=asset, lesson=lesson)
     return asset
 
 

@@ -133,12 +133,12 @@ def _int_header(request: HttpRequest, name: str) -> int | None:
     return int(raw)
 
 
-def _check_tus_version(request: HttpRequest) -> None:
+def check_tus_version(request: HttpRequest) -> None:
     if request.headers.get("Tus-Resumable") != uploads.TUS_VERSION:
         raise UploadError(f"This server speaks tus {uploads.TUS_VERSION}.", status=412)
 
 
-def _tus_options(request: HttpRequest) -> HttpResponse:
+def tus_options(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(status=204)
     response["Tus-Version"] = uploads.TUS_VERSION
     response["Tus-Extension"] = uploads.TUS_EXTENSIONS
@@ -160,10 +160,10 @@ def tus_collection(request: HttpRequest) -> HttpResponse:
     """OPTIONS (discovery) and POST (creation) at /manage/videos/tus/."""
     uploads.require_mode("tus")
     if request.method == "OPTIONS":
-        return _tus_options(request)
+        return tus_options(request)
     if request.method != "POST":
         return _tus_headers(HttpResponseNotAllowed(["OPTIONS", "POST"]))
-    _check_tus_version(request)
+    check_tus_version(request)
     if request.headers.get("Upload-Defer-Length"):
         raise UploadError("Uploads must declare their length (Upload-Length).")
     length = _int_header(request, "Upload-Length")
@@ -194,19 +194,27 @@ def _completion_lesson(request: HttpRequest) -> Lesson | None:
         return None
 
 
-@tus_endpoint
-def tus_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
-    """HEAD (offset), PATCH (append), DELETE (terminate) on one upload."""
-    uploads.require_mode("tus")
+def tus_method(request: HttpRequest) -> str:
+    """The request's method, with tus-js-client's ``overridePatchMethod`` (a POST with
+    ``X-HTTP-Method-Override``) undone."""
     method = request.method or ""
-    if method == "POST":  # tus-js-client's overridePatchMethod
+    if method == "POST":
         method = request.headers.get("X-HTTP-Method-Override", "").upper() or "POST"
-    if method == "OPTIONS":
-        return _tus_options(request)
-    _check_tus_version(request)
-    school, user = _school(request), _user(request)
-    asset = uploads.get_upload(school=school, actor=_user(request), upload_id=upload_id)
+    return method
 
+
+def tus_answer(
+    request: HttpRequest,
+    *,
+    method: str,
+    school: School,
+    user: User,
+    asset: VideoAsset,
+    completion_lesson: Callable[[], Lesson | None],
+) -> HttpResponse:
+    """HEAD (offset), PATCH (append), DELETE (terminate) on one upload that ``user`` may
+    continue; refusals raise ``UploadError`` (each caller answers in its own format).
+    ``completion_lesson`` names the lesson the video joins once its last byte arrives."""
     if method == "HEAD":
         uploads.tus_check_alive(asset)
         response = HttpResponse(status=200)
@@ -234,10 +242,10 @@ def tus_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
             # Raw stream reads: never request.body, so no body is held in memory
             # (and DATA_UPLOAD_MAX_MEMORY_SIZE, which guards request.body, is moot).
             read=request.read,
-            lesson=_completion_lesson(request) if completes else None,
+            lesson=completion_lesson() if completes else None,
         )
         if result.interrupted:
-            return _tus_error("The upload was interrupted; resume it.", 400, offset=result.offset)
+            raise UploadError("The upload was interrupted; resume it.", offset=result.offset)
         response = HttpResponse(status=204)
         response["Upload-Offset"] = str(result.offset)
         return _tus_headers(response)
@@ -247,6 +255,26 @@ def tus_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
         return _tus_headers(HttpResponse(status=204))
 
     return _tus_headers(HttpResponseNotAllowed(["OPTIONS", "HEAD", "PATCH", "DELETE"]))
+
+
+@tus_endpoint
+def tus_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
+    """HEAD (offset), PATCH (append), DELETE (terminate) on one upload."""
+    uploads.require_mode("tus")
+    method = tus_method(request)
+    if method == "OPTIONS":
+        return tus_options(request)
+    check_tus_version(request)
+    school, user = _school(request), _user(request)
+    asset = uploads.get_upload(school=school, actor=user, upload_id=upload_id)
+    return tus_answer(
+        request,
+        method=method,
+        school=school,
+        user=user,
+        asset=asset,
+        completion_lesson=lambda: _completion_lesson(request),
+    )
 
 
 # --- S3 / R2 multipart -------------------------------------------------------------------

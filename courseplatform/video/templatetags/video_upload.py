@@ -14,11 +14,12 @@ from django.utils.safestring import SafeString, mark_safe
 from courseplatform.tenancy.models import School
 from courseplatform.video import uploads
 from courseplatform.video.models import VideoAsset
+from courseplatform.video.services import VIDEO_EXTENSIONS
 
 register = template.Library()
 
-# What the file picker offers; the probe decides what really is a video.
-ACCEPT = "video/*,.mp4,.m4v,.mov,.mkv,.webm,.avi,.mts,.m2ts,.3gp,.wmv,.mpg,.mpeg"
+# What the file picker offers: the rule the server checks (services.check_video_file_type).
+ACCEPT = ",".join(["video/*", *(f".{extension}" for extension in VIDEO_EXTENSIONS)])
 # tus PATCH size: small enough for proxies with body limits (Cloudflare: 100 MB) and
 # for worker timeouts on slow uplinks, large enough that request overhead is noise.
 TUS_CHUNK_BYTES = 16 * 1024 * 1024
@@ -40,6 +41,12 @@ def poster_url(school: School, asset: VideoAsset | None) -> str:
         )
     except ValueError:
         return ""
+
+
+@register.simple_tag
+def video_accept() -> str:
+    """The file picker's ``accept`` attribute."""
+    return ACCEPT
 
 
 @register.simple_tag(takes_context=True)
