@@ -134,6 +134,9 @@ def test_staff_use_the_operator_console(
         page.locator('input[type="submit"]').click()
         page.wait_for_url(live_app.url("", "/console/"))
         expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+        # The five weekly charts are drawn by the shared bundle (none reports an error).
+        expect(page.locator("canvas[data-chart-ready]")).to_have_count(5)
+        expect(page.locator("canvas[data-chart-error]")).to_have_count(0)
         desktop_and_phone(page, "console-overview")
 
         page.locator('aside a[data-nav="schools"]').click()

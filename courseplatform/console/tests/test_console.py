@@ -330,7 +330,7 @@ def test_overview_totals_and_weekly_charts(
     totals = context["totals"]
     assert (totals.schools, totals.active, totals.suspended) == (2, 1, 1)
     assert totals.storage_bytes > 0
-    charts = {chart["id"]: chart["spec"] for chart in context["charts"]}
+    charts = {weekly.chart.id: weekly.chart.spec for weekly in context["charts"]}
     assert charts["chart-signups"]["series"][0]["data"][-1] == 2
     assert charts["chart-churn"]["series"][0]["data"][-1] == 1
     assert charts["chart-active"]["series"][0]["data"][-1] == 2
