@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "courseplatform.domains",
     "courseplatform.webhooks",
     "courseplatform.analytics",
+    "courseplatform.notices",
     # The composing layer: views and commands that use several feature apps.
     "courseplatform.onboarding",
     "courseplatform.dashboard",
@@ -230,6 +231,14 @@ TASKS = {
         "QUEUES": ["default", "video", "webhooks"],
     }
 }
+# Announcements are emailed in batches of this many, at most this many per minute (the
+# next batch is enqueued with run_after); drip unlock emails go out for sections that
+# opened within the last DRIP_EMAIL_WINDOW_HOURS (older openings are never mailed).
+ANNOUNCEMENT_EMAIL_BATCH_SIZE = max(1, int(os.environ.get("ANNOUNCEMENT_EMAIL_BATCH_SIZE", "50")))
+ANNOUNCEMENT_EMAILS_PER_MINUTE = max(
+    1, int(os.environ.get("ANNOUNCEMENT_EMAILS_PER_MINUTE", "300"))
+)
+DRIP_EMAIL_WINDOW_HOURS = max(1, int(os.environ.get("DRIP_EMAIL_WINDOW_HOURS", "48")))
 # The worker (`manage.py db_worker`, ops/management/commands/db_worker.py) reconnects
 # after a database outage with exponential backoff from 1 s up to this many seconds.
 TASK_WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("TASK_WORKER_RECONNECT_MAX_SECONDS", "30"))

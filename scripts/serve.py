@@ -9,8 +9,9 @@
 * periodic - each of PERIODIC_COMMANDS as its own `manage.py ... --quiet` process,
              stopped after PERIODIC_TIMEOUT_SECONDS: every PERIODIC_INTERVAL_SECONDS
              the video watchdog `reclaim_stalled_videos`, the custom-domain
-             re-check `verify_custom_domains` and the analytics rollups
-             `refresh_analytics`; every PERIODIC_HOUSEKEEPING_INTERVALS
+             re-check `verify_custom_domains`, the analytics rollups
+             `refresh_analytics` and the drip unlock emails `send_unlock_emails`;
+             every PERIODIC_HOUSEKEEPING_INTERVALS
              intervals (an hour by default) the housekeeping `expire_video_uploads`,
              `expire_api_idempotency_keys` and `prune_webhook_deliveries`.
 
@@ -55,6 +56,7 @@ PERIODIC_COMMANDS = (
     ("reclaim_stalled_videos", "tick"),  # video watchdog: re-queue transcodes without heartbeat
     ("verify_custom_domains", "tick"),  # re-check the DNS proof of custom domains that are due
     ("refresh_analytics", "tick"),  # recompute the analytics rollups of schools that are due
+    ("send_unlock_emails", "tick"),  # queue drip "new content is open" emails (notices app)
     # Housekeeping: work that is due after hours or days, so an hourly sweep is plenty
     # (and costs no query per school every minute).
     ("expire_video_uploads", "housekeeping"),  # uploads abandoned for a week

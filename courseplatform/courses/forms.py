@@ -14,7 +14,7 @@ from django import forms
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.ops.text import SingleLineField
 
-from .models import TITLE_MAX, Lesson
+from .models import TITLE_MAX, Lesson, Section
 
 MARKDOWN_HELP = (
     "Markdown: **bold**, _italic_, [links](https://example.com), lists, headings. "
@@ -88,6 +88,24 @@ class SectionForm(StyledFormMixin, forms.Form):
         label="Section title",
         max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Getting started"}),
+    )
+
+
+class SectionReleaseForm(StyledFormMixin, forms.Form):
+    """When a section opens; the rules (days >= 0, a real date) are drip.parse_release's."""
+
+    release = forms.ChoiceField(label="Opens", choices=Section.Release.choices)
+    days = forms.CharField(
+        label="Days after enrolment",
+        required=False,
+        max_length=10,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 3650, "inputmode": "numeric"}),
+    )
+    on_date = forms.CharField(
+        label="Date (school time zone)",
+        required=False,
+        max_length=20,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 

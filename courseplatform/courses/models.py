@@ -62,12 +62,34 @@ class CourseInstructor(TenantModel):
 
 
 class Section(TenantModel):
+    class Release(models.TextChoices):
+        """When enrolled students may open the section (drip.py holds the rules)."""
+
+        IMMEDIATELY = "immediately", "Immediately"
+        DAYS = "days", "Days after enrolment"
+        DATE = "date", "On a date"
+
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
     title = models.CharField(max_length=TITLE_MAX)
     position = models.PositiveIntegerField(default=0)
+    release = models.CharField(max_length=12, choices=Release.choices, default=Release.IMMEDIATELY)
+    # DAYS: opens at the start of the Nth day after the day of enrolment (school time).
+    release_days = models.PositiveIntegerField(null=True, blank=True)
+    # DATE: opens at the start of this day in the school's time zone.
+    release_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(release="immediately")
+                    | models.Q(release="days", release_days__isnull=False)
+                    | models.Q(release="date", release_date__isnull=False)
+                ),
+                name="section_release_complete",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

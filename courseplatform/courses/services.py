@@ -10,10 +10,11 @@ person).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -539,19 +540,58 @@ def set_lesson_completed(
     return progress
 
 
-def record_lesson_visit(*, school: School, student: User, lesson: Lesson) -> bool:
+def record_lesson_visit(
+    *,
+    school: School,
+    student: User,
+    lesson: Lesson,
+    enrolled_before: datetime | None = None,
+    record: bool = True,
+) -> datetime | None:
     """Remember where an enrolled student is, for "continue where you left off".
 
-    Returns whether ``student`` is enrolled in the lesson's course: the one statement
-    both records the visit and answers that (the lesson page's only enrolment lookup).
+    Returns when ``student`` enrolled in the lesson's course (None: not enrolled): the
+    one statement both records the visit and answers that (the lesson page's only
+    enrolment lookup; the drip schedule counts from the date). The visit is recorded
+    only when ``record`` and the enrolment is older than ``enrolled_before`` (a drip
+    section still locked for this student records nothing).
     """
     permissions.require_in_school(school, lesson)
     if not student.is_authenticated or student.school_id != school.pk:
-        return False
-    updated = Enrollment.objects.filter(
-        school=school, student=student, course_id=lesson.course_id
-    ).update(last_activity_at=timezone.now(), last_lesson=lesson)
-    return updated > 0
+        return None
+    now = timezone.now()
+    rows = Enrollment.objects.filter(school=school, student=student, course_id=lesson.course_id)
+    if connection.vendor != "postgresql":  # the embedded default: two statements
+        enrolled_at = rows.values_list("created_at", flat=True).first()
+        if (
+            enrolled_at is not None
+            and record
+            and (enrolled_before is None or enrolled_at < enrolled_before)
+        ):
+            rows.update(last_activity_at=now, last_lesson=lesson)
+        return enrolled_at
+    # One round trip: a data-modifying CTE runs whether or not the SELECT reads it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH e AS (SELECT id, created_at FROM courses_enrollment"
+            " WHERE school_id = %s AND student_id = %s AND course_id = %s),"
+            " u AS (UPDATE courses_enrollment AS t SET last_activity_at = %s,"
+            " last_lesson_id = %s FROM e WHERE t.id = e.id AND %s"
+            " AND (%s::timestamptz IS NULL OR e.created_at < %s::timestamptz) RETURNING t.id)"
+            " SELECT created_at FROM e",
+            [
+                school.pk,
+                student.pk,
+                lesson.course_id,
+                now,
+                lesson.pk,
+                record,
+                enrolled_before,
+                enrolled_before,
+            ],
+        )
+        found = cursor.fetchone()
+    return found[0] if found else None
 
 
 def set_course_instructor(

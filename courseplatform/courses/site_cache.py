@@ -39,6 +39,10 @@ class CourseTree:
     def has_lesson(self, lesson_id: int) -> bool:
         return any(lesson.pk == lesson_id for _, lessons in self.sections for lesson in lessons)
 
+    def section_of(self, lesson: Lesson) -> Section:
+        """The lesson's section (its drip schedule), from the tree."""
+        return next(section for section, _ in self.sections if section.pk == lesson.section_id)
+
 
 @dataclass
 class LessonContent:

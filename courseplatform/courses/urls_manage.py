@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:course_id>/sections/new/", outline.section_add, name="section_add"),
     path("<int:course_id>/reorder-sections/", outline.reorder_sections, name="reorder_sections"),
     path("sections/<int:section_id>/rename/", outline.section_rename, name="section_rename"),
+    path("sections/<int:section_id>/release/", outline.section_release, name="section_release"),
     path("sections/<int:section_id>/delete/", outline.section_delete, name="section_delete"),
     path("sections/<int:section_id>/move/", outline.section_move, name="section_move"),
     path("sections/<int:section_id>/lessons/new/", outline.lesson_add, name="lesson_add"),

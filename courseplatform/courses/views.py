@@ -7,8 +7,10 @@ and a lesson or attachment id of another course all answer 404 alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -28,8 +31,9 @@ from courseplatform.ops import files
 from courseplatform.ops.edgecache import public_page
 from courseplatform.sanitize.markdown import sanitize_html
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.timezones import UTC, school_zone
 
-from . import lesson_kinds, selectors, services, site_cache
+from . import drip, lesson_kinds, selectors, services, site_cache
 from .models import Course, Enrollment, Lesson, Section
 
 LOGIN_PATH = "/accounts/login/"
@@ -74,33 +78,65 @@ class Viewer:
     """What the current user may do with one course (two queries at most, once per page).
 
     ``enrollment`` is the row where the page needs it (the course page's "continue");
-    the lesson page learns ``enrolled`` from recording the visit and loads no row.
+    the lesson page learns ``enrolled_at`` from recording the visit and loads no row.
+    ``now`` and ``zone`` decide the drip schedule (drip.py); ``preview`` is a manager
+    looking at the course as a student who enrolled at ``now``.
     """
 
     course: Course
     is_manager: bool
     enrollment: Enrollment | None
-    enrolled: bool = False
+    enrolled_at: datetime | None = None
+    now: datetime = field(default_factory=timezone.now)
+    zone: ZoneInfo = UTC
+    preview: bool = False
 
     def __post_init__(self) -> None:
-        self.enrolled = self.enrolled or self.enrollment is not None
+        if self.enrollment is not None:
+            self.enrolled_at = self.enrollment.created_at
+
+    @property
+    def enrolled(self) -> bool:
+        return self.enrolled_at is not None
 
     @property
     def has_full_access(self) -> bool:
         return self.is_manager or self.enrolled
 
-    def can_view(self, lesson: Lesson) -> bool:
-        # The same rule as selectors.can_view_lesson, without a query per lesson.
-        return self.has_full_access or (lesson.is_preview and self.course.is_published)
+    def release(self, section: Section) -> drip.Release:
+        """The section's drip state for this viewer (always open for managers)."""
+        return drip.section_release(
+            section,
+            enrolled_at=self.enrolled_at,
+            now=self.now,
+            zone=self.zone,
+            is_manager=self.is_manager,
+        )
+
+    def can_view(self, lesson: Lesson, release: drip.Release = drip.OPEN) -> bool:
+        # The same rule as selectors.can_view_lesson, without a query per lesson, plus
+        # the drip schedule: a section not yet open keeps its lessons (but free
+        # previews) closed to enrolled students.
+        if lesson.is_preview and self.course.is_published:
+            return True
+        return self.has_full_access and not release.locked
 
 
-def _viewer(user: Any, course: Course) -> Viewer:
+def _viewer(request: HttpRequest, course: Course) -> Viewer:
+    user: Any = request.user
+    zone = school_zone(request.school)  # type: ignore[attr-defined]
     if not user.is_authenticated:
-        return Viewer(course, False, None)
+        return Viewer(course, False, None, zone=zone)
+    is_manager = permissions.can_manage_course(user, course)
+    if is_manager and request.GET.get("preview") == "student":
+        # "Preview as student": the schedule as someone enrolling right now meets it.
+        now = timezone.now()
+        return Viewer(course, False, None, enrolled_at=now, now=now, zone=zone, preview=True)
     return Viewer(
         course,
-        permissions.can_manage_course(user, course),
+        is_manager,
         selectors.get_enrollment(student=user, course=course),
+        zone=zone,
     )
 
 
@@ -118,6 +154,7 @@ class OutlineLesson:
 class OutlineSection:
     section: Section
     lessons: list[OutlineLesson]
+    release: drip.Release = drip.OPEN
 
     @property
     def completed_count(self) -> int:
@@ -178,7 +215,7 @@ class Syllabus:
                 if item.lesson.pk == enrollment.last_lesson_id and not item.completed:
                     return item.lesson
         for item in self.flat:
-            if not item.completed:
+            if not item.completed and item.viewable:  # not into a section still locked
                 return item.lesson
         return self.flat[0].lesson
 
@@ -196,6 +233,7 @@ def _syllabus(*, tree: site_cache.CourseTree, viewer: Viewer, done: set[int]) ->
     sections: list[OutlineSection] = []
     flat: list[OutlineLesson] = []
     for section, lessons in tree.sections:
+        release = viewer.release(section)
         items = []
         for lesson in lessons:
             item = OutlineLesson(
@@ -203,12 +241,12 @@ def _syllabus(*, tree: site_cache.CourseTree, viewer: Viewer, done: set[int]) ->
                 section,
                 len(flat) + 1,
                 lesson.pk in done,
-                viewer.can_view(lesson),
+                viewer.can_view(lesson, release),
                 f"{prefix}{lesson.pk}/",
             )
             items.append(item)
             flat.append(item)
-        sections.append(OutlineSection(section, items))
+        sections.append(OutlineSection(section, items, release))
     return Syllabus(sections, flat)
 
 
@@ -247,7 +285,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such course.")
     course = tree.course
     selectors.require_visible(user=user, course=course)  # type: ignore[arg-type]
-    viewer = _viewer(user, course)
+    viewer = _viewer(request, course)
     done = selectors.completed_lesson_ids(student=user, course=course)  # type: ignore[arg-type]
     syllabus = _syllabus(tree=tree, viewer=viewer, done=done)
     return render(
@@ -323,6 +361,30 @@ def _locked(request: HttpRequest, course: Course, lesson: Lesson) -> HttpRespons
     )
 
 
+def _drip_refusal(
+    viewer: Viewer, tree: site_cache.CourseTree, lesson: Lesson
+) -> drip.Release | None:
+    """The section's release when the drip schedule keeps ``lesson`` closed to
+    ``viewer`` (an enrolled student), else None."""
+    if not viewer.enrolled or viewer.is_manager or lesson.is_preview:
+        return None
+    release = viewer.release(tree.section_of(lesson))
+    return release if release.locked else None
+
+
+def _not_open_yet(
+    request: HttpRequest, course: Course, lesson: Lesson, release: drip.Release
+) -> HttpResponse:
+    """An enrolled student's direct link to a lesson of a section not open yet: a 403
+    page that says when it opens (never a 404: the lesson exists and will open)."""
+    return render(
+        request,
+        "courses/lesson_not_open.html",
+        {"course": course, "lesson": lesson, "release": release},
+        status=403,
+    )
+
+
 @require_GET
 def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
@@ -330,15 +392,34 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     tree, content = site_cache.lesson_page_content(school=school, slug=slug, lesson_id=lesson_id)
     course, lesson = tree.course, content.lesson
     selectors.require_visible(user=user, course=course)  # type: ignore[arg-type]
-    # One statement records the visit of an enrolled student and tells whether they are;
-    # nobody else has a row to update. Access is then decided as can_view_lesson does.
-    enrolled = user.is_authenticated and services.record_lesson_visit(
-        school=school,
-        student=user,  # type: ignore[arg-type]
-        lesson=lesson,
-    )
     is_manager = user.is_authenticated and permissions.can_manage_course(user, course)
-    viewer = Viewer(course, is_manager, None, enrolled=enrolled)
+    zone, now = school_zone(school), timezone.now()
+    section = tree.section_of(lesson)
+    # One statement records the visit of an enrolled student and tells when they
+    # enrolled; nobody else has a row to update. A section the drip schedule keeps
+    # closed records nothing: a date rule is known up front, a days rule is decided
+    # inside the statement (enrolled before the cutoff or not).
+    record, enrolled_before = True, None
+    if not is_manager and not lesson.is_preview:
+        if section.release == Section.Release.DATE:
+            record = drip.section_release(section, enrolled_at=now, now=now, zone=zone).is_open
+        elif section.release == Section.Release.DAYS and section.release_days:
+            enrolled_before = drip.days_cutoff(section.release_days, now=now, zone=zone)
+    enrolled_at = (
+        services.record_lesson_visit(
+            school=school,
+            student=user,  # type: ignore[arg-type]
+            lesson=lesson,
+            enrolled_before=enrolled_before,
+            record=record,
+        )
+        if user.is_authenticated
+        else None
+    )
+    viewer = Viewer(course, is_manager, None, enrolled_at=enrolled_at, now=now, zone=zone)
+    refusal = _drip_refusal(viewer, tree, lesson)
+    if refusal is not None:
+        return _not_open_yet(request, course, lesson, refusal)
     if not viewer.can_view(lesson):
         return _locked(request, course, lesson)
     return render(
@@ -367,6 +448,9 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
             return response
         return redirect_to_login(lesson_url, LOGIN_PATH)
     completed = request.POST.get("completed", "1") != "0"
+    viewer = _viewer(request, course)
+    if _drip_refusal(viewer, tree, lesson) is not None:
+        raise PermissionDenied("This lesson is not open yet.")
     if not lesson_kinds.completes_by_hand(lesson):
         # A quiz lesson is completed by passing the quiz, never by ticking it off.
         raise PermissionDenied("Pass the quiz to complete this lesson.")
@@ -376,7 +460,6 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
         lesson=lesson,
         completed=completed,
     )
-    viewer = _viewer(user, course)
     context = _lesson_context(request, tree, content, viewer)
     target = lesson_url
     if completed and context["next"] is not None:
@@ -404,6 +487,11 @@ def attachment_download(request: HttpRequest, slug: str, attachment_id: int) -> 
     lesson = attachment.lesson
     if not selectors.can_view_lesson(user=user, course=course, lesson=lesson):  # type: ignore[arg-type]
         return _locked(request, course, lesson)
+    viewer = _viewer(request, course)
+    if not viewer.is_manager and not lesson.is_preview:
+        release = viewer.release(lesson.section)
+        if release.locked:
+            return _not_open_yet(request, course, lesson, release)
     url = files.signed_file_url(
         school=school,
         key=attachment.storage_key,

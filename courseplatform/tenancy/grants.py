@@ -34,10 +34,10 @@ RUNTIME_PRIVILEGES: dict[str, str] = {
     **dict.fromkeys(GLOBAL_TABLES, "SELECT"),
     # Host resolution reads every school before a school is set, a school's context
     # reads only its own row (policy school_read); signup inserts one from the platform
-    # host (school_signup); a school may lock and rename only its own row
+    # host (school_signup); a school may lock, rename and set the time zone of only its own row
     # (school_update_own), never change its plan or status (column grant), and no one
     # deletes schools (no grant, no policy).
-    "tenancy_school": "SELECT, INSERT, UPDATE (name, updated_at)",
+    "tenancy_school": "SELECT, INSERT, UPDATE (name, time_zone, updated_at)",
     # Append-only: a trigger also refuses UPDATE/DELETE/TRUNCATE for everyone.
     "ops_auditlog": "SELECT, INSERT",
     # Written by the operator console (platform role) only; readable and deletable

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from .slugs import validate_school_slug
+from .timezones import DEFAULT_TIME_ZONE, validate_time_zone
 
 
 class Plan(models.Model):
@@ -47,6 +48,10 @@ class School(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="schools")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     suspended_reason = models.CharField(max_length=300, blank=True)
+    # IANA name; drip schedules count days and dates in it (timezones.py).
+    time_zone = models.CharField(
+        max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

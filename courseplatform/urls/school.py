@@ -17,6 +17,7 @@ urlpatterns = [
     path("video/", include("courseplatform.video.urls")),
     path("", include("courseplatform.courses.urls")),
     path("", include("courseplatform.quizzes.urls")),
+    path("", include("courseplatform.notices.urls")),
     path("", include("courseplatform.access.urls")),
     path("", include("courseplatform.sites.urls")),
     path("accounts/", include("courseplatform.accounts.urls")),

@@ -298,7 +298,7 @@ def test_course_editor_shows_outline_details_cover_and_actions(
     assert f'data-reorder-url="/manage/courses/{built.course.pk}/reorder-sections/"' in html
     s1 = built.sections[0].pk
     assert f'data-reorder-url="/manage/courses/sections/{s1}/reorder-lessons/"' in html
-    assert f'href="/courses/{built.course.slug}/"' in html  # preview as student
+    assert f'href="/courses/{built.course.slug}/?preview=student"' in html  # preview as student
     assert "dist/Sortable.min.js" in html and "dist/outline.js" in html
     assert 'id="authoring-status"' in html and 'aria-live="polite"' in html
     assert "<script>" not in html  # no inline scripts (CSP)

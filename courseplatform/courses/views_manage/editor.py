@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -15,9 +16,10 @@ from django.urls import reverse
 
 from courseplatform.accounts import permissions
 from courseplatform.tenancy.selectors import school_url
+from courseplatform.tenancy.timezones import UTC, school_zone
 
-from .. import selectors
-from ..forms import CourseDetailsForm, CoverForm, LessonAddForm, SectionForm
+from .. import drip, selectors
+from ..forms import CourseDetailsForm, CoverForm, LessonAddForm, SectionForm, SectionReleaseForm
 from ..models import Course, Lesson, Section
 from ..views import cover_url
 from .common import safe_html, school_of, user_of
@@ -40,11 +42,25 @@ class OutlineSection:
     lesson_form: LessonAddForm
     can_move_up: bool
     can_move_down: bool
+    release_form: SectionReleaseForm
+    schedule: str = ""
     open_rename: bool = False
 
 
 def section_rename_form(section: Section, data: Any = None) -> SectionForm:
     return SectionForm(data, initial={"title": section.title}, auto_id=f"id_section{section.pk}_%s")
+
+
+def section_release_form(section: Section, data: Any = None) -> SectionReleaseForm:
+    return SectionReleaseForm(
+        data,
+        initial={
+            "release": section.release,
+            "days": section.release_days if section.release_days is not None else "",
+            "on_date": section.release_date.isoformat() if section.release_date else "",
+        },
+        auto_id=f"id_section{section.pk}_release_%s",
+    )
 
 
 def lesson_add_form(section: Section, data: Any = None) -> LessonAddForm:
@@ -63,8 +79,10 @@ def outline_context(
     new_section_form: SectionForm | None = None,
     bound: dict[tuple[str, int], forms.Form] | None = None,
     outline_error: str = "",
+    zone: ZoneInfo = UTC,
 ) -> dict[str, Any]:
-    """``bound`` holds refused forms by (``"rename"`` | ``"lesson"``, section id)."""
+    """``bound`` holds refused forms by (``"rename"`` | ``"lesson"`` | ``"release"``,
+    section id)."""
     bound = bound or {}
     sections = selectors.outline(course=course)
     items: list[OutlineSection] = []
@@ -75,6 +93,7 @@ def outline_context(
         first_section, last_section = index == 0, index == len(sections) - 1
         rename = bound.get(("rename", section.pk))
         add = bound.get(("lesson", section.pk))
+        release = bound.get(("release", section.pk))
         items.append(
             OutlineSection(
                 section=section,
@@ -94,7 +113,11 @@ def outline_context(
                 lesson_form=add if isinstance(add, LessonAddForm) else lesson_add_form(section),
                 can_move_up=not first_section,
                 can_move_down=not last_section,
-                open_rename=rename is not None,
+                release_form=release
+                if isinstance(release, SectionReleaseForm)
+                else section_release_form(section),
+                schedule=drip.schedule_label(section, zone=zone),
+                open_rename=rename is not None or release is not None,
             )
         )
     return {
@@ -110,13 +133,22 @@ def render_outline(
     request: HttpRequest, course: Course, status: str, **kwargs: Any
 ) -> HttpResponse:
     """The outline partial with an ``authoringStatus`` for the aria-live region."""
-    response = render(request, "courses/manage/_outline.html", outline_context(course, **kwargs))
+    response = render(
+        request,
+        "courses/manage/_outline.html",
+        outline_context(course, zone=school_zone(school_of(request)), **kwargs),
+    )
     response["HX-Trigger"] = json.dumps({"authoringStatus": status})
     return response
 
 
 def student_url(course: Course) -> str:
     return f"/courses/{course.slug}/"
+
+
+def student_preview_url(course: Course) -> str:
+    """The course page as a student enrolled right now sees it (drip schedule included)."""
+    return f"/courses/{course.slug}/?preview=student"
 
 
 def render_editor(
@@ -148,11 +180,11 @@ def render_editor(
         "details_form": details_form,
         "cover_form": cover_form or CoverForm(),
         "cover_url": cover_url(school, course),
-        "student_url": student_url(course),
+        "student_url": student_preview_url(course),
         "description_html": safe_html(course.description_html),
         "instructors": selectors.course_instructors(course=course),
         "assignable_instructors": selectors.assignable_instructors(school=school, course=course),
         "can_assign_instructors": permissions.is_school_owner(user_of(request), school),
-        **outline_context(course, **outline_kwargs),
+        **outline_context(course, zone=school_zone(school), **outline_kwargs),
     }
     return render(request, "courses/manage/course_edit.html", context)

@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import redirect, render
 
 from courseplatform.accounts.decorators import manager_required
+from courseplatform.tenancy.timezones import school_zone
 
-from .. import selectors, services
+from .. import drip, selectors, services
 from ..models import Course
 from ..services import CourseError
 from .common import (
@@ -32,6 +33,7 @@ from .editor import (
     render_editor,
     render_outline,
     section_add_form,
+    section_release_form,
     section_rename_form,
 )
 
@@ -97,7 +99,8 @@ def outline(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course(request, course_id)
     if not is_htmx(request):
         return redirect(editor_url(course.pk, "outline"))
-    return render(request, "courses/manage/_outline.html", outline_context(course))
+    context = outline_context(course, zone=school_zone(school_of(request)))
+    return render(request, "courses/manage/_outline.html", context)
 
 
 # --- sections -----------------------------------------------------------------------------
@@ -139,6 +142,36 @@ def section_rename(request: HttpRequest, section_id: int) -> HttpResponse:
         return _outline_failed(request, course, bound={("rename", section.pk): form})
     return _outline_done(
         request, course, f"Section renamed to “{renamed.title}”.", anchor=f"section-{section.pk}"
+    )
+
+
+@manager_required
+def section_release(request: HttpRequest, section_id: int) -> HttpResponse:
+    """When the section opens for enrolled students (drip schedule)."""
+    section = get_section(request, section_id)
+    course = section.course
+    if request.method != "POST":
+        return redirect(editor_url(course.pk, f"section-{section.pk}"))
+    form = section_release_form(section, request.POST)
+    saved = submit(
+        form,
+        lambda data: drip.set_section_release(
+            school=school_of(request),
+            actor=user_of(request),
+            section=section,
+            release=data["release"],
+            days=data["days"],
+            on_date=data["on_date"],
+        ),
+    )
+    if saved is None:
+        return _outline_failed(request, course, bound={("release", section.pk): form})
+    schedule = drip.schedule_label(saved, zone=school_zone(school_of(request)))
+    return _outline_done(
+        request,
+        course,
+        f"“{saved.title}”: {schedule or 'opens immediately'}.",
+        anchor=f"section-{section.pk}",
     )
 
 

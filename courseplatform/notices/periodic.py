@@ -1,0 +1,42 @@
+"""Find the schools with drip sections that opened for someone not told yet, and
+enqueue ``tasks.send_unlock_notices`` for each (``manage.py send_unlock_emails``, run
+every ``PERIODIC_INTERVAL_SECONDS`` by ``scripts/serve.py``).
+
+The cross-school scan is read-only, inside ``platform_bypass(audit=False)`` as the
+other periodic scans; the sending happens in the task worker, each school in its own
+context. Running it twice, or while a previous run's tasks are still going, sends
+nothing twice: the task inserts a unique marker per student and section first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.rls import platform_bypass
+
+from . import selectors, tasks
+
+SCAN_REASON = "drip schedules: periodic scan for sections that opened"
+
+
+def schools_due(*, now: datetime) -> list[int]:
+    window = timedelta(hours=settings.DRIP_EMAIL_WINDOW_HOURS)
+    due: list[int] = []
+    with platform_bypass(actor=None, reason=SCAN_REASON, audit=False):
+        school_ids = selectors.schools_with_drip()
+        for school in School.objects.filter(pk__in=school_ids, status=School.Status.ACTIVE):
+            if selectors.due_unlocks(school=school, now=now, window=window):
+                due.append(school.pk)
+    return due
+
+
+def enqueue_unlock_emails(*, now: datetime | None = None) -> list[int]:
+    """Enqueue one unlock-notice task per school with someone to tell; their ids."""
+    due = schools_due(now=now or timezone.now())
+    for school_id in due:
+        tasks.send_unlock_notices.enqueue(school_id)
+    return due

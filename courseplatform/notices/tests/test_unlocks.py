@@ -1,0 +1,238 @@
+"""Drip unlock emails (exactly once per student and section, opt-outs honoured, time
+travel by passing ``now``), the periodic command, and the unsubscribe links (forged,
+replayed, other school's)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from courseplatform.courses import drip
+from courseplatform.courses.models import Enrollment, Section
+from courseplatform.courses.tests.test_student_views import client_as, text
+from courseplatform.notices import services, tasks
+from courseplatform.notices.models import EmailPreference, UnlockNotice
+from courseplatform.notices.tests.conftest import BOUNCING, Cohort, make_cohort
+from courseplatform.notices.unsubscribe import make_token
+from courseplatform.ops.models import AuditLog
+from courseplatform.tenancy.models import School
+from courseplatform.tenancy.rls import school_context
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _second_section(cohort: Cohort) -> Section:
+    with school_context(cohort.school):
+        return Section.objects.get(pk=cohort.built.lessons[1].section_id)
+
+
+def _schedule(cohort: Cohort, **kwargs: Any) -> Section:
+    section = _second_section(cohort)
+    with school_context(cohort.school):
+        return drip.set_section_release(
+            school=cohort.school, actor=cohort.owner, section=section, **kwargs
+        )
+
+
+def _enrolled_at(cohort: Cohort, when: datetime) -> None:
+    with school_context(cohort.school):
+        Enrollment.objects.filter(course=cohort.built.course).update(created_at=when)
+
+
+def _markers(cohort: Cohort) -> dict[str, str]:
+    with school_context(cohort.school):
+        return {
+            n.student.email: n.status
+            for n in UnlockNotice.objects.select_related("student").order_by("id")
+        }
+
+
+@pytest.mark.django_db
+def test_days_unlock_email_is_sent_once_even_when_run_twice(
+    cohort_a: Cohort, refusing_mail: None
+) -> None:
+    school = cohort_a.school
+    with school_context(school):
+        School.objects.filter(pk=school.pk).update(time_zone="America/New_York")
+        school.refresh_from_db()
+    section = _schedule(cohort_a, release="days", days=2)
+    enrolled = datetime(2027, 3, 12, 20, 0, tzinfo=NEW_YORK).astimezone(ZoneInfo("UTC"))
+    _enrolled_at(cohort_a, enrolled)
+    cat = cohort_a.students[2]
+    with school_context(school):
+        EmailPreference.objects.create(school=school, user=cat, unsubscribed_at=timezone.now())
+    opens = drip.opens_at(section, enrolled_at=enrolled, zone=NEW_YORK)
+    assert opens is not None
+
+    # A minute before it opens: nothing due.
+    before = tasks.run_unlock_notices(school_id=school.pk, now=opens - timedelta(minutes=1))
+    assert before == {"sent": 0, "failed": 0, "skipped": 0} and mail.outbox == []
+
+    # Once open: the two reachable students get one email each; the refused address is
+    # marked failed (never retried), the unsubscribed one skipped.
+    after = tasks.run_unlock_notices(school_id=school.pk, now=opens + timedelta(hours=1))
+    assert after == {"sent": 2, "failed": 1, "skipped": 1}
+    assert sorted(m.to[0] for m in mail.outbox) == ["ann@alpha.test", "dan@alpha.test"]
+    assert "Part 2" in mail.outbox[0].subject and "/email/unsubscribe/" in mail.outbox[0].body
+    assert _markers(cohort_a) == {
+        "ann@alpha.test": "sent",
+        f"bad{BOUNCING}": "failed",
+        "cat@alpha.test": "skipped",
+        "dan@alpha.test": "sent",
+    }
+
+    # The command runs again (and again, a day later): nothing is sent twice.
+    again = tasks.run_unlock_notices(school_id=school.pk, now=opens + timedelta(hours=2))
+    later = tasks.run_unlock_notices(school_id=school.pk, now=opens + timedelta(days=1))
+    assert again == later == {"sent": 0, "failed": 0, "skipped": 0}
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_date_unlock_mails_only_students_enrolled_before_and_within_the_window(
+    cohort_a: Cohort, settings: Any
+) -> None:
+    school = cohort_a.school
+    _schedule(cohort_a, release="date", on_date=date(2027, 5, 1))
+    opens = drip.start_of_day(date(2027, 5, 1), ZoneInfo("UTC"))
+    ann, bad, cat, dan = cohort_a.students
+    with school_context(school):
+        Enrollment.objects.filter(student__in=[ann, bad]).update(
+            created_at=opens - timedelta(days=3)
+        )
+        # Enrolled after it opened: it was never locked for them, nothing to announce.
+        Enrollment.objects.filter(student__in=[cat, dan]).update(
+            created_at=opens + timedelta(hours=1)
+        )
+    # Long after the window (DRIP_EMAIL_WINDOW_HOURS): old openings are never mailed.
+    settings.DRIP_EMAIL_WINDOW_HOURS = 48
+    stale = tasks.run_unlock_notices(school_id=school.pk, now=opens + timedelta(days=3))
+    assert stale["sent"] == 0
+    done = tasks.run_unlock_notices(school_id=school.pk, now=opens + timedelta(hours=3))
+    assert done == {"sent": 2, "failed": 0, "skipped": 0}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([ann.email, bad.email])
+
+
+@pytest.mark.django_db
+def test_unlock_task_of_one_school_never_mails_another(cohort_a: Cohort, school_b: Any) -> None:
+    _schedule(cohort_a, release="days", days=1)
+    _enrolled_at(cohort_a, timezone.now() - timedelta(days=1, hours=1))
+    cohort_b = make_cohort(school_b.school, school_b.owner, ["bob@bravo.test"])
+    outcome = tasks.run_unlock_notices(school_id=cohort_b.school.pk)
+    assert outcome == {"sent": 0, "failed": 0, "skipped": 0} and mail.outbox == []
+    with school_context(cohort_b.school):
+        assert not UnlockNotice.objects.exists()
+    sent = tasks.run_unlock_notices(school_id=cohort_a.school.pk)
+    assert sent["sent"] == 4
+    assert all(m.to[0].endswith(("@alpha.test", BOUNCING)) for m in mail.outbox)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_periodic_command_enqueues_only_schools_with_due_unlocks(
+    make_school: Any, capsys: Any
+) -> None:
+    alpha, bravo = make_school("alpha"), make_school("bravo")
+    cohort = make_cohort(alpha.school, alpha.owner, ["ann@alpha.test"])
+    make_cohort(bravo.school, bravo.owner, ["bob@bravo.test"])
+    _schedule(cohort, release="days", days=1)
+    _enrolled_at(cohort, timezone.now() - timedelta(days=1, hours=1))
+    enqueued: list[int] = []
+    original = tasks.send_unlock_notices
+
+    class Spy:
+        @staticmethod
+        def enqueue(school_id: int) -> None:
+            enqueued.append(school_id)
+
+    tasks.send_unlock_notices = Spy  # type: ignore[assignment]
+    try:
+        call_command("send_unlock_emails")
+        call_command("send_unlock_emails", "--quiet")
+    finally:
+        tasks.send_unlock_notices = original
+    assert enqueued == [alpha.school.pk, alpha.school.pk]
+    assert "queued for 1 school(s)" in capsys.readouterr().out
+    # The worker's run sends once; the command finds nothing due afterwards.
+    assert tasks.run_unlock_notices(school_id=alpha.school.pk)["sent"] == 1
+    assert tasks.run_unlock_notices(school_id=alpha.school.pk)["sent"] == 0
+    from courseplatform.notices.periodic import schools_due
+
+    assert schools_due(now=timezone.now()) == []
+
+
+# --- unsubscribe links ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_unsubscribe_link_works_once_and_replays_and_forgeries_get_clear_errors(
+    cohort_a: Cohort, school_b: Any
+) -> None:
+    school = cohort_a.school
+    ann = cohort_a.students[0]
+    token = make_token(school=school, user_id=ann.pk, version=0)
+    client = client_as(None, school)
+    url = f"/email/unsubscribe/{token}/"
+    # GET only asks (mail scanners follow links); POST unsubscribes.
+    assert "Stop course emails" in text(client.get(url))
+    with school_context(school):
+        assert not EmailPreference.objects.exists()
+    response = client.post(url)
+    assert response.status_code == 200 and "You are unsubscribed" in text(response)
+    with school_context(school):
+        pref = EmailPreference.objects.get(user=ann)
+        assert pref.unsubscribed_at is not None
+        assert AuditLog.objects.filter(action="email.unsubscribed").count() == 1
+    # Replayed: a clear error, nothing changed.
+    replay = client.post(url)
+    assert replay.status_code == 400 and "already been used" in text(replay)
+    # Forged / mangled.
+    forged = client.post(f"/email/unsubscribe/{token[:-3]}abc/")
+    assert forged.status_code == 400 and "not valid" in text(forged)
+    assert client.get("/email/unsubscribe/x/").status_code == 400
+    # Another school's link (valid signature, other school id) on this host.
+    other = make_token(school=school_b.school, user_id=ann.pk, version=0)
+    assert client.post(f"/email/unsubscribe/{other}/").status_code == 400
+    # A's link on B's host.
+    b_client = client_as(None, school_b.school)
+    assert b_client.post(url).status_code == 400
+    with school_context(school):
+        pref.refresh_from_db()
+        assert pref.token_version == 1
+
+
+@pytest.mark.django_db
+def test_student_switches_course_emails_back_on_and_old_links_stop_working(
+    cohort_a: Cohort,
+) -> None:
+    school = cohort_a.school
+    ann = cohort_a.students[0]
+    client = client_as(ann, school)
+    client.post("/my/course-emails/", {"subscribed": "0"})
+    assert "Email me again" in text(client.get("/my/announcements/"))
+    old_link = make_token(school=school, user_id=ann.pk, version=1)
+    client.post("/my/course-emails/", {"subscribed": "1"})
+    assert "Stop course emails" in text(client.get("/my/announcements/"))
+    response = client_as(None, school).post(f"/email/unsubscribe/{old_link}/")
+    assert response.status_code == 400 and "newer email" in text(response)
+    with school_context(school):
+        assert EmailPreference.objects.get(user=ann).unsubscribed_at is None
+        actions = list(
+            AuditLog.objects.filter(action__startswith="email.").values_list("action", flat=True)
+        )
+    assert sorted(actions) == ["email.resubscribed", "email.unsubscribed"]
+    with school_context(school):
+        user = services.unsubscribe(
+            school=school,
+            token=make_token(
+                school=school,
+                user_id=ann.pk,
+                version=EmailPreference.objects.get(user=ann).token_version,
+            ),
+        )
+    assert user == ann
