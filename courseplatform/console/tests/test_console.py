@@ -355,3 +355,44 @@ def test_operator_audit_page_statements_do_not_grow_with_the_log(
             record_audit(school=made.school, actor=made.owner, action=f"course.kind{i % 9}")
     for query in ("", "?school=logged&action=course.kind3&since=2020-01-01", "?before=50"):
         assert_statements(page_statements(client, f"/console/audit/{query}"), AUDIT_PAGE_STATEMENTS)
+
+
+def test_console_views_answer_404_off_the_platform_host(school_a: Any) -> None:
+    # The school URLconf has no /console/ at all; the view refuses on its own too.
+    from django.http import Http404
+
+    from courseplatform.console import views
+
+    request = RequestFactory().get("/console/")
+    request.host_kind = "school"  # type: ignore[attr-defined]
+    request.user = school_a.owner
+    with pytest.raises(Http404):
+        views.overview(request)
+
+
+def test_system_entries_and_transcode_time_show_in_the_console(
+    school_a: Any, client_for: Callable[..., Client]
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from courseplatform.video.models import VideoAsset
+
+    with school_context(school_a.school):
+        record_audit(school=school_a.school, actor=None, action="video.reclaimed")
+        now = timezone.now()
+        VideoAsset.objects.create(
+            school=school_a.school,
+            original_filename="talk.mp4",
+            status="ready",
+            started_at=now - datetime.timedelta(minutes=90),
+            finished_at=now,
+            source_bytes=10,
+        )
+    client, _ = _staff(client_for)
+    html = _text(client.get("/console/audit/", {"action": "video.reclaimed"}))
+    assert "System" in html
+    response = client.get("/console/")
+    hours = {w.chart.id: w.chart.spec for w in response.context["charts"]}["chart-transcode"]
+    assert hours["series"][0]["data"][-1] == 1.5

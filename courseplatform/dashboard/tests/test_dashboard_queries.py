@@ -97,3 +97,38 @@ def test_measure_many_adds_providers_without_a_query_on_their_own(
     # The query (1 course), not its Python twin (99), plus the provider without a query.
     assert figures == {Meter.COURSES: 1 + 2, Meter.PAGES: 3}
     assert len(captured.captured_queries) == 1
+
+
+def test_annotate_usage_refuses_meters_it_cannot_compute_in_sql(school_a: Any) -> None:
+    from courseplatform.tenancy.models import School
+
+    # Custom domains have a provider without a query; a meter without providers fails too.
+    with pytest.raises(LookupError, match="no usage query"):
+        usage.annotate_usage(School.objects.all(), (Meter.CUSTOM_DOMAINS,))
+    saved = usage._providers[Meter.PAGES]
+    usage._providers[Meter.PAGES] = {}
+    try:
+        with pytest.raises(LookupError, match="No app registered"):
+            usage.annotate_usage(School.objects.all(), (Meter.PAGES,))
+    finally:
+        usage._providers[Meter.PAGES] = saved
+
+
+@pytest.mark.django_db(transaction=True)
+def test_annotate_usage_gives_each_school_the_plan_usage_figures(
+    school_a: Any, school_b: Any, make_user: Callable[..., Any]
+) -> None:
+    from courseplatform.tenancy.models import School
+    from courseplatform.tenancy.rls import platform_bypass
+
+    make_user(school_a.school, "s1@alpha.test")
+    _video(school_b.school, school_b.owner, status="ready", source_bytes=MiB, duration_seconds=120)
+    meters = (Meter.COURSES, Meter.STUDENTS, Meter.STORAGE_BYTES, Meter.VIDEO_MINUTES)
+    with platform_bypass(actor=None, reason="test: usage of every school"):
+        rows = {s.slug: s for s in usage.annotate_usage(School.objects.all(), meters)}
+        for made in (school_a, school_b):
+            expected = usage.measure_many(meters, school=made.school)
+            row: Any = rows[made.school.slug]
+            assert {m: getattr(row, f"usage_{m.value}") for m in meters} == expected
+    assert rows["alpha"].usage_students == 1.0  # type: ignore[attr-defined]
+    assert rows["bravo"].usage_video_minutes == 2.0  # type: ignore[attr-defined]
