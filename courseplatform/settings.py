@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "courseplatform.webhooks",
     "courseplatform.analytics",
     "courseplatform.notices",
+    # Above sites (the certificate uses the school's theme), below the composing layer.
+    "courseplatform.certificates",
     # The composing layer: views and commands that use several feature apps.
     "courseplatform.onboarding",
     "courseplatform.dashboard",
@@ -531,6 +533,32 @@ API_VIDEO_UPLOAD_URL_SECONDS = int(os.environ.get("API_VIDEO_UPLOAD_URL_SECONDS"
 
 RATE_LIMIT_REDEEM_IP = os.environ.get("RATE_LIMIT_REDEEM_IP", "60/900")
 RATE_LIMIT_REDEEM_ACCOUNT = os.environ.get("RATE_LIMIT_REDEEM_ACCOUNT", "10/900")
+
+# --- certificates (README "Certificates") -----------------------------------------
+# CERTIFICATE_SIGNING_KEYS: comma-separated HMAC-SHA256 keys, newest first. PDFs are
+# signed with the first; a PDF signed with any listed key verifies, so rotate by putting
+# a new key first and keeping the old ones as long as their certificates should verify.
+# CERTIFICATE_SIGNING_KEY (one key) is accepted too. Without either a key is derived from
+# SECRET_KEY: fine for development, refused by `manage.py check --deploy`
+# (certificates.E001), because changing SECRET_KEY would then make every issued PDF fail.
+CERTIFICATE_SIGNING_KEYS = [
+    key.strip()
+    for key in (
+        os.environ.get("CERTIFICATE_SIGNING_KEYS") or os.environ.get("CERTIFICATE_SIGNING_KEY", "")
+    ).split(",")
+    if key.strip()
+]
+CERTIFICATE_SIGNING_KEY_FROM_ENV = bool(CERTIFICATE_SIGNING_KEYS)
+CERTIFICATE_SIGNING_KEYS = CERTIFICATE_SIGNING_KEYS or [
+    hashlib.sha256(f"certificate-signing:{SECRET_KEY}".encode()).hexdigest()
+]
+# Largest PDF the public verification form accepts (a certificate is ~50-200 KB).
+CERTIFICATE_UPLOAD_MAX_BYTES = int(os.environ.get("CERTIFICATE_UPLOAD_MAX_BYTES", "2097152"))
+# "Issue to everyone who qualifies": up to this many students are issued in the request,
+# more go to the task worker (default queue).
+CERTIFICATE_BULK_INLINE_MAX = int(os.environ.get("CERTIFICATE_BULK_INLINE_MAX", "25"))
+# Verification uploads per IP and window (each parses a PDF).
+RATE_LIMIT_CERTIFICATE_VERIFY_IP = os.environ.get("RATE_LIMIT_CERTIFICATE_VERIFY_IP", "30/600")
 
 # --- video playback ----------------------------------------------------------------
 # Segment, init, poster and key URLs carry `?verify=<issued>-<mac>` tokens in the format

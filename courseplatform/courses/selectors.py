@@ -8,6 +8,7 @@ run a fixed number of queries whatever the number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -31,6 +32,7 @@ from courseplatform.accounts.models import User
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.usage import figure_query
 
+from .extensions import my_course_annotations
 from .models import (
     Attachment,
     Course,
@@ -285,6 +287,8 @@ class MyCourse:
     completed: int
     total: int
     continue_lesson_id: int | None = None
+    # Values annotated by the apps above courses (``extensions.MyCourseExtra``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def percent(self) -> int:
@@ -319,6 +323,7 @@ def my_courses(*, school: School, student: User) -> list[MyCourse]:
     ).exclude(completed_at=None)
     first_open = lessons.exclude(pk__in=completed_ids.values("lesson_id")).order_by(*_LESSON_ORDER)
     first = lessons.order_by(*_LESSON_ORDER)
+    extra_annotations = my_course_annotations(school, student)
     enrollments = (
         Enrollment.objects.filter(school=school, student=student)
         .select_related("course")
@@ -335,6 +340,7 @@ def my_courses(*, school: School, student: User) -> list[MyCourse]:
                 ),
             ),
         )
+        .annotate(**extra_annotations)
         .order_by(F("last_activity_at").desc(nulls_last=True), "-created_at")
     )
     return [
@@ -344,9 +350,39 @@ def my_courses(*, school: School, student: User) -> list[MyCourse]:
             e.lesson_completed,  # type: ignore[attr-defined]
             e.lesson_total,  # type: ignore[attr-defined]
             e.continue_id,  # type: ignore[attr-defined]
+            {name: getattr(e, name) for name in extra_annotations},
         )
         for e in enrollments
     ]
+
+
+def completed_students_query(*, school: School, course_id: int) -> QuerySet[Enrollment]:
+    """Enrolments in the course whose student has completed every lesson of it (a course
+    without lessons is never complete): for "issue to everyone who qualifies"."""
+    lessons = Lesson.objects.filter(school=school, course_id=course_id)
+    completed = LessonProgress.objects.filter(
+        school=school,
+        course_id=course_id,
+        student=OuterRef("student_id"),
+        completed_at__isnull=False,
+    )
+    return (
+        Enrollment.objects.filter(school=school, course_id=course_id)
+        .annotate(
+            lesson_total=_count_of(lessons, "school_id"),
+            lesson_completed=_count_of(completed, "student_id"),
+        )
+        .filter(lesson_total__gt=0, lesson_completed__gte=F("lesson_total"))
+    )
+
+
+def has_completed_course(*, school: School, student: User, course_id: int) -> bool:
+    """Whether ``student`` has completed every lesson of the course (one query)."""
+    return (
+        completed_students_query(school=school, course_id=course_id)
+        .filter(student=student)
+        .exists()
+    )
 
 
 def count_courses(*, school: School) -> int:

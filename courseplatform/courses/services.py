@@ -47,7 +47,7 @@ from .models import (
     LessonProgress,
     Section,
 )
-from .selectors import count_courses, is_enrolled
+from .selectors import count_courses, has_completed_course, is_enrolled
 
 
 class CourseError(Exception):
@@ -532,11 +532,25 @@ def set_lesson_completed(
             lesson=lesson,
             defaults={"course_id": lesson.course_id},
         )
+        newly_completed = completed and progress.completed_at is None
         progress.completed_at = (progress.completed_at or now) if completed else None
         progress.save(update_fields=["completed_at", "updated_at"])
         Enrollment.objects.filter(
             school=school, student=student, course_id=lesson.course_id
         ).update(last_activity_at=now, last_lesson=lesson)
+        if newly_completed and has_completed_course(
+            school=school, student=student, course_id=lesson.course_id
+        ):
+            # Certificates (above courses) subscribe; they issue at most once anyway.
+            emit_event(
+                school=school,
+                type="course.completed",
+                data={
+                    "course": course_event_ref(lesson.course),
+                    "student": student_event_ref(student),
+                    "completed_at": now.isoformat(),
+                },
+            )
     return progress
 
 

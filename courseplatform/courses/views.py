@@ -33,7 +33,7 @@ from courseplatform.sanitize.markdown import sanitize_html
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.timezones import UTC, school_zone
 
-from . import drip, lesson_kinds, selectors, services, site_cache
+from . import drip, extensions, lesson_kinds, selectors, services, site_cache
 from .models import Course, Enrollment, Lesson, Section
 
 LOGIN_PATH = "/accounts/login/"
@@ -523,4 +523,8 @@ def my_courses(request: HttpRequest) -> HttpResponse:
         MyCourseCard(item, cover_url(school, item.course), item.course.is_published)
         for item in selectors.my_courses(school=school, student=user)
     ]
-    return render(request, "courses/my_courses.html", {"cards": cards})
+    # Blocks of the apps above courses (a finished course's certificate), extensions.py.
+    extra_templates = [extra.template for extra in extensions.my_course_extras()]
+    return render(
+        request, "courses/my_courses.html", {"cards": cards, "extra_templates": extra_templates}
+    )

@@ -34,6 +34,7 @@ EVENT_TYPES: dict[str, str] = {
     "enrollment.deleted": "A student was removed from a course.",
     "code.redeemed": "A student redeemed an access code.",
     "course.published": "A course was published.",
+    "course.completed": "A student completed every lesson of a course.",
     "video.ready": "A video finished processing and can be played.",
     "video.failed": "A video could not be processed.",
     "student.created": "A student account was created (sign-up or invitation).",

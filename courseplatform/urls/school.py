@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("courseplatform.notices.urls")),
     path("", include("courseplatform.access.urls")),
     path("", include("courseplatform.sites.urls")),
+    path("", include("courseplatform.certificates.urls")),
     path("accounts/", include("courseplatform.accounts.urls")),
     path("manage/", dashboard_views.dashboard, name="manage_dashboard"),
     path("manage/courses/quizzes/", include("courseplatform.quizzes.urls_manage")),

@@ -19,6 +19,7 @@ from courseplatform.tenancy.selectors import school_url
 from courseplatform.tenancy.timezones import UTC, school_zone
 
 from .. import drip, selectors
+from ..extensions import course_manage_links
 from ..forms import CourseDetailsForm, CoverForm, LessonAddForm, SectionForm, SectionReleaseForm
 from ..models import Course, Lesson, Section
 from ..views import cover_url
@@ -185,6 +186,12 @@ def render_editor(
         "instructors": selectors.course_instructors(course=course),
         "assignable_instructors": selectors.assignable_instructors(school=school, course=course),
         "can_assign_instructors": permissions.is_school_owner(user_of(request), school),
+        # Buttons of the apps above courses (the certificate settings), extensions.py.
+        "extra_links": [
+            (link.label, reverse(link.url_name, args=[course.pk]))
+            for link in course_manage_links()
+            if not link.owner_only or permissions.is_school_owner(user_of(request), school)
+        ],
         **outline_context(course, zone=school_zone(school), **outline_kwargs),
     }
     return render(request, "courses/manage/course_edit.html", context)

@@ -15,6 +15,7 @@ from courseplatform.access.models import AccessCode, AccessCodeBatch
 from courseplatform.access.services import redeem_code
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import register_user
+from courseplatform.certificates.models import CertificateSettings
 from courseplatform.courses.models import Attachment, Course, Enrollment, Lesson, LessonProgress
 from courseplatform.onboarding.management.commands import seed_demo
 from courseplatform.quizzes.models import Question
@@ -80,6 +81,11 @@ def _snapshot(school: School) -> dict[str, Any]:
             "codes": AccessCode.objects.filter(school=school).count(),
             "videos": list(VideoAsset.objects.filter(school=school).values_list("pk", flat=True)),
             "questions": list(Question.objects.filter(school=school).values_list("pk", flat=True)),
+            "certificate": list(
+                CertificateSettings.objects.filter(school=school).values_list(
+                    "course_id", "enabled", "updated_at"
+                )
+            ),
         }
 
 
@@ -120,6 +126,9 @@ def test_seed_demo_creates_the_demo_school_then_leaves_it_alone(
         ]  # fmt: skip
         assert asset.duration_seconds == pytest.approx(2, abs=0.2)
         assert Attachment.objects.get(school=school).filename == "supplies-list.txt"
+        # The course's certificate is on (README "Certificates").
+        certificate = CertificateSettings.objects.get(school=school, course=course)
+        assert certificate.enabled and certificate.signer_name
         # The student is partway through: lesson 1 done, lesson 2 where they left off.
         enrollment = Enrollment.objects.get(school=school, student=student, course=course)
         assert enrollment.last_lesson_id == lessons[1].pk

@@ -17,6 +17,8 @@ from courseplatform.access.models import AccessCode, AccessCodeBatch
 from courseplatform.access.services import create_batch
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import register_user
+from courseplatform.certificates import selectors as certificates
+from courseplatform.certificates import services as certificate_services
 from courseplatform.courses import services as courses
 from courseplatform.courses.models import Course, Enrollment, Lesson
 from courseplatform.onboarding.services import create_school
@@ -163,6 +165,7 @@ class Command(BaseCommand):
             code = self._unused_code(school, owner, course)
             video_lesson = self._demo_video(school, owner, course)
             quiz_lesson = self._demo_quiz(school, owner, course)
+            self._certificate(school, owner, course)
         self.stdout.write(self.style.SUCCESS("Demo school ready:"))
         self.stdout.write(f"  site:     {school_url(school, '/')}")
         self.stdout.write(f"  owner:    {OWNER_EMAIL} / {OWNER_PASSWORD}")
@@ -259,6 +262,20 @@ class Command(BaseCommand):
                 accepted_answers=answers if kind == "text" else [],
             )  # fmt: skip
         return lesson
+
+    def _certificate(self, school: School, owner: User, course: Course) -> None:
+        """Turn the demo course's certificate on (once: an owner's later changes stay)."""
+        if certificates.get_settings(school=school, course=course) is not None:
+            return
+        certificate_services.update_settings(
+            school=school,
+            actor=owner,
+            course=course,
+            enabled=True,
+            title="Certificate of Completion",
+            signer_name="Dana Owner",
+            signer_title="Founder, Demo Academy",
+        )
 
     def _demo_video(self, school: School, owner: User, course: Course) -> Lesson | None:
         """A ~30 s 1080p test-pattern clip, transcoded now (not by the worker) and attached

@@ -1,0 +1,65 @@
+"""What apps above courses add to its pages, without courses importing them.
+
+*My courses* is a courses page, but certificates (above courses) want to show a
+certificate on a finished course's card. An app registers a ``MyCourseExtra`` in its
+``AppConfig.ready``: subquery annotations on the student's enrolments (so the page
+stays one query whatever the number of extras) and a template included in each card
+with ``extra`` bound to those annotated values. Course management pages likewise list
+``CourseManageLink``s (a button on the course's edit page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import Expression
+
+    from courseplatform.accounts.models import User
+    from courseplatform.tenancy.models import School
+
+
+@dataclass(frozen=True)
+class MyCourseExtra:
+    name: str
+    # (school, student) -> {annotation name: expression on Enrollment (OuterRef("course_id"))}
+    annotations: Callable[[School, User], dict[str, Expression]]
+    template: str
+
+
+@dataclass(frozen=True)
+class CourseManageLink:
+    name: str
+    label: str
+    url_name: str  # reversed with the course's id
+    owner_only: bool = False  # shown to the school's owner only
+
+
+_my_course_extras: dict[str, MyCourseExtra] = {}
+_manage_links: dict[str, CourseManageLink] = {}
+
+
+def register_my_course_extra(extra: MyCourseExtra) -> None:
+    """Registering the same name again replaces it (a repeated ``ready()``)."""
+    _my_course_extras[extra.name] = extra
+
+
+def my_course_extras() -> list[MyCourseExtra]:
+    return list(_my_course_extras.values())
+
+
+def my_course_annotations(school: School, student: User) -> dict[str, Any]:
+    annotations: dict[str, Any] = {}
+    for extra in _my_course_extras.values():
+        annotations.update(extra.annotations(school, student))
+    return annotations
+
+
+def register_course_manage_link(link: CourseManageLink) -> None:
+    _manage_links[link.name] = link
+
+
+def course_manage_links() -> list[CourseManageLink]:
+    return list(_manage_links.values())

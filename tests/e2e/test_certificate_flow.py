@@ -1,0 +1,166 @@
+"""Certificates in Chromium: the owner turns the certificate on, a student finishes the
+course, finds the certificate on My courses, downloads the PDF, opens its public page
+and has the downloaded PDF verified there. Screenshots of the verification page at
+1280 px and 375 px (no sideways scrolling on the phone).
+
+The school, course and enrolment are made through the services (committed: the live app
+runs in a subprocess); everything else goes through the UI.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import connection
+from playwright.sync_api import Browser, Page, expect
+from pypdf import PdfReader
+
+from tests.fixtures.browser import SCREENSHOT_DIR, VIEWPORT, LiveApp, screenshot
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 375, "height": 812}
+PASSWORD = "a-long-test-passphrase-42"
+WAIT_MS = 15_000
+COURSE_TITLE = "Botanical Drawing"
+LESSONS = ("Choosing your pencils", "Drawing a single leaf")
+
+
+@pytest.fixture
+def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        yield
+        connection.close()
+
+
+@pytest.fixture
+def school(committed_db: None, live_app: LiveApp) -> Any:
+    from courseplatform.accounts.services import register_user
+    from courseplatform.courses import services as courses
+    from courseplatform.onboarding.services import create_school
+    from courseplatform.tenancy.rls import school_context
+
+    slug = f"e2e-cert-{secrets.token_hex(4)}"
+    created = create_school(
+        slug=slug,
+        name="Fern & Feather Studio",
+        owner_email=f"owner@{slug}.test",
+        owner_password=PASSWORD,
+        owner_name="Olive Owner",
+    )
+    school, owner = created.school, created.owner
+    with school_context(school):
+        student = register_user(
+            school=school, email=f"sam@{slug}.test", password=PASSWORD, full_name="Sam Student"
+        )
+        course = courses.create_course(school=school, actor=owner, title=COURSE_TITLE)
+        section = courses.add_section(school=school, actor=owner, course=course, title="Start")
+        for title in LESSONS:
+            courses.add_lesson(school=school, actor=owner, section=section, title=title)
+        courses.set_course_status(school=school, actor=owner, course=course, publish=True)
+        courses.enroll_student(
+            school=school, actor=owner, course=course, student=student, source="manual"
+        )
+    return SimpleNamespace(host=f"{slug}.", owner=owner, student=student, course=course)
+
+
+@pytest.fixture
+def new_page(chromium_browser: Browser) -> Iterator[Any]:
+    contexts = []
+
+    def _new() -> Page:
+        context = chromium_browser.new_context(viewport=VIEWPORT, accept_downloads=True)  # type: ignore[arg-type]
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield _new
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def log_in(page: Page, live_app: LiveApp, host: str, email: str, landing: str) -> None:
+    page.goto(live_app.url(host, "/accounts/login/"))
+    page.locator('input[name="email"]').fill(email)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.wait_for_url(live_app.url(host, landing))
+
+
+def desktop_and_phone(page: Page, name: str) -> None:
+    page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
+    screenshot(page, f"{name}-desktop")
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
+    assert widths[0] <= widths[1] + 1, f"{name}: {widths[0]}px wide at {widths[1]}px"
+
+
+def test_student_finishes_the_course_and_downloads_a_verifiable_certificate(
+    live_app: LiveApp, school: Any, new_page: Any
+) -> None:
+    host = school.host
+
+    # --- the owner turns the certificate on --------------------------------------------
+    owner_page = new_page()
+    log_in(owner_page, live_app, host, school.owner.email, "/manage/")
+    owner_page.goto(live_app.url(host, f"/manage/courses/{school.course.pk}/"))
+    owner_page.locator("main").get_by_role("link", name="Certificate", exact=True).click()
+    owner_page.wait_for_url(live_app.url(host, f"/manage/courses/{school.course.pk}/certificate/"))
+    expect(owner_page.locator("[data-cert-status]")).to_have_text("Off")
+    owner_page.get_by_label("Give students a certificate").check()
+    owner_page.get_by_label("Signed by").fill("Olive Owner")
+    owner_page.get_by_role("button", name="Save settings").click()
+    expect(owner_page.get_by_text("Certificate settings saved.")).to_be_visible()
+    expect(owner_page.locator("[data-cert-status]")).to_have_text("On")
+    screenshot(owner_page, "certificate-settings")
+
+    # --- the student completes both lessons ---------------------------------------------
+    page = new_page()
+    log_in(page, live_app, host, school.student.email, "/")
+    page.goto(live_app.url(host, f"/courses/{school.course.slug}/"))
+    page.get_by_role("link", name="Start the course").click()
+    expect(page.get_by_role("heading", name=LESSONS[0], level=1)).to_be_visible()
+    page.locator("article").get_by_role("button", name="Mark complete", exact=True).click()
+    expect(page.get_by_role("heading", name=LESSONS[1], level=1)).to_be_visible()
+    page.locator("article").get_by_role("button", name="Mark complete", exact=True).click()
+    expect(page.get_by_text("You completed every lesson of this course")).to_be_visible()
+
+    # --- My courses lists the certificate; the PDF downloads ----------------------------
+    page.goto(live_app.url(host, "/my/"))
+    card = page.locator("[data-certificate-card]")
+    expect(card).to_contain_text("Certificate earned")
+    with page.expect_download() as info:
+        card.get_by_role("link", name="Download PDF").click()
+    download = info.value
+    target = SCREENSHOT_DIR.parent / "certificates" / "e2e-certificate.pdf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    download.save_as(str(target))
+    text = " ".join((PdfReader(io.BytesIO(target.read_bytes())).pages[0].extract_text()).split())
+    assert "Sam Student" in text and COURSE_TITLE in text and "Olive Owner" in text
+
+    # --- its public page, and the PDF verified there ------------------------------------
+    card.get_by_role("link", name="Public page").click()
+    page.wait_for_url(re.compile(r"/certificates/[A-Za-z0-9_-]{22}/$"))
+    expect(page.locator("[data-student]")).to_have_text("Sam Student")
+    expect(page.locator("[data-course]")).to_have_text(COURSE_TITLE)
+    expect(page.locator("[data-valid]")).to_be_visible()
+    assert Path(target).stat().st_size > 0
+    desktop_and_phone(page, "certificate-verify")
+
+    page.get_by_label("Certificate PDF").set_input_files(str(target))
+    page.get_by_role("button", name="Verify the PDF").click()
+    verdict = page.locator("[data-verdict]")
+    expect(verdict).to_have_attribute("data-verdict", "genuine")
+    expect(verdict).to_contain_text("genuine certificate issued by this school")
+    desktop_and_phone(page, "certificate-verified")
