@@ -23,12 +23,6 @@ def get_settings(*, school: School, course: Course) -> CertificateSettings | Non
     return CertificateSettings.objects.filter(school=school, course=course).first()
 
 
-def is_enabled(*, school: School, course_id: int) -> bool:
-    return CertificateSettings.objects.filter(
-        school=school, course_id=course_id, enabled=True
-    ).exists()
-
-
 def get_certificate(*, school: School, code: str) -> Certificate:
     """The school's certificate with this id; Http404 for a malformed id, an unknown one
     and another school's alike (RLS hides those too)."""
@@ -45,10 +39,6 @@ def get_certificate_by_id(*, school: School, certificate_id: int) -> Certificate
     if certificate is None:
         raise Http404("No such certificate.")
     return certificate
-
-
-def student_certificate(*, school: School, student: User, course: Course) -> Certificate | None:
-    return Certificate.objects.filter(school=school, student=student, course=course).first()
 
 
 def course_certificates(*, school: School, course: Course) -> QuerySet[Certificate]:
