@@ -25,8 +25,8 @@ from django.utils.safestring import SafeString
 
 from .models import Course, Lesson
 
-# lesson_page(request, lesson, enrolled, is_manager) -> HTML
-LessonPagePanel = Callable[[HttpRequest, Lesson, bool, bool], SafeString]
+# lesson_page(request, course, lesson, enrolled, is_manager) -> HTML
+LessonPagePanel = Callable[[HttpRequest, Course, Lesson, bool, bool], SafeString]
 # editor(request, lesson) -> HTML
 EditorPanel = Callable[[HttpRequest, Lesson], SafeString]
 # roster_links(course) -> (label, url of a student id) pairs; empty when the course has none
@@ -64,10 +64,10 @@ def completes_by_hand(lesson: Lesson) -> bool:
 
 
 def lesson_page_panel(
-    request: HttpRequest, lesson: Lesson, *, enrolled: bool, is_manager: bool
+    request: HttpRequest, course: Course, lesson: Lesson, *, enrolled: bool, is_manager: bool
 ) -> SafeString:
     panel = hooks_for(lesson.kind).lesson_page
-    return panel(request, lesson, enrolled, is_manager) if panel else SafeString("")
+    return panel(request, course, lesson, enrolled, is_manager) if panel else SafeString("")
 
 
 def editor_panel(request: HttpRequest, lesson: Lesson) -> SafeString:

@@ -343,7 +343,7 @@ def _lesson_context(
         "redeem_url": REDEEM_PATH,
         # What the app behind the lesson's kind adds (a quiz), for this viewer.
         "kind_panel": lesson_kinds.lesson_page_panel(
-            request, lesson, enrolled=viewer.enrolled, is_manager=viewer.is_manager
+            request, course, lesson, enrolled=viewer.enrolled, is_manager=viewer.is_manager
         ),
         "completes_by_hand": lesson_kinds.completes_by_hand(lesson),
     }

@@ -85,12 +85,12 @@ def shown_questions(
 
 
 def lesson_page_panel(
-    request: HttpRequest, lesson: Lesson, enrolled: bool, is_manager: bool
+    request: HttpRequest, course: Course, lesson: Lesson, enrolled: bool, is_manager: bool
 ) -> SafeString:
     school = request.school  # type: ignore[attr-defined]
     quiz = selectors.quiz_for_lesson(school=school, lesson=lesson)
     questions = selectors.questions_of(school=school, quiz=quiz)
-    course_slug = lesson.course.slug
+    course_slug = course.slug  # the cached course: ``lesson.course`` would be a query
     context: dict[str, object] = {
         "lesson": lesson,
         "quiz": quiz,

@@ -177,6 +177,16 @@ def quiz_stats(*, school: School, quiz: Quiz) -> QuizStats:
     )
 
 
+def course_questions(*, school: School, course: Course) -> dict[int, list[Question]]:
+    """Every question of the course's quizzes by quiz id, options prefetched (two queries)."""
+    by_quiz: dict[int, list[Question]] = {}
+    for question in Question.objects.filter(school=school, quiz__course=course).prefetch_related(
+        "options"
+    ):
+        by_quiz.setdefault(question.quiz_id, []).append(question)
+    return by_quiz
+
+
 def course_has_quizzes(*, course: Course) -> bool:
     return Lesson.objects.filter(
         school_id=course.school_id, course=course, kind=Lesson.Kind.QUIZ

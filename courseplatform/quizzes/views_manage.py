@@ -286,6 +286,17 @@ def student_attempts(request: HttpRequest, course_id: int, student_id: int) -> H
         student = get_school_user(school=school, user_id=student_id)
     except User.DoesNotExist as exc:
         raise Http404("No such student.") from exc
+    lessons = selectors.student_attempts(school=school, course=course, student=student)
+    questions = selectors.course_questions(school=school, course=course)
+    # Each submitted attempt with its answers, right or wrong, and the right ones.
+    answers = {
+        attempt.pk: panels.shown_questions(
+            attempt, questions.get(attempt.quiz_id, []), review=True, reveal=True
+        )
+        for item in lessons
+        for attempt in item.attempts
+        if attempt.is_submitted
+    }
     return render(
         request,
         "quizzes/manage/student_attempts.html",
@@ -293,6 +304,9 @@ def student_attempts(request: HttpRequest, course_id: int, student_id: int) -> H
             "nav_active": "courses",
             "course": course,
             "student": student,
-            "lessons": selectors.student_attempts(school=school, course=course, student=student),
+            "lessons": [
+                (item, [(attempt, answers.get(attempt.pk, [])) for attempt in item.attempts])
+                for item in lessons
+            ],
         },
     )

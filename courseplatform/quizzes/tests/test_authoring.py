@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
+from courseplatform.courses.models import Lesson
 from courseplatform.ops.models import AuditLog
 from courseplatform.quizzes import services
 from courseplatform.quizzes.models import Option, Question, Quiz
@@ -354,3 +355,28 @@ def test_students_and_other_instructors_cannot_author(built: Built, make_user: A
     with school_context(built.school), pytest.raises(PermissionDenied):
         services.delete_question(school=built.school, actor=teacher, question=question)
     assert _snapshot(built) == before
+
+
+def test_outline_adds_a_quiz_lesson_whose_editor_has_the_quiz(
+    owner_client: Client, built: Built
+) -> None:
+    response = owner_client.post(
+        f"/manage/courses/sections/{built.lesson.section_id}/lessons/new/",
+        {"title": "Final check", "kind": "quiz"},
+    )
+    assert response.status_code == 302
+    with school_context(built.school):
+        lesson = Lesson.objects.get(section_id=built.lesson.section_id, title="Final check")
+    assert lesson.kind == "quiz"
+    page = owner_client.get(f"/manage/courses/lessons/{lesson.pk}/").content.decode()
+    assert "No questions yet: add the first one below." in page
+    assert 'name="pass_mark" value="70"' in page  # the defaults, before any quiz row exists
+    with school_context(built.school):
+        assert not Quiz.objects.filter(lesson=lesson).exists()  # a GET writes nothing
+
+
+def test_lesson_kinds_refuse_an_unknown_kind() -> None:
+    from courseplatform.courses.lesson_kinds import KindHooks, register_kind
+
+    with pytest.raises(ValueError, match="unknown lesson kind"):
+        register_kind("podcast", KindHooks())

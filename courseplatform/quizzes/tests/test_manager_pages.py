@@ -63,6 +63,8 @@ def test_roster_links_to_each_students_attempts(school_a: Any) -> None:
     page = client.get(link).content.decode()
     assert "Quiz attempts of Sam Student" in page
     assert "0% (0/4)" in page and "Not passed" in page
+    assert "Answers of attempt 1" in page
+    assert "Wrong:</span>" in page and "Answer: Atlantic" in page and "“London”" in page
 
 
 def test_roster_of_a_course_without_quizzes_has_no_link(school_a: Any) -> None:
