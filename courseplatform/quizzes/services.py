@@ -20,12 +20,14 @@ from django.utils import timezone
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
-from courseplatform.courses.models import Enrollment, Lesson
+from courseplatform.courses import drip
+from courseplatform.courses.models import Enrollment, Lesson, Section
 from courseplatform.courses.services import set_lesson_completed
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import validate_single_line
 from courseplatform.sanitize.markdown import external_image_problem, markdown_to_html
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.timezones import school_zone
 
 from . import grading
 from .models import ANSWER_TEXT_MAX, OPTION_TEXT_MAX, Attempt, Option, Question, Quiz
@@ -323,13 +325,23 @@ def start_attempt(*, school: School, student: User, lesson: Lesson) -> Attempt:
     if lesson.kind != Lesson.Kind.QUIZ:
         raise QuizError("This lesson is not a quiz.")
     with transaction.atomic():
-        enrolled = (
+        enrollment = (
             Enrollment.objects.select_for_update()
             .filter(school=school, student=student, course_id=lesson.course_id)
-            .exists()
+            .first()
         )
-        if not enrolled:
+        if enrollment is None:
             raise PermissionDenied("Enrol in this course to take the quiz.")
+        if not lesson.is_preview:
+            # The drip schedule (courses/drip.py) may keep the lesson's section closed.
+            release = drip.section_release(
+                Section.objects.get(school=school, pk=lesson.section_id),
+                enrolled_at=enrollment.created_at,
+                now=timezone.now(),
+                zone=school_zone(school),
+            )
+            if release.locked:
+                raise QuizError(f"This quiz is not open yet. {release.label}.")
         quiz = Quiz.objects.filter(school=school, lesson=lesson).first()
         if quiz is None or not Question.objects.filter(school=school, quiz=quiz).exists():
             raise QuizError("This quiz has no questions yet.")

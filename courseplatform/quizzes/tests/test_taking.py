@@ -278,3 +278,20 @@ def test_manager_sees_a_note_not_a_form(built: Built) -> None:
     page = client_as(built.owner).get(built.lesson_url()).content.decode()
     assert "quiz statistics" in page
     assert "Start the quiz" not in page
+
+
+def test_a_quiz_in_a_section_not_open_yet_cannot_be_started(built: Built) -> None:
+    from courseplatform.courses import drip
+    from courseplatform.courses.models import Section
+
+    sam = student(built.school, "sam@alpha.test", built)
+    with school_context(built.school):
+        section = Section.objects.get(pk=built.lesson.section_id)
+        drip.set_section_release(
+            school=built.school, actor=built.owner, section=section, release="days", days=3
+        )
+        with pytest.raises(QuizError, match="not open yet"):
+            services.start_attempt(school=built.school, student=sam, lesson=built.lesson)
+    response = client_as(sam).post(built.start_url(), follow=True)
+    assert "This quiz is not open yet." in response.content.decode()
+    assert _state(built) == []
