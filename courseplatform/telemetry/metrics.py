@@ -14,6 +14,7 @@ stays bounded whatever the number of schools.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -41,6 +42,23 @@ REQUEST_QUERIES = Histogram(
     namespace=NAMESPACE,
     buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100),
 )
+
+# The labelled children of the two per-request histograms, by (route, method, status
+# class): ``labels()`` normalises and locks on every call, a dict read does not. Bounded
+# like the label values themselves.
+_request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def observe_request(route: str, method: str, status: str, seconds: float, queries: int) -> None:
+    """One finished request: its latency and its SQL statement count."""
+    key = (route, method, status)
+    children = _request_children.get(key)
+    if children is None:
+        children = (REQUEST_SECONDS.labels(route, method, status), REQUEST_QUERIES.labels(route))
+        _request_children[key] = children
+    children[0].observe(seconds)
+    children[1].observe(queries)
+
 
 # --- caches -------------------------------------------------------------------------------
 # cache: host (host → school, hit = no PostgreSQL), page (a visitor's whole page),
