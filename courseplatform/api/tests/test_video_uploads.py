@@ -143,6 +143,10 @@ def test_a_token_alone_uploads_a_clip_to_local_storage_and_it_becomes_ready(
     assert head["Upload-Offset"] == str(half) and head["Upload-Length"] == str(len(clip))
     resumed = api.get(f"/videos/{video['id']}/upload").json()
     assert resumed["offset"] == half and resumed["mode"] == "tus"
+    # Completing with bytes missing is refused and changes nothing.
+    missing = is_problem(api.post(f"/videos/{video['id']}/upload/complete"), 409)
+    assert f"{half} of {len(clip)} bytes" in missing["detail"]
+    assert api.get(f"/videos/{video['id']}").json()["status"] == "uploading"
     # The URL is the school's: on another school's host it opens nothing.
     assert _patch(Client(HTTP_HOST=host_of(bravo)), url.path, half, b"x").status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
