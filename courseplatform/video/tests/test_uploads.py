@@ -40,6 +40,15 @@ OCTETS = "application/offset+octet-stream"
 # --- fixtures and helpers ------------------------------------------------------------------
 
 
+def uploaded_video_bytes() -> float:
+    """``courseplatform_upload_bytes_total{kind="video"}`` in this process."""
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("courseplatform_upload_bytes_total", {"kind": "video"})
+    return value or 0.0
+
+
+
 @pytest.fixture
 def local_media(settings: Any, tmp_path: Path) -> Path:
     """Default storage on a fresh directory (the embedded default: FileSystemStorage)."""
@@ -116,6 +125,7 @@ def test_tus_upload_in_chunks_queues_processing_and_becomes_the_lessons_video(al
     lesson = video_lesson(school, alpha.owner)
     owner = logged_in(client_for, ALPHA, alpha.owner)
     data = payload(3 * MiB + 123)
+    uploaded_before = uploaded_video_bytes()
 
     created = tus_create(owner, len(data), metadata("My Lecture (final).MP4", lesson))
     assert created.status_code == 201, created.content
@@ -154,6 +164,7 @@ def test_tus_upload_in_chunks_queues_processing_and_becomes_the_lessons_video(al
     assert asset.source_bytes == asset.uploaded_bytes == len(data)
     assert lesson.video_id == asset.pk
     assert Path(default_storage.path(asset.source_key)).read_bytes() == data
+    assert uploaded_video_bytes() - uploaded_before == len(data)  # the metric, once
     # A finished upload reports its full length (a client resuming it is done).
     head = tus_head(owner, url)
     assert head["Upload-Offset"] == str(len(data))
