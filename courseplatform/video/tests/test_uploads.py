@@ -48,7 +48,6 @@ def uploaded_video_bytes() -> float:
     return value or 0.0
 
 
-
 @pytest.fixture
 def local_media(settings: Any, tmp_path: Path) -> Path:
     """Default storage on a fresh directory (the embedded default: FileSystemStorage)."""
