@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.formats import date_format
 
@@ -33,14 +34,13 @@ from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
 
 from .models import Section
-from .services import CourseError
 
 MAX_RELEASE_DAYS = 3650
 # "Opens on 12 March (in 3 days)" for this many days ahead, the date alone after.
 COUNTDOWN_DAYS = 14
 
 
-class DripError(CourseError):
+class DripError(ValidationError):
     """A schedule that cannot be saved; the message is for the author."""
 
 

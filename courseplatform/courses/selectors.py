@@ -8,6 +8,7 @@ run a fixed number of queries whatever the number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import (
@@ -26,12 +27,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.timezones import zone_named
 from courseplatform.tenancy.usage import figure_query
 
+from . import drip
 from .extensions import my_course_annotations
 from .models import (
     Attachment,
@@ -56,9 +60,40 @@ def can_view_lesson(*, user: User, course: Course, lesson: Lesson) -> bool:
         return True
     if not user.is_authenticated or user.school_id != course.school_id:
         return False
-    return permissions.can_manage_course(user, course) or is_enrolled(
-        student=user, course_id=course.pk
+    if permissions.can_manage_course(user, course):
+        return True
+    enrolled_at = (
+        Enrollment.objects.filter(school_id=course.school_id, student=user, course_id=course.pk)
+        .values_list("created_at", flat=True)
+        .first()
     )
+    return enrolled_at is not None and section_is_open(
+        school_id=course.school_id, section_id=lesson.section_id, enrolled_at=enrolled_at
+    )
+
+
+def section_is_open(
+    *, school_id: int, section_id: int, enrolled_at: datetime, now: datetime | None = None
+) -> bool:
+    """Whether the drip schedule has opened the section for a student enrolled at
+    ``enrolled_at`` (one query: the section's rule with the school's time zone). For
+    the pages that check one lesson at a time (video playback, downloads)."""
+    row = (
+        Section.objects.filter(school_id=school_id, pk=section_id)
+        .values_list("release", "release_days", "release_date", "school__time_zone")
+        .first()
+    )
+    if row is None:
+        return False
+    release, days, on_date, zone_name = row
+    section = Section(release=release, release_days=days, release_date=on_date)
+    state = drip.section_release(
+        section,
+        enrolled_at=enrolled_at,
+        now=now or timezone.now(),
+        zone=zone_named(zone_name),
+    )
+    return state.is_open
 
 
 # --- management ---------------------------------------------------------------------------

@@ -485,13 +485,13 @@ def attachment_download(request: HttpRequest, slug: str, attachment_id: int) -> 
     course = selectors.get_visible_course(school=school, user=user, slug=slug)  # type: ignore[arg-type]
     attachment = selectors.get_attachment_of_course(course=course, attachment_id=attachment_id)
     lesson = attachment.lesson
-    if not selectors.can_view_lesson(user=user, course=course, lesson=lesson):  # type: ignore[arg-type]
-        return _locked(request, course, lesson)
     viewer = _viewer(request, course)
-    if not viewer.is_manager and not lesson.is_preview:
+    if viewer.enrolled and not viewer.is_manager and not lesson.is_preview:
         release = viewer.release(lesson.section)
         if release.locked:
             return _not_open_yet(request, course, lesson, release)
+    if not selectors.can_view_lesson(user=user, course=course, lesson=lesson):  # type: ignore[arg-type]
+        return _locked(request, course, lesson)
     url = files.signed_file_url(
         school=school,
         key=attachment.storage_key,

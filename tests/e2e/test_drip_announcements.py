@@ -120,7 +120,8 @@ def test_locked_outline_and_announcement_for_student_and_owner(
     host, slug = world.host, world.course.slug
 
     page = new_page()
-    log_in(page, live_app, host, world.student.email, "/my/")
+    log_in(page, live_app, host, world.student.email, "/")
+    page.goto(live_app.url(host, "/my/"))
     # My courses: the announcement block arrives by htmx.
     expect(page.locator("[data-announcements]")).to_contain_text("Live Q&A on Thursday")
     expect(page.locator("[data-announcements] strong", has_text="one leaf")).to_be_visible()

@@ -355,3 +355,62 @@ def test_an_unknown_stored_zone_falls_back_to_utc() -> None:
 
     assert school_zone(School(time_zone="Atlantis/Capital")).key == "UTC"
     assert school_zone(School(time_zone="Asia/Tokyo")).key == "Asia/Tokyo"
+
+
+@pytest.mark.django_db
+def test_can_view_lesson_follows_the_schedule_for_video_and_downloads(
+    school_a: Any, dripped: tuple[Built, Any]
+) -> None:
+    """The per-lesson check shared by video playback and attachment downloads."""
+    from courseplatform.courses import selectors
+    from courseplatform.courses.models import Lesson
+
+    built, student = dripped
+    school = school_a.school
+    _schedule(school, school_a.owner, built, 2, release="days", days=2)
+    with school_context(school):
+        lesson = Lesson.objects.get(pk=built.lessons[2].pk)
+        course = built.course
+        assert not selectors.can_view_lesson(user=student, course=course, lesson=lesson)
+        assert selectors.can_view_lesson(user=school_a.owner, course=course, lesson=lesson)
+        assert selectors.can_view_lesson(user=student, course=course, lesson=built.lessons[1])
+        enrolled = timezone.now() - timedelta(days=1)
+        assert not selectors.section_is_open(
+            school_id=school.pk, section_id=lesson.section_id, enrolled_at=enrolled
+        )
+        assert selectors.section_is_open(
+            school_id=school.pk,
+            section_id=lesson.section_id,
+            enrolled_at=enrolled,
+            now=timezone.now() + timedelta(days=2),
+        )
+        assert not selectors.section_is_open(
+            school_id=school.pk, section_id=10**9, enrolled_at=enrolled
+        )
+    _enrolled_ago(school, student, built, timedelta(days=2))
+    with school_context(school):
+        assert selectors.can_view_lesson(user=student, course=course, lesson=lesson)
+
+
+@pytest.mark.django_db
+def test_attachment_of_a_locked_section_is_refused_with_when(
+    school_a: Any, dripped: tuple[Built, Any]
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from courseplatform.courses import services
+
+    built, student = dripped
+    school, owner = school_a.school, school_a.owner
+    _schedule(school, owner, built, 2, release="date", on_date="2100-01-01")
+    with school_context(school):
+        attachment = services.add_attachment(
+            school=school,
+            actor=owner,
+            lesson=built.lessons[2],
+            upload=SimpleUploadedFile("notes.pdf", b"%PDF-1.4\n", content_type="application/pdf"),
+        )
+    url = built.url(f"attachments/{attachment.pk}/")
+    response = client_as(student, school).get(url)
+    assert response.status_code == 403 and "Opens on 1 January 2100" in text(response)
+    assert client_as(owner, school).get(url).status_code == 302
