@@ -338,3 +338,33 @@ def test_verification_uploads_are_rate_limited(alpha: Setup, settings: object) -
     ]
     assert statuses == [400, 400, 429]
     assert client.get("/certificates/verify/").status_code == 200
+
+
+def _resigned(data: bytes, **changes: Any) -> bytes:
+    """The PDF with changed signed fields, re-signed with our own key (as only a holder of
+    CERTIFICATE_SIGNING_KEY could): the check against the issued row still catches it."""
+    fields = {**json.loads(meta(data)[PAYLOAD_KEY]), **changes}
+    payload = signing.canonical(fields)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.add_metadata({PAYLOAD_KEY: payload, SIGNATURE_KEY: signing.sign(payload)})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_validly_signed_fields_still_match_the_issued_certificate(alpha: Setup) -> None:
+    from courseplatform.certificates.verify import ALTERED, NOT_OURS, UnreadableUpload, verify_pdf
+
+    certificate = issued(alpha)
+    data = download(alpha, certificate)
+    with school_context(alpha.school):
+        # An id this school never issued, and a malformed one.
+        for code in ("B" * 22, "not-an-id"):
+            verdict = verify_pdf(school=alpha.school, upload=upload(_resigned(data, id=code)))
+            assert verdict.outcome == NOT_OURS
+        # Fields that differ from the issued row (another course title).
+        verdict = verify_pdf(school=alpha.school, upload=upload(_resigned(data, course="Oils")))
+        assert verdict.outcome == ALTERED and "differ" in verdict.message
+        # An empty upload reaching the check directly (the form refuses it before).
+        with pytest.raises(UnreadableUpload, match="empty"):
+            verify_pdf(school=alpha.school, upload=upload(b""))
