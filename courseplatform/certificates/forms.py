@@ -27,7 +27,7 @@ class SettingsForm(StyledFormMixin, forms.Form):
         label="Paper size",
         choices=PaperSize.choices,
         initial=PaperSize.A4,
-        help_text="Students can also download the other size.",
+        help_text="The size of the download; My courses also offers the other one.",
     )
 
 

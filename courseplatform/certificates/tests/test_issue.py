@@ -368,5 +368,6 @@ def test_my_courses_lists_the_certificate_in_one_query(alpha: Setup) -> None:
         response = client.get("/my/")
     body = response.content.decode()
     assert f"/my/certificates/{certificate.code}.pdf" in body
+    assert f"/my/certificates/{certificate.code}.pdf?paper=letter" in body
     assert f"/certificates/{certificate.code}/" in body
     assert len(after.captured_queries) == len(before.captured_queries)
