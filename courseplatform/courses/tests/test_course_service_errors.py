@@ -58,7 +58,7 @@ def test_course_services_refuse_bad_titles_subtitles_slugs_kinds_and_durations(
                     "actor": owner,
                     "section": section,
                     "title": "X",
-                    "kind": "quiz",
+                    "kind": "podcast",
                 },
                 "kind",
                 "Choose video",
@@ -75,7 +75,7 @@ def test_course_services_refuse_bad_titles_subtitles_slugs_kinds_and_durations(
             "duration_minutes": 5,
         }
         refusals += [
-            (services.update_lesson, {**lesson_update, "kind": "quiz"}, "kind", "Choose video"),
+            (services.update_lesson, {**lesson_update, "kind": "podcast"}, "kind", "Choose video"),
             (
                 services.update_lesson,
                 {**lesson_update, "duration_minutes": 1441},

@@ -577,7 +577,8 @@ def test_operator_console_changes_a_schools_plan_as_the_platform_role(
     premium = Plan.objects.get(code="premium")
     response = client.post(
         f"/admin/tenancy/school/{school_a.school.pk}/change/",
-        {"name": school_a.school.name, "plan": premium.pk},
+        # Everything the change form shows, as a browser sends it.
+        {"name": school_a.school.name, "plan": premium.pk, "time_zone": school_a.school.time_zone},
     )
     assert response.status_code == 302, _text(response)
     school_a.school.refresh_from_db()
