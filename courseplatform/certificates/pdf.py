@@ -24,7 +24,6 @@ from pathlib import Path
 import qrcode
 import reportlab
 from django.core.files.storage import default_storage
-from pypdf import PdfReader, PdfWriter
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.utils import ImageReader, simpleSplit
@@ -314,6 +313,10 @@ def render_pdf(certificate: Certificate, *, design: Design, verify_url: str) -> 
 
 def _with_signature(pdf: bytes, certificate: Certificate, verify_url: str) -> bytes:
     payload = signing.canonical(signing.certificate_fields(certificate))
+    # Imported here: pypdf's import is slow (its glyph tables), and every worker would
+    # otherwise pay it on its first request to any school page.
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     writer.add_metadata(
         {

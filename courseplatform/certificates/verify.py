@@ -15,10 +15,9 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from pypdf import PdfReader
 
 from courseplatform.tenancy.models import School
 
@@ -26,6 +25,9 @@ from . import signing
 from .models import Certificate
 from .pdf import PAYLOAD_KEY, SIGNATURE_KEY
 from .selectors import CODE_PATTERN
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def _normalise(text: str) -> str:
 
 
 def read_pdf(upload: Any) -> PdfReader:
+    from pypdf import PdfReader  # imported on use: see pdf._with_signature
+
     size = getattr(upload, "size", None)
     if not size:
         raise UnreadableUpload("The file is empty.")
