@@ -10,6 +10,7 @@ log and the staff account are created here, under fresh names per run.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
 
@@ -75,6 +77,12 @@ def desktop_and_phone(page: Page, name: str) -> None:
     page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
     screenshot(page, f"{name}-desktop")
     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    # Charts re-measure their box after a resize (a ResizeObserver, asynchronous): on a
+    # busy machine the page is still desktop-wide for a moment. Wait for the layout to
+    # settle, then judge it.
+    fits = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(fits, timeout=WAIT_MS)
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
