@@ -87,8 +87,10 @@ INSTALLED_APPS = [
     "courseplatform.webhooks",
     "courseplatform.analytics",
     "courseplatform.notices",
+    "courseplatform.roster",
     # Above sites (the certificate uses the school's theme), below the composing layer.
     "courseplatform.certificates",
+    "courseplatform.portability",
     # The composing layer: views and commands that use several feature apps.
     "courseplatform.onboarding",
     "courseplatform.dashboard",
