@@ -13,7 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
@@ -235,7 +240,7 @@ def download(request: HttpRequest, code: str) -> HttpResponse:
 # --- public verification ------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @public_page
 def public_certificate(request: HttpRequest, code: str) -> HttpResponse:
     """The public page of one certificate: student, course, date, school; and whether it

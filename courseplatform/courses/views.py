@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -261,7 +261,7 @@ class CourseCard:
 
 
 @public_page
-@require_GET
+@require_safe
 def catalogue(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     enrolled = selectors.enrolled_course_ids(school=school, student=request.user)  # type: ignore[arg-type]
@@ -276,7 +276,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @public_page
-@require_GET
+@require_safe
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
     user = request.user

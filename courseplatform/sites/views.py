@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from courseplatform.accounts import permissions
 from courseplatform.ops import files
@@ -80,7 +80,7 @@ def _render(request: HttpRequest, page: Page | None, *, draft: bool) -> HttpResp
 
 
 @public_page
-@require_GET
+@require_safe
 def school_home(request: HttpRequest) -> HttpResponse:
     page = selectors.get_home_page(_school(request))
     if page is not None and _wants_draft(request):
@@ -91,7 +91,7 @@ def school_home(request: HttpRequest) -> HttpResponse:
 
 
 @public_page
-@require_GET
+@require_safe
 def page_view(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.get_page_by_slug(_school(request), slug)
     if page is None:

@@ -279,6 +279,9 @@ def test_school_b_never_verifies_school_as_certificate(alpha: Setup, bravo: Setu
 def test_public_page_shows_only_the_fields_and_is_cacheable(alpha: Setup) -> None:
     certificate = issued(alpha)
     client = alpha.client()
+    # HEAD (link checkers, uptime probes) answers like GET, without a body, on a cold page.
+    head = client.head(f"/certificates/{certificate.code}/")
+    assert head.status_code == 200 and head.content == b""
     response = client.get(f"/certificates/{certificate.code}/")
     assert response.status_code == 200
     body = response.content.decode()

@@ -61,6 +61,26 @@ def test_visitors_get_shared_cache_headers_an_etag_and_no_cookie(site: dict[str,
         assert "X-CSRFToken" not in response.content.decode(), name
 
 
+def test_head_answers_like_get_without_a_body_cold_and_warm(site: dict[str, str]) -> None:
+    # Uptime checks and CDNs probe with HEAD; a cold page once answered 405 (only the
+    # cached copy allowed it).
+    for name, path in site.items():
+        cold = _visitor().head(path)
+        assert cold.status_code == 200, name
+        assert cold.content == b"", name
+        assert cold["Cache-Control"].startswith("public, "), name
+        page = _visitor().get(path)
+        warm = _visitor().head(path)
+        assert warm.status_code == 200 and warm.content == b"", name
+        assert warm["ETag"] == page["ETag"], name
+
+
+def test_other_methods_on_a_public_page_are_refused(site: dict[str, str]) -> None:
+    for name, path in site.items():
+        assert _visitor().put(path).status_code == 405, name
+        assert _visitor().delete(path).status_code == 405, name
+
+
 def test_a_matching_etag_answers_304_and_a_stale_one_the_page(site: dict[str, str]) -> None:
     for name, path in site.items():
         first = _visitor().get(path)
