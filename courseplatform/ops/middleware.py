@@ -18,10 +18,6 @@ from .routes import route_name
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Any other method a client invents is "other": label values stay a fixed set.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Load balancers probe these every few seconds: a healthy answer is counted in the
-# metrics but not logged (a log line costs ~30 µs of CPU, half again a /healthz answer);
-# a failing one is logged like any other request.
-_PROBES = frozenset({"healthz", "readyz"})
 request_log = structlog.get_logger("courseplatform.request")
 
 
@@ -32,8 +28,8 @@ class RequestTelemetryMiddleware:
     line of the request (with ``school_id`` and ``user_id``, bound further in) and sent
     back in the response's ``X-Request-ID``. Then: requests in flight, the latency
     histogram by route name, method and status class, the SQL statements the request
-    made (``telemetry.queries``), and one ``request`` line with all of it
-    (README "Logs"; healthy probe answers are not logged).
+    made (``telemetry.queries``), and one ``request`` line with all of it, for every
+    request including the load balancer's probes of /healthz and /readyz (README "Logs").
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -59,15 +55,14 @@ class RequestTelemetryMiddleware:
             route = route_name(request)
             method = request.method if request.method in _METHODS else "other"
             metrics.observe_request(route, method, f"{status // 100}xx", seconds, counter[0])
-            if status >= 400 or route not in _PROBES:
-                request_log.info(
-                    "request",
-                    method=method,
-                    route=route,
-                    status=status,
-                    duration_ms=round(seconds * 1000, 2),
-                    queries=counter[0],
-                )
+            request_log.info(
+                "request",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+                queries=counter[0],
+            )
             # Threads are reused: the next request (or a task) must not inherit our ids.
             structlog.contextvars.clear_contextvars()
         response["X-Request-ID"] = request_id

@@ -89,14 +89,35 @@ def test_an_unusable_inbound_request_id_is_replaced(
 
 
 @pytest.mark.django_db
-def test_healthy_probes_are_counted_but_not_logged_and_errors_are(
-    logs: pytest.LogCaptureFixture,
+@pytest.mark.parametrize("probe", ["healthz", "readyz"])
+def test_healthy_probes_log_one_line_with_the_same_fields(
+    probe: str, logs: pytest.LogCaptureFixture
 ) -> None:
-    assert Client().get("/healthz").status_code == 200
-    assert request_lines(logs) == []
-    assert Client(HTTP_HOST="localhost").get("/nothing-here/").status_code == 404
+    # By IP, as a load balancer probes: no school, nobody signed in.
+    response = Client(HTTP_HOST="10.0.0.5").get(f"/{probe}", HTTP_X_REQUEST_ID=f"lb-{probe}")
+    assert response.status_code == 200 and response["X-Request-ID"] == f"lb-{probe}"
     (line,) = request_lines(logs)
-    assert (line["route"], line["status"]) == ("unresolved", 404)
+    assert set(line) == {
+        "event", "level", "logger", "timestamp", "request_id",
+        "method", "route", "status", "duration_ms", "queries",
+    }  # fmt: skip
+    assert (line["request_id"], line["route"], line["status"]) == (f"lb-{probe}", probe, 200)
+    assert line["method"] == "GET" and line["duration_ms"] > 0
+    # /healthz touches nothing; /readyz asks the database once.
+    assert line["queries"] == (0 if probe == "healthz" else 1)
+
+
+@pytest.mark.django_db
+def test_probes_on_a_school_host_log_its_school_and_errors_are_logged(
+    make_school: Any, logs: pytest.LogCaptureFixture
+) -> None:
+    school = make_school("alpha").school
+    assert Client(HTTP_HOST=host_of(school)).get("/healthz").status_code == 200
+    assert Client(HTTP_HOST="localhost").get("/nothing-here/").status_code == 404
+    probe, missing = request_lines(logs)
+    # Probes answer before host resolution: the school is not looked up for them.
+    assert (probe["route"], probe["status"]) == ("healthz", 200) and "school_id" not in probe
+    assert (missing["route"], missing["status"]) == ("unresolved", 404)
 
 
 @pytest.mark.django_db
