@@ -93,6 +93,7 @@ lint: python-deps
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy courseplatform
 	$(VENV)/bin/lint-imports --no-logo
+	$(VENV)/bin/hadolint Dockerfile
 
 bench: TEST_DB = courseplatform_bench
 bench: python-deps assets system-deps
