@@ -9,12 +9,13 @@
 #   prometheus        -> promtool, which checks and unit-tests deploy/prometheus/alerts.yml
 #                        (the Prometheus server it also brings is never started)
 #   postgresql-client -> pg_dump and pg_restore for the backup-and-restore drill
+#   docker-compose    -> `docker-compose config` validates compose.yaml (no daemon needed)
 #
 # Idempotent: when everything is present it only prints a line and exits 0 without
 # touching apt. Runs as root in CI; as another user it uses sudo when available.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq prometheus postgresql-client)
+PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq prometheus postgresql-client docker-compose)
 
 is_installed() {
     # dpkg-query prints "install ok installed" for a fully installed package.
