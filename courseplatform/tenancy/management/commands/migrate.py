@@ -25,4 +25,9 @@ class Command(DjangoMigrate):
             super().handle(*args, **options)
         finally:
             routers.migrating_alias = None
+        if options["check_unapplied"] or options["plan"]:
+            # Nothing was migrated (`--check` exits 1 above when something is due). The
+            # runtime role may run `migrate --check` (deploy/k8s init containers wait on
+            # it) but may not grant anything.
+            return
         grant_privileges(options["database"])
