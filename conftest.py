@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.edge",
     "tests.fixtures.dns",
     "tests.fixtures.cloudflare",
+    "tests.fixtures.production",
 ]
 
 

@@ -49,8 +49,12 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or os.environ.get("JWT_SECRET") or _em
 PLATFORM_DOMAIN = os.environ.get("PLATFORM_DOMAIN", "localhost").strip().lower().rstrip(".")
 # Scheme used when the platform builds absolute links to a school (login links, emails).
 PLATFORM_SCHEME = os.environ.get("PLATFORM_SCHEME", "http")
-# Port appended to absolute school URLs built outside a request (emails from the shell).
-PLATFORM_PORT = os.environ.get("PLATFORM_PORT", os.environ.get("PORT", "8000"))
+# Port appended to absolute school URLs built outside a request (emails from the shell,
+# the task worker). Behind the HTTPS edge (PLATFORM_SCHEME=https) PORT is the app server's
+# upstream port, never the public one, so the default is then the scheme's own (443).
+PLATFORM_PORT = os.environ.get(
+    "PLATFORM_PORT", "" if PLATFORM_SCHEME == "https" else os.environ.get("PORT", "8000")
+)
 # The tenancy middleware is the host gate: it answers 404 for every host that is
 # neither the platform domain nor a school. Django's own ALLOWED_HOSTS check would
 # turn unknown hosts into a 400 before our 404 page, and custom domains are dynamic.
@@ -398,6 +402,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PLATFORM_SCHEME == "https":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The edge (deploy/Caddyfile) redirects HTTP to HTTPS before the app sees a request,
+    # and health checks reach the app over plain HTTP: no redirect here (security.W008).
+    SILENCED_SYSTEM_CHECKS.append("security.W008")
+# Strict-Transport-Security on every HTTPS answer of SecurityMiddleware (HSTS_SECONDS,
+# default a year; 0 turns it off). Not includeSubDomains: on a school's root custom
+# domain it would force HTTPS onto the owner's other subdomains, which are not ours.
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("HSTS_SECONDS", "31536000")) if PLATFORM_SCHEME == "https" else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_HSTS_PRELOAD = False  # preloading is for a domain's own operator to decide
+SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]  # both chosen above
 
 # Content-Security-Policy on every response, built by ops/csp.py (which explains each
 # directive): no inline script anywhere. CSP_EXTRA_ORIGINS (comma-separated) adds origins

@@ -10,12 +10,14 @@
 #                        (the Prometheus server it also brings is never started)
 #   postgresql-client -> pg_dump and pg_restore for the backup-and-restore drill
 #   docker-compose    -> `docker-compose config` validates compose.yaml (no daemon needed)
+#   libnss3-tools     -> certutil: the production smoke test makes Chromium trust Caddy's
+#                        local CA in an NSS database of its own
 #
 # Idempotent: when everything is present it only prints a line and exits 0 without
 # touching apt. Runs as root in CI; as another user it uses sudo when available.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq prometheus postgresql-client docker-compose)
+PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq prometheus postgresql-client docker-compose libnss3-tools)
 
 is_installed() {
     # dpkg-query prints "install ok installed" for a fully installed package.

@@ -40,6 +40,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -380,17 +381,36 @@ def main(argv: list[str] | None = None) -> int:
     if {"web", "worker"} & set(services):
         # The web processes and the task worker write here; /metrics adds them up.
         log.info("serve.metrics_directory", path=str(prepare_metrics_directory()))
-    os.environ.setdefault("PLATFORM_PORT", os.environ.get("PORT", "8000"))
+    default_public_port(os.environ)
     if args.dev:
         os.environ.setdefault("DEBUG", "true")
     if "web" in services:
-        port = os.environ.get("PORT", "8000")
-        print(
-            f"Platform: http://localhost:{port}/   (schools at http://<slug>.localhost:{port}/)",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(banner(os.environ), file=sys.stderr, flush=True)
     return Supervisor(services, dev=args.dev).run()
+
+
+def default_public_port(environ: MutableMapping[str, str]) -> None:
+    """Links built outside a request (emails from the worker) use PLATFORM_PORT. Served
+    directly (http), the public port is the web server's PORT; behind the HTTPS edge
+    (PLATFORM_SCHEME=https) PORT is the edge's upstream, never public, so it stays unset
+    and the settings use the scheme's own port (443)."""
+    if environ.get("PLATFORM_SCHEME", "http") != "https":
+        environ.setdefault("PLATFORM_PORT", environ.get("PORT", "8000"))
+
+
+def banner(environ: Mapping[str, str]) -> str:
+    """Where the platform answers: the public address, and the server's own behind an edge."""
+    scheme = environ.get("PLATFORM_SCHEME", "http")
+    domain = environ.get("PLATFORM_DOMAIN", "localhost")
+    port = environ.get("PORT", "8000")
+    public_port = environ.get("PLATFORM_PORT", "" if scheme == "https" else port)
+    suffix = f":{public_port}" if public_port not in ("", {"http": "80"}.get(scheme, "443")) else ""
+    text = (
+        f"Platform: {scheme}://{domain}{suffix}/   (schools at {scheme}://<slug>.{domain}{suffix}/)"
+    )
+    if scheme == "https":
+        text += f"\nWeb server for the edge: http://{environ.get('WEB_HOST', '0.0.0.0')}:{port}/"  # noqa: S104
+    return text
 
 
 if __name__ == "__main__":
