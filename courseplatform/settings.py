@@ -482,6 +482,22 @@ MAX_IMAGE_BYTES = int(os.environ.get("MAX_IMAGE_BYTES", str(5 * 1024 * 1024)))
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(100 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- course archives (portability/course_archive) ----------------------------------
+# An uploaded course archive may be at most this big; its zip at most this many entries
+# and this many bytes once unpacked, no entry (over 1 MiB) unpacked more than
+# COURSE_ARCHIVE_MAX_RATIO times its packed size. A finished export is offered through
+# a signed link valid COURSE_ARCHIVE_LINK_TTL_SECONDS, and kept COURSE_ARCHIVE_KEEP_HOURS.
+COURSE_ARCHIVE_MAX_UPLOAD_BYTES = int(
+    os.environ.get("COURSE_ARCHIVE_MAX_UPLOAD_BYTES", str(2 * 1024**3))
+)
+COURSE_ARCHIVE_MAX_ENTRIES = int(os.environ.get("COURSE_ARCHIVE_MAX_ENTRIES", "20000"))
+COURSE_ARCHIVE_MAX_UNPACKED_BYTES = int(
+    os.environ.get("COURSE_ARCHIVE_MAX_UNPACKED_BYTES", str(8 * 1024**3))
+)
+COURSE_ARCHIVE_MAX_RATIO = int(os.environ.get("COURSE_ARCHIVE_MAX_RATIO", "100"))
+COURSE_ARCHIVE_LINK_TTL_SECONDS = int(os.environ.get("COURSE_ARCHIVE_LINK_TTL_SECONDS", "3600"))
+COURSE_ARCHIVE_KEEP_HOURS = int(os.environ.get("COURSE_ARCHIVE_KEEP_HOURS", "72"))
+
 # --- site pages ------------------------------------------------------------------
 # Published revisions kept per page (older ones are deleted on publish; at least 1).
 PAGE_REVISIONS_KEPT = max(1, int(os.environ.get("PAGE_REVISIONS_KEPT", "50")))

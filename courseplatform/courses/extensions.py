@@ -5,7 +5,8 @@ certificate on a finished course's card. An app registers a ``MyCourseExtra`` in
 ``AppConfig.ready``: subquery annotations on the student's enrolments (so the page
 stays one query whatever the number of extras) and a template included in each card
 with ``extra`` bound to those annotated values. Course management pages likewise list
-``CourseManageLink``s (a button on the course's edit page).
+``CourseManageLink``s (a button on the course's edit page), and the course list
+``CourseListAction``s (a button beside "New course").
 """
 
 from __future__ import annotations
@@ -37,8 +38,16 @@ class CourseManageLink:
     owner_only: bool = False  # shown to the school's owner only
 
 
+@dataclass(frozen=True)
+class CourseListAction:
+    name: str
+    label: str
+    url_name: str  # reversed without arguments; a button beside "New course"
+
+
 _my_course_extras: dict[str, MyCourseExtra] = {}
 _manage_links: dict[str, CourseManageLink] = {}
+_list_actions: dict[str, CourseListAction] = {}
 
 
 def register_my_course_extra(extra: MyCourseExtra) -> None:
@@ -63,3 +72,11 @@ def register_course_manage_link(link: CourseManageLink) -> None:
 
 def course_manage_links() -> list[CourseManageLink]:
     return list(_manage_links.values())
+
+
+def register_course_list_action(action: CourseListAction) -> None:
+    _list_actions[action.name] = action
+
+
+def course_list_actions() -> list[CourseListAction]:
+    return list(_list_actions.values())

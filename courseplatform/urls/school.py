@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("courseplatform.accounts.urls")),
     path("manage/", dashboard_views.dashboard, name="manage_dashboard"),
     path("manage/courses/quizzes/", include("courseplatform.quizzes.urls_manage")),
+    path("manage/courses/", include("courseplatform.portability.urls_course_archive")),
     path("manage/courses/", include("courseplatform.courses.urls_manage")),
     path("manage/analytics/", include("courseplatform.analytics.urls")),
     path("manage/videos/", include("courseplatform.video.urls_manage")),

@@ -14,6 +14,7 @@ from courseplatform.sanitize.markdown import external_image_problem, markdown_to
 from courseplatform.tenancy.models import School
 
 from .. import selectors, services
+from ..extensions import course_list_actions
 from ..forms import CourseCreateForm, CourseDetailsForm, CoverForm
 from ..services import CourseError
 from .common import editor_url, get_course, safe_html, school_of, submit, user_of
@@ -40,7 +41,13 @@ def course_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "courses/manage/course_list.html",
-        {"nav_active": "courses", "courses": courses, **_plan_context(school)},
+        {
+            "nav_active": "courses",
+            "courses": courses,
+            # Buttons of the apps above courses (importing an archive), extensions.py.
+            "list_actions": [(a.label, reverse(a.url_name)) for a in course_list_actions()],
+            **_plan_context(school),
+        },
     )
 
 
