@@ -122,10 +122,12 @@ def test_hostile_html_in_the_manifest_is_sanitised(rich_a: Rich) -> None:
     job = import_bytes(rich_a.school, rich_a.owner, buffer.getvalue())
     assert job.status == JobStatus.READY, job.error
     with school_context(rich_a.school):
+        assert job.course_id is not None
         course = Course.objects.get(pk=job.course_id)
         lesson = (
             Lesson.objects.filter(course=course).order_by("section__position", "position").first()
         )
+    assert lesson is not None
     for html in (course.description_html, lesson.body_html):
         lowered = html.lower()
         assert "<script" not in lowered and "onerror" not in lowered
