@@ -6,6 +6,7 @@
 #   python scripts/serve.py periodic   the periodic jobs (watchdog, domain re-check, ...)
 #   python manage.py migrate --noinput the release step, as the owner role
 #   python manage.py <job> --quiet     one periodic job (a Kubernetes CronJob)
+#   python scripts/db_backup.py dump   a database backup, as the owner role
 # Build: docker build -t courseplatform:<version> .
 
 # --- 1. frontend assets: Tailwind, esbuild bundles, fonts (Node only at build) ---------
@@ -35,6 +36,12 @@ RUN uv sync --frozen --no-dev --no-install-project
 
 # --- 3. the runtime image -------------------------------------------------------------
 FROM python:3.12-slim-bookworm AS runtime
+# pg_dump/pg_restore for scripts/db_backup.py (README "Backups and restore"): Debian
+# bookworm's PostgreSQL 15 client, the major version compose.yaml and the tests run
+# (pg_dump must be as new as the server).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client-15=15.* \
+    && rm -rf /var/lib/apt/lists/*
 # A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app

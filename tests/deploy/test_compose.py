@@ -38,7 +38,7 @@ COMPOSE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
 APP_IMAGE = "${COURSEPLATFORM_IMAGE:-courseplatform:local}"
 # Services that run the app image, and the one-shot release steps among them.
-ONE_SHOT = {"db-roles", "migrate"}
+ONE_SHOT = {"db-roles", "migrate", "backup"}
 # Names that hold credentials or keys: never a default, never a value in .env.example.
 SECRET = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY|KEYS|EMAIL_URL")
 # ${NAME}, ${NAME:-default}, ${NAME:?message} and the other forms compose interpolates.
@@ -149,7 +149,7 @@ def test_no_secret_has_a_default_or_an_example_value() -> None:
 def test_app_services_run_documented_production_entry_points() -> None:
     commands = documented_commands()
     app = app_services()
-    assert set(app) == {"db-roles", "migrate", "web", "worker", "periodic"}
+    assert set(app) == {"db-roles", "migrate", "web", "worker", "periodic", "backup"}
     for name, service in app.items():
         command = " ".join(service["command"])
         assert command in commands, f"{name}: {command!r} is not in README 'Production'"
@@ -198,6 +198,10 @@ def test_dependencies_wait_for_health_and_for_the_release_steps() -> None:
         assert depends["redis"] == {"condition": "service_healthy"}, name
         assert depends["s3"] == {"condition": "service_healthy"}, name
     assert svc["caddy"]["depends_on"]["web"] == {"condition": "service_healthy"}
+    # The backup runs only when asked for, as the owner, against a healthy database.
+    assert svc["backup"]["profiles"] == ["backup"]
+    assert svc["backup"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert "DATABASE_OWNER_URL" in svc["backup"]["environment"]
     for name, service in svc.items():
         for dependency, rule in service.get("depends_on", {}).items():
             assert dependency in svc, f"{name} depends on unknown {dependency}"
