@@ -247,6 +247,11 @@ ANNOUNCEMENT_EMAILS_PER_MINUTE = max(
     1, int(os.environ.get("ANNOUNCEMENT_EMAILS_PER_MINUTE", "300"))
 )
 DRIP_EMAIL_WINDOW_HOURS = max(1, int(os.environ.get("DRIP_EMAIL_WINDOW_HOURS", "48")))
+# Bulk student import (roster app): the largest file accepted, the most students per
+# file, and how many rows one task run applies before enqueueing the next batch.
+ROSTER_IMPORT_MAX_BYTES = max(1024, int(os.environ.get("ROSTER_IMPORT_MAX_BYTES", "5242880")))
+ROSTER_IMPORT_MAX_ROWS = max(1, int(os.environ.get("ROSTER_IMPORT_MAX_ROWS", "5000")))
+ROSTER_IMPORT_BATCH_SIZE = max(1, int(os.environ.get("ROSTER_IMPORT_BATCH_SIZE", "50")))
 # The worker (`manage.py db_worker`, ops/management/commands/db_worker.py) reconnects
 # after a database outage with exponential backoff from 1 s up to this many seconds.
 TASK_WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("TASK_WORKER_RECONNECT_MAX_SECONDS", "30"))

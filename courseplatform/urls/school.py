@@ -28,6 +28,7 @@ urlpatterns = [
     path("manage/courses/", include("courseplatform.courses.urls_manage")),
     path("manage/analytics/", include("courseplatform.analytics.urls")),
     path("manage/videos/", include("courseplatform.video.urls_manage")),
+    path("manage/students/import/", include("courseplatform.roster.urls")),
     path("manage/students/", account_views.manage_people, name="manage_people"),
     path(
         "manage/students/<int:user_id>/role/",

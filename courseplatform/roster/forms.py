@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+
+from courseplatform.accounts.forms import StyledFormMixin
+
+
+class UploadForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label="Student list",
+        help_text=(
+            "A .csv (UTF-8) or .xlsx file whose first row names the columns "
+            "<code>name</code>, <code>email</code> and, optionally, <code>courses</code> "
+            "(course slugs separated by “;” or spaces)."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
