@@ -1,7 +1,9 @@
 """Back up the platform's PostgreSQL database, and restore a backup (README "Backups and restore").
 
-    python scripts/db_backup.py dump --out /var/backups/courseplatform [--keep-days 35]
+    python scripts/db_backup.py dump --out /var/backups/courseplatform [--keep-days 7] \
+        [--upload-url s3://backup-bucket/daily/]
     python scripts/db_backup.py restore /var/backups/courseplatform/<name>.dump [--drop-existing]
+    python scripts/db_backup.py restore s3://backup-bucket/daily/<name>.dump
     python scripts/db_backup.py verify /var/backups/courseplatform/<name>.dump
 
 **dump** runs ``pg_dump --format=custom`` as the schema owner (``DATABASE_OWNER_URL``) and
@@ -23,8 +25,14 @@ checks of **verify**: every table's row count and the whole security catalog equ
 the manifest. Exit status 0 only when everything matches. It refuses a database that
 already has tables unless ``--drop-existing``.
 
-Standard library and psycopg only (no Django), like ``scripts/pg_roles.py``: it runs on
-a machine that has just the PostgreSQL client tools and this file.
+``--upload-url s3://bucket/prefix/`` copies the dump, then its manifest (so a manifest
+in the bucket means its dump is complete), to a bucket of its own, with the
+``BACKUP_S3_*`` credentials (``BACKUP_S3_ENDPOINT_URL`` for R2 or another S3 API):
+keys apart from the media bucket's, ideally allowed to write and not to delete.
+``restore`` takes such an ``s3://`` URL as well and downloads both files first.
+
+psycopg and boto3 only (no Django), like ``scripts/pg_roles.py``: it runs on a machine
+that has the PostgreSQL client tools and the project's virtualenv.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -255,6 +264,60 @@ def prune(out_dir: Path, *, database: str, keep_days: int, keep: Path) -> list[P
     return removed
 
 
+def _bucket_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    key, secret = (
+        os.environ.get("BACKUP_S3_ACCESS_KEY_ID"),
+        os.environ.get("BACKUP_S3_SECRET_ACCESS_KEY"),
+    )
+    if not key or not secret:
+        raise BackupError("set BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY")
+    return boto3.client(
+        "s3",
+        endpoint_url=os.environ.get("BACKUP_S3_ENDPOINT_URL") or None,
+        region_name=os.environ.get("BACKUP_S3_REGION", "auto"),
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def _split_s3_url(url: str) -> tuple[str, str]:
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise BackupError(f"not an s3://bucket/key URL: {url}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def upload(dump_path: Path, url: str) -> list[str]:
+    """Copy the dump and then its manifest under the ``s3://bucket/prefix/`` URL."""
+    bucket, prefix = _split_s3_url(url)
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    client = _bucket_client()
+    keys = []
+    for path in (dump_path, Path(str(dump_path) + MANIFEST_SUFFIX)):
+        key = prefix + path.name
+        client.upload_file(str(path), bucket, key)
+        keys.append(f"s3://{bucket}/{key}")
+    return keys
+
+
+def download(url: str, directory: Path) -> Path:
+    """Fetch ``s3://bucket/key.dump`` and its manifest into ``directory``."""
+    bucket, key = _split_s3_url(url)
+    client = _bucket_client()
+    target = directory / key.rsplit("/", 1)[-1]
+    for remote, local in (
+        (key, target),
+        (key + MANIFEST_SUFFIX, Path(str(target) + MANIFEST_SUFFIX)),
+    ):
+        client.download_file(bucket, remote, str(local))
+    return target
+
+
 def load_manifest(dump_path: Path) -> dict[str, Any]:
     manifest_path = Path(str(dump_path) + MANIFEST_SUFFIX)
     if not manifest_path.exists():
@@ -366,8 +429,11 @@ def main(argv: list[str] | None = None) -> int:
         "--keep-days", type=int, default=None, help="delete this database's older dumps"
     )
     dump_cmd.add_argument("--url", default=os.environ.get("DATABASE_OWNER_URL"))
+    dump_cmd.add_argument(
+        "--upload-url", help="s3://bucket/prefix/ to copy the dump and manifest to"
+    )
     restore_cmd = commands.add_parser("restore", help="roles, pg_restore, checks")
-    restore_cmd.add_argument("dump", type=Path)
+    restore_cmd.add_argument("dump", help="a .dump file, or s3://bucket/key.dump")
     restore_cmd.add_argument("--drop-existing", action="store_true")
     restore_cmd.add_argument(
         "--admin-url",
@@ -391,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
             f"db_backup: wrote {path} ({manifest['dump_bytes']:,} bytes, "
             f"{len(manifest['row_counts'])} tables, {rows:,} rows) and its manifest"
         )
+        if args.upload_url:
+            for copied in upload(path, args.upload_url):
+                print(f"db_backup: uploaded {copied}")
         return 0
     if args.command == "restore":
         if not (args.owner_url and args.app_url and args.platform_url):
@@ -398,15 +467,20 @@ def main(argv: list[str] | None = None) -> int:
                 "set DATABASE_OWNER_URL, DATABASE_URL and DATABASE_PLATFORM_URL of the target "
                 "(or pass --owner-url, --app-url, --platform-url)"
             )
-        problems = restore(
-            args.dump,
-            admin_url=args.admin_url,
-            owner_url=args.owner_url,
-            app_url=args.app_url,
-            platform_url=args.platform_url,
-            drop_existing=args.drop_existing,
-        )
-        return _report(problems, f"restored {args.dump.name} into {_database_name(args.owner_url)}")
+        with tempfile.TemporaryDirectory(prefix="db_backup-") as scratch:
+            if args.dump.startswith("s3://"):
+                dump_path = download(args.dump, Path(scratch))
+            else:
+                dump_path = Path(args.dump)
+            problems = restore(
+                dump_path,
+                admin_url=args.admin_url,
+                owner_url=args.owner_url,
+                app_url=args.app_url,
+                platform_url=args.platform_url,
+                drop_existing=args.drop_existing,
+            )
+        return _report(problems, f"restored {dump_path.name} into {_database_name(args.owner_url)}")
     if not args.url:
         raise BackupError("set DATABASE_OWNER_URL (or --url)")
     return _report(differences(load_manifest(args.dump), args.url), f"verified {args.dump.name}")

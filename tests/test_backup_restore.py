@@ -482,3 +482,55 @@ def test_dump_prunes_only_this_databases_old_dumps(django_db_setup: None, tmp_pa
     names = sorted(path.name for path in tmp_path.glob("*.dump"))
     assert foreign.name in names and old.name not in names and len(names) == 2
     assert not Path(str(old) + ".manifest.json").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dump_uploads_to_a_bucket_and_restores_from_it(
+    drill_database: dict[str, str], tmp_path: Path, s3_server: Any
+) -> None:
+    import boto3
+    from botocore.config import Config
+
+    school = _build_school("drill-delta")
+    bucket_env = {
+        "BACKUP_S3_ENDPOINT_URL": s3_server.endpoint_url,
+        "BACKUP_S3_ACCESS_KEY_ID": s3_server.access_key,
+        "BACKUP_S3_SECRET_ACCESS_KEY": s3_server.secret_key,
+        "BACKUP_S3_REGION": s3_server.region,
+    }
+    prefix = f"db-backups/{tmp_path.name}/"
+    upload_url = f"s3://{s3_server.bucket}/{prefix}"
+    # Without the backup bucket's keys nothing is uploaded, and the run fails.
+    refused = _run_script("dump", "--out", str(tmp_path / "a"), "--upload-url", upload_url)
+    assert refused.returncode == 1 and "BACKUP_S3_ACCESS_KEY_ID" in refused.stderr
+
+    env = dict(os.environ, **bucket_env)
+    dumped = _run_script("dump", "--out", str(tmp_path / "b"), "--upload-url", upload_url, env=env)
+    assert dumped.returncode == 0, dumped.stderr
+    (dump_file,) = (tmp_path / "b").glob("*.dump")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint_url,
+        region_name=s3_server.region,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    listed = client.list_objects_v2(Bucket=s3_server.bucket, Prefix=prefix)["Contents"]
+    assert {item["Key"]: item["Size"] for item in listed} == {
+        prefix + dump_file.name: dump_file.stat().st_size,
+        prefix + dump_file.name + ".manifest.json": Path(str(dump_file) + ".manifest.json")
+        .stat()
+        .st_size,
+    }
+    # The machine's copies are gone: the restore works from the bucket alone.
+    for path in (tmp_path / "b").iterdir():
+        path.unlink()
+    env.update({key: value for key, value in drill_database.items() if key != "name"})
+    restored = _run_script("restore", upload_url + dump_file.name, env=env)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    with psycopg.connect(_admin_url(drill_database["name"])) as conn:
+        titles = conn.execute(
+            "SELECT title FROM courses_course WHERE school_id = %s", [school["id"]]
+        ).fetchall()
+    assert titles == [(school["course"],)]
