@@ -6,7 +6,9 @@ change of a domain (``signals.py``): now and again after the transaction commits
 lookup that read the old row meanwhile cannot keep it. The cache holds the domain's
 status and ``failing_since``, not a yes/no, so the end of a grace period takes effect
 at the exact time without any write or expiry. A hostname's school is then taken from
-tenancy's own school cache, which follows suspensions, renames and plan changes.
+tenancy's own school cache, which follows suspensions, renames and plan changes: a
+school moved to a plan without custom domains stops being served on them at once
+(and its links point at its subdomain again), while its domains are kept.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.selectors import get_school_by_slug
 
 from .models import CustomDomain, serves_traffic
-from .selectors import lookup_hostname
+from .selectors import lookup_hostname, plan_allows_domains
 
 _MISSING = "missing"
 
@@ -59,7 +61,9 @@ def school_for_host(hostname: str) -> School | None:
     slug, status, failing_since = cached
     if not serves_traffic(status, _as_datetime(failing_since)):
         return None
-    return get_school_by_slug(slug)
+    school = get_school_by_slug(slug)
+    # The plan is read from the school cache, which follows plan changes at once.
+    return school if school is not None and plan_allows_domains(school) else None
 
 
 def primary_host_of(school: School) -> str | None:
@@ -81,6 +85,8 @@ def primary_host_of(school: School) -> str | None:
     if cached == _MISSING:
         return None
     hostname, status, failing_since = cached
+    if not plan_allows_domains(school):
+        return None
     return hostname if serves_traffic(status, _as_datetime(failing_since)) else None
 
 

@@ -13,6 +13,12 @@ from courseplatform.tenancy.models import School
 from .models import CustomDomain, serves_traffic
 
 
+def plan_allows_domains(school: School) -> bool:
+    """Whether the school's plan includes custom domains. A school moved to a plan
+    without them keeps its domains (an upgrade brings them back) but none serves."""
+    return school.plan.max_custom_domains != 0
+
+
 def live_domains(school: School) -> QuerySet[CustomDomain]:
     """The school's domains that are not removed, primary first."""
     return (

@@ -80,10 +80,6 @@ def _lock_school(school: School) -> School:
     return School.objects.select_for_update(of=("self",)).select_related("plan").get(pk=school.pk)
 
 
-def plan_allows_domains(school: School) -> bool:
-    return school.plan.max_custom_domains != 0
-
-
 def add_domain(*, school: School, actor: Any, hostname: str, ip: str | None = None) -> CustomDomain:
     """Add ``hostname`` as a pending domain of ``school`` with a fresh token."""
     permissions.require_school_owner(school, actor, message=NOT_OWNER)
@@ -380,7 +376,6 @@ __all__ = [
     "expire_pending",
     "on_domain_change",
     "owner_domain",
-    "plan_allows_domains",
     "remove_domain",
     "set_primary",
 ]

@@ -22,7 +22,7 @@ from . import automated, services
 from .forms import AddDomainForm
 from .hostnames import display_hostname
 from .models import CustomDomain
-from .selectors import live_domains
+from .selectors import live_domains, plan_allows_domains
 from .verification import apex_supported, cname_target, expected_records
 
 
@@ -42,7 +42,7 @@ def domain_card(school: School, domain: CustomDomain) -> dict[str, Any]:
             school=school, hostname=domain.hostname, token=domain.verification_token
         ),
         "check": domain.last_check or {},
-        "serves": domain.serves_traffic(),
+        "serves": domain.serves_traffic() and plan_allows_domains(school),
         # Automated mode: Cloudflare's statuses and the records it asks for.
         "cloudflare": domain.cloudflare_state if automated.is_enabled() else None,
     }
@@ -60,7 +60,7 @@ def _page(
             "nav_active": "domains",
             "form": form,
             "cards": [domain_card(school, d) for d in domains],
-            "on_plan": services.plan_allows_domains(school),
+            "on_plan": plan_allows_domains(school),
             "limit": limit,
             "at_limit": limit is not None and len(domains) >= limit,
             "target": cname_target(school),

@@ -8,25 +8,20 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from courseplatform.courses.models import Enrollment
-from courseplatform.domains.models import CustomDomain
-from courseplatform.tenancy.rls import school_context
+from tests.fixtures.custom_domains import serving_domain
 from tests.fixtures.schools import PASSWORD
 
 from .test_redeem import alpha, bravo, make_codes  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.school_plan("premium")]
 
 HOST = "learn.alpha-brand.test"
 
 
 def _serve_on_custom_domain(env: Any) -> None:
-    with school_context(env.school):
-        CustomDomain.objects.create(
-            school=env.school, hostname=HOST, status="active", activated_at=timezone.now()
-        )
+    serving_domain(env.school, HOST)
 
 
 def test_redeem_signed_out_through_signup_on_the_custom_domain(

@@ -12,28 +12,21 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client, override_settings
-from django.utils import timezone
 
 from courseplatform.accounts.models import User
 from courseplatform.domains.models import CustomDomain
 from courseplatform.ops.files import signed_file_url
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.storage import school_storage_key
+from tests.fixtures.custom_domains import serving_domain
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.school_plan("premium")]
 
 HOST = "learn.alpha-brand.test"
 
 
 def _domain(school: Any, *, primary: bool = True) -> CustomDomain:
-    with school_context(school):
-        return CustomDomain.objects.create(
-            school=school,
-            hostname=HOST,
-            status="active",
-            activated_at=timezone.now(),
-            is_primary=primary,
-        )
+    return serving_domain(school, HOST, is_primary=primary)
 
 
 def _signed_in(school: Any, user: User, host: str) -> Client:

@@ -17,7 +17,7 @@ from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.selectors import school_url
 from courseplatform.tenancy.tls_ask import TLS_ASK_PATH
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.school_plan("premium")]
 
 Status = CustomDomain.Status
 ALPHA_HOST = "learn.alpha-brand.test"
@@ -232,3 +232,43 @@ def test_links_to_the_school_use_its_primary_domain(schools) -> None:
     assert school_url(alpha, "/courses/", port="") == f"http://{ALPHA_HOST}/courses/"
     assert school_url(alpha, "/", port="", subdomain=True) == "http://alpha.localhost/"
     assert school_url(bravo, "/", port="") == "http://bravo.localhost/"
+
+
+@pytest.mark.django_db(transaction=True)  # the plan change runs as the platform role
+def test_a_school_moved_to_a_plan_without_domains_stops_serving_on_them_at_once(
+    schools,
+) -> None:
+    from courseplatform.ops.schools import change_plan
+    from courseplatform.tenancy.models import Plan
+    from courseplatform.tenancy.rls import platform_bypass
+
+    alpha, bravo = schools
+    _add(alpha, ALPHA_HOST, is_primary=True)
+    _add(bravo, BRAVO_HOST)
+    assert _get(ALPHA_HOST).status_code == 200 and _ask(ALPHA_HOST) == 200
+    assert _get("alpha.localhost").status_code == 301
+
+    def move(plan: str) -> None:
+        with platform_bypass(actor=None, reason="test: change plan"):
+            change_plan(school=alpha, actor=None, plan=Plan.objects.get(code=plan))
+        alpha.refresh_from_db()
+
+    move("free")
+    # Cached host entries follow the plan through tenancy's school cache: no wait.
+    _assert_nothing_of_any_school(_get(ALPHA_HOST))
+    assert _ask(ALPHA_HOST) == 404
+    assert _get("alpha.localhost").status_code == 200  # no redirect to a dead primary
+    assert school_url(alpha, "/courses/").startswith("http://alpha.localhost")
+    # The domain is kept, shown as not serving, and another school is untouched.
+    with school_context(alpha):
+        assert CustomDomain.objects.filter(hostname=ALPHA_HOST, status=Status.ACTIVE).exists()
+    owner = Client(HTTP_HOST="alpha.localhost")
+    with school_context(alpha):
+        owner.force_login(_owner(alpha))
+    page = owner.get("/manage/domains/").content.decode()
+    assert "data-domains-paused" in page
+    assert _get(BRAVO_HOST).status_code == 200
+
+    move("premium")
+    assert _get(ALPHA_HOST).status_code == 200 and _ask(ALPHA_HOST) == 200
+    assert _get("alpha.localhost").status_code == 301

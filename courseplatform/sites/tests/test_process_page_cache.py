@@ -14,9 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from courseplatform.domains.models import CustomDomain
 from courseplatform.ops import pagecache
 from courseplatform.ops.schools import set_school_status
 from courseplatform.sites.models import Page
@@ -25,8 +23,9 @@ from courseplatform.tenancy import cache_tokens
 from courseplatform.tenancy.generation import _key as generation_key
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass, school_context
+from tests.fixtures.custom_domains import serving_domain
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.school_plan("premium")]
 
 HOST = "alpha.localhost"
 CUSTOM_HOST = "learn.alpha-brand.test"
@@ -189,11 +188,7 @@ def test_an_edit_made_elsewhere_shows_once_the_window_ends(
 def test_a_custom_domain_is_kept_apart_and_a_new_primary_redirects_at_once(
     site: dict[str, str], school_a: Any
 ) -> None:
-    with school_context(school_a.school):
-        domain = CustomDomain.objects.create(
-            school=school_a.school, hostname=CUSTOM_HOST,
-            status=CustomDomain.Status.ACTIVE, activated_at=timezone.now(),
-        )  # fmt: skip
+    domain = serving_domain(school_a.school, CUSTOM_HOST)
     on_domain = _get("/", host=CUSTOM_HOST)
     on_subdomain = _get("/")
     assert on_domain.status_code == on_subdomain.status_code == 200

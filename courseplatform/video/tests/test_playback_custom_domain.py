@@ -5,32 +5,21 @@ another school's custom domain."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
-from courseplatform.domains.models import CustomDomain
-from courseplatform.tenancy.rls import school_context
+from tests.fixtures.custom_domains import serving_domain
 
 from .playback_support import World
 from .test_playback import body_of, key_url, master_url, media_for, uris
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.school_plan("premium")]
 
 HOST = "learn.alpha-brand.test"
 OTHER_HOST = "school.bravo-brand.test"
 
 
 def test_playback_works_on_the_custom_domain(world: World) -> None:
-    with school_context(world.school):
-        CustomDomain.objects.create(
-            school=world.school, hostname=HOST, status="active", activated_at=timezone.now()
-        )
-    with school_context(world.other_school):
-        CustomDomain.objects.create(
-            school=world.other_school,
-            hostname=OTHER_HOST,
-            status="active",
-            activated_at=timezone.now(),
-        )
+    serving_domain(world.school, HOST)
+    serving_domain(world.other_school, OTHER_HOST)
     client = world.client(world.student, host=HOST)
     url, media = media_for(client, world.locked)
     assert url.startswith("/video/")  # relative: stays on the host it was served on
