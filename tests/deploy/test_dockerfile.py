@@ -8,6 +8,7 @@ import http.server
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from .conftest import ROOT, documented_commands
 
@@ -180,3 +182,156 @@ def test_healthcheck_finds_a_running_process_by_argument() -> None:
         sleeper.wait()
     missing = _healthcheck("--process", marker)
     assert missing.returncode == 1 and marker in missing.stderr
+
+
+# --- what the image holds, assembled without a daemon ------------------------------
+
+
+def _ignore_rules() -> list[tuple[bool, re.Pattern[str]]]:
+    """.dockerignore as (negated, regex) pairs, in order (the last match wins)."""
+    rules = []
+    for raw in (ROOT / ".dockerignore").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        pattern = line.lstrip("!").strip("/")
+        regex = ""
+        i = 0
+        while i < len(pattern):
+            if pattern.startswith("**/", i):
+                regex, i = regex + "(?:.*/)?", i + 3
+            elif pattern.startswith("**", i):
+                regex, i = regex + ".*", i + 2
+            elif pattern[i] == "*":
+                regex, i = regex + "[^/]*", i + 1
+            elif pattern[i] == "?":
+                regex, i = regex + "[^/]", i + 1
+            else:
+                regex, i = regex + re.escape(pattern[i]), i + 1
+        rules.append((negated, re.compile(regex + r"\Z")))
+    return rules
+
+
+def _in_context(path: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Whether Docker sends ``path`` with the build context (a matched parent excludes it)."""
+    parts = path.split("/")
+    excluded = False
+    for depth in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:depth])
+        for negated, regex in rules:
+            if regex.match(prefix):
+                excluded = not negated
+        if excluded:
+            return False
+    return True
+
+
+def test_the_dockerignore_rules_mean_what_they_say() -> None:
+    rules = _ignore_rules()
+    assert not _in_context(".env", rules) and _in_context(".env.example", rules)
+    assert not _in_context("courseplatform/video/tests/test_x.py", rules)
+    assert not _in_context("courseplatform/ops/__pycache__/a.pyc", rules)
+    assert _in_context("courseplatform/video/services.py", rules)
+    assert _in_context("frontend/package-lock.json", rules)
+
+
+def _runtime_copies() -> list[str]:
+    """Sources of the final stage's COPY lines that come from the build context."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    final_stage = text.rsplit("\nFROM ", 1)[1]
+    sources = []
+    for line in final_stage.splitlines():
+        if line.startswith("COPY ") and "--from=" not in line:
+            sources += line.split()[1:-1]
+    return sources
+
+
+def test_the_image_files_collect_static_and_pass_check_deploy(tmp_path: Path) -> None:
+    """The runtime stage's files, taken from the build context as Docker would, run
+    collectstatic (as the Dockerfile does) and `manage.py check --deploy` with the
+    production environment compose.yaml gives the app: nothing the app needs is left
+    out of the image by .dockerignore or a missing COPY."""
+    rules = _ignore_rules()
+    tracked = (
+        subprocess.run(
+            ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=60
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    app = tmp_path / "app"
+    sources = _runtime_copies()
+    assert set(sources) == {"manage.py", "courseplatform", "templates", "scripts", "deploy"}
+    copied = 0
+    for path in tracked:
+        if path and _in_context(path, rules) and path.split("/")[0] in sources:
+            target = app / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes((ROOT / path).read_bytes())
+            copied += 1
+    assert not (app / "courseplatform" / "video" / "tests").exists()
+    # Only tests stay out: every other tracked file under a copied path is in the image.
+    left_out = [
+        path
+        for path in tracked
+        if path.split("/")[0] in sources and "/tests/" not in path and not (app / path).exists()
+    ]
+    assert left_out == []
+    # The assets stage's output (make test builds the same thing first).
+    dist = ROOT / "courseplatform" / "static" / "dist"
+    assert (dist / "app.css").is_file(), "run `make assets` first"
+    for path in dist.rglob("*"):
+        if path.is_file():
+            target = app / path.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    production = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "VAR_DIR": str(tmp_path / "var"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "STATIC_MANIFEST": "true",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PLATFORM_DOMAIN": "courses.example.com",
+        "PLATFORM_SCHEME": "https",
+        "TRUSTED_PROXY_COUNT": "1",
+        # Nothing connects: check --deploy without --database runs no query.
+        "DATABASE_URL": "postgres://cp_app:x@db.invalid:5432/courseplatform",
+        "DATABASE_PLATFORM_URL": "postgres://cp_platform:x@db.invalid:5432/courseplatform",
+        "REDIS_URL": "redis://:x@redis.invalid:6379/0",
+        "S3_ENDPOINT_URL": "https://media.courses.example.com",
+        "S3_BUCKET": "courseplatform",
+        "AWS_ACCESS_KEY_ID": "a",
+        "AWS_SECRET_ACCESS_KEY": "b",
+        "EMAIL_URL": "smtp://u:p@smtp.example.com:587",
+        "ACCESS_CODE_HMAC_KEY": secrets.token_hex(32),
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "CERTIFICATE_SIGNING_KEYS": secrets.token_hex(32),
+        "VIDEO_SIGNING_SECRETS": secrets.token_hex(32),
+        "METRICS_TOKEN": secrets.token_hex(16),
+    }
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=app,
+        env={**production, "SECRET_KEY": "collectstatic-only"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert collect.returncode == 0, collect.stderr[-3000:]
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
+    assert "dist/app.css" in manifest["paths"]
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=app,
+        env=production,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr[-3000:]
+    assert copied > 100
