@@ -199,7 +199,8 @@ def _blockers(table: Table, tables: dict[str, Table]) -> list[Blocker]:
 
 
 def _cell(items: list[str]) -> str:
-    return "<br>".join(items) if items else "—"
+    # A WHERE clause may hold "|" (e.g. ||), which would end the Markdown cell.
+    return "<br>".join(item.replace("|", "\\|") for item in items) if items else "—"
 
 
 def render(tables: dict[str, Table]) -> str:

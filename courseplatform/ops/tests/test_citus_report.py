@@ -117,6 +117,10 @@ def test_citus_report_on_probe_tables(django_db_setup: None) -> None:
         )
         cur.execute("CREATE UNIQUE INDEX zz_probe_lower_code ON zz_probe_blocked (lower(code))")
         cur.execute(
+            "CREATE UNIQUE INDEX zz_probe_pipe ON zz_probe_ready (school_id, code) "
+            "WHERE (code || 'x') <> 'yx'"
+        )
+        cur.execute(
             "CREATE TABLE zz_probe_local (id bigint PRIMARY KEY, "
             "blocked_id bigint REFERENCES zz_probe_blocked (id))"
         )
@@ -146,3 +150,7 @@ def test_citus_report_on_probe_tables(django_db_setup: None) -> None:
     )
     assert ready_row in report
     assert "| `zz_probe_blocked` | ❌ | ❌ (id) |" in report
+    # A "|" in a WHERE clause is escaped, so the row keeps its five cells.
+    (row,) = [line for line in report.splitlines() if line.startswith("| `zz_probe_ready`")]
+    assert "\\|\\|" in row
+    assert len(row.replace("\\|", "").split("|")) == 7
