@@ -70,11 +70,17 @@ SCHOOL_CACHE_SIZE = int(os.environ.get("SCHOOL_CACHE_SIZE", "20000"))
 # server keep one, and how long a CDN may serve it stale while it fetches a new one.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 PUBLIC_CACHE_STALE_SECONDS = int(os.environ.get("PUBLIC_CACHE_STALE_SECONDS", "60"))
-# Each web process also keeps finished visitor pages in memory (ops/pagecache.py): for
-# at most this long (never more than s-maxage; 0 turns it off; a change made in the
-# same process applies at once) and within this many MiB (least recently used go).
+# A rendered visitor page that holds nothing that expires is kept (in Redis and in each
+# web process) until the school's content changes, and at most this long.
+PUBLIC_PAGE_LIFETIME_SECONDS = int(os.environ.get("PUBLIC_PAGE_LIFETIME_SECONDS", "3600"))
+# Each web process also keeps finished visitor pages in memory (ops/pagecache.py), within
+# this many MiB (least recently used go). While the process hears every change announced
+# through Redis (tenancy/broadcast.py) a copy lives PUBLIC_PAGE_LIFETIME_SECONDS; when it
+# cannot (Redis unreachable, no Redis), and for pages with expiring URLs, at most
+# PUBLIC_PROCESS_CACHE_SECONDS (never more than s-maxage; 0 turns the cache off).
 PUBLIC_PROCESS_CACHE_SECONDS = int(os.environ.get("PUBLIC_PROCESS_CACHE_SECONDS", "60"))
-PUBLIC_PROCESS_CACHE_BYTES = int(float(os.environ.get("PUBLIC_PROCESS_CACHE_MB", "64")) * 2**20)
+# 128 MiB holds the three visitor pages of 10,000 schools (82 MiB measured: README).
+PUBLIC_PROCESS_CACHE_BYTES = int(float(os.environ.get("PUBLIC_PROCESS_CACHE_MB", "128")) * 2**20)
 
 # --- apps --------------------------------------------------------------------
 INSTALLED_APPS = [

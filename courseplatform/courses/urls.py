@@ -21,6 +21,7 @@ urlpatterns = [
         views.attachment_download,
         name="attachment",
     ),
+    path("covers/<int:course_id>/<str:name>", views.course_cover, name="cover"),
     path("my/", views.my_courses, name="my_courses"),
     path("manage/courses/<int:course_id>/students/", people.roster, name="roster"),
     path(

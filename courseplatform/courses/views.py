@@ -16,12 +16,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.files.storage import default_storage
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import parse_etags
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
@@ -30,34 +40,14 @@ from courseplatform.accounts.models import User
 from courseplatform.ops import files
 from courseplatform.ops.edgecache import public_page
 from courseplatform.sanitize.markdown import sanitize_html
-from courseplatform.tenancy.models import School
 from courseplatform.tenancy.timezones import UTC, school_zone
 
-from . import drip, extensions, lesson_kinds, selectors, services, site_cache
+from . import covers, drip, extensions, lesson_kinds, selectors, services, site_cache
+from .covers import cover_url
 from .models import Course, Enrollment, Lesson, Section
 
 LOGIN_PATH = "/accounts/login/"
 REDEEM_PATH = "/redeem/"
-
-# Cover images are stored as <uuid>.<ext>; the extension names the type (checked on upload).
-_IMAGE_TYPES = {extension: content_type for content_type, extension in files.IMAGE_FORMATS.values()}
-
-
-def cover_url(school: School, course: Course) -> str:
-    """A short-lived inline URL of the course's cover image ("" when it has none)."""
-    if not course.cover_key:
-        return ""
-    extension = course.cover_key.rsplit(".", 1)[-1].lower()
-    try:
-        return files.signed_file_url(
-            school=school,
-            key=course.cover_key,
-            filename=f"{course.slug}-cover.{extension}",
-            content_type=_IMAGE_TYPES.get(extension, "application/octet-stream"),
-            inline=True,
-        )
-    except ValueError:  # a key outside the school's prefix is never signed
-        return ""
 
 
 def _html(stored: str) -> SafeString:
@@ -270,6 +260,32 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         for course in selectors.published_courses(school=school)
     ]
     return render(request, "courses/catalogue.html", {"cards": cards})
+
+
+@require_safe
+def course_cover(request: HttpRequest, course_id: int, name: str) -> HttpResponseBase:
+    """A published course's cover at its stable URL (``covers.py``), from this school's
+    storage only; immutable, since a new cover gets a new URL."""
+    school = request.school  # type: ignore[attr-defined]
+    key = covers.published_cover_key(school, course_id, name)
+    if key is None:
+        raise Http404("No such file.")
+    etag = f'"{name.partition(".")[0]}"'
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response: HttpResponseBase = HttpResponseNotModified()
+    else:
+        try:
+            handle = default_storage.open(key, "rb")
+        except (FileNotFoundError, OSError) as exc:
+            raise Http404("No such file.") from exc
+        extension = name.rsplit(".", 1)[1]
+        response = FileResponse(handle, content_type=covers.IMAGE_TYPES[extension])
+        response["Content-Disposition"] = f'inline; filename="cover-{course_id}.{extension}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["ETag"] = etag
+    response["Cache-Control"] = covers.CACHE_CONTROL
+    return response
 
 
 # --- course page ------------------------------------------------------------------------

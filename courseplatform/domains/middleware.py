@@ -9,7 +9,8 @@ Stays on the subdomain (no redirect):
 * ``/accounts/login-link/`` and ``/accounts/logout/``: the hop and signing out
   belong to the host the session lives on.
 * what pages of the management area load from their own host: ``/static/``, the
-  school's files and branding (``/files/``, ``/branding/``, ``/site-media/``) and
+  school's files and branding (``/files/``, ``/branding/``, ``/site-media/``,
+  ``/covers/``) and
   video (``/video/``, the player in lesson previews). Redirecting those would make the
   browser fetch them cross-origin, which the Content-Security-Policy forbids.
 * ``/api/``: API clients drop their Authorization header on a redirect to another
@@ -38,6 +39,7 @@ STAYS_ON_SUBDOMAIN = (
     "/files/",
     "/branding/",
     "/site-media/",
+    "/covers/",
     "/video/",
     "/api/",
 )

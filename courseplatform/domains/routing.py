@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from courseplatform.tenancy.cache_tokens import note_local_change
+from courseplatform.tenancy.broadcast import announce_change
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.selectors import get_school_by_slug
@@ -104,12 +104,14 @@ def forget_domain(hostname: str, *, school_id: int | None = None) -> None:
         schools.add(found.school_id)
     keys |= {primary_cache_key(pk) for pk in schools if isinstance(pk, int)}
     cache.delete_many(list(keys))
-    # Pages this process keeps in memory (ops/pagecache.py) were made on the old
-    # routing (a subdomain that now redirects, a domain that no longer serves).
-    note_local_change(None)
+    # Pages the web processes keep in memory (ops/pagecache.py) were made on the old
+    # routing (a subdomain that now redirects, a domain that no longer serves): every
+    # copy of these schools' pages goes (all of them when no school is known).
+    names: list[str | None] = [f"school:{pk}" for pk in schools if isinstance(pk, int)] or [None]
+    announce_change(*names)
 
     def again() -> None:
         cache.delete_many(list(keys))
-        note_local_change(None)
+        announce_change(*names)
 
     transaction.on_commit(again)

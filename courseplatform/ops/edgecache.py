@@ -7,9 +7,10 @@ For visitors:
 
 * the whole response is cached in Redis under the school, its last change
   (``updated_at``), its content generation (``tenancy.generation``, bumped on every
-  content change), the host and the path — so a warm hit makes no database round trip
-  and renders nothing. Requests with a query string are rendered every time (they
-  would let anyone fill the cache) but still get the shared-cache headers;
+  content change), the deployment's static files, the host and the path — so a warm
+  hit makes no database round trip and renders nothing. Requests with a query string
+  are rendered every time (they would let anyone fill the cache) but still get the
+  shared-cache headers;
 * the page is rendered without per-visitor tokens (``request.shared_cacheable``: no
   CSRF token in ``base.html``; the redeem block becomes a GET form, which keeps the
   code for after sign-in), so no ``csrftoken`` cookie is set;
@@ -17,8 +18,9 @@ For visitors:
   stale-while-revalidate=PUBLIC_CACHE_STALE_SECONDS``: a CDN keeps it, a browser
   revalidates (so a visitor who signs in never sees the visitor's copy);
 * a strong ``ETag`` (SHA-256 of the body) and ``304 Not Modified`` on a matching
-  ``If-None-Match``; ``Vary: Cookie`` (the page differs for signed-in people, whose
-  requests carry the session cookie).
+  ``If-None-Match``; ``Vary: Cookie, Accept-Encoding`` (the page differs for signed-in
+  people, whose requests carry the session cookie; the memory copy is sent gzipped to
+  clients that accept it).
 
 A rendering that turns out personal after all (it set a cookie, touched the session or
 queued a message) is neither stored nor public. Every other request — signed in, with a
@@ -26,21 +28,28 @@ session, a POST — gets ``Cache-Control: private, no-store``, and
 ``SharedCacheGuardMiddleware`` (``ops/middleware.py``) makes sure no response that sets
 a cookie, and no HTML page for a session, ever leaves with ``public``.
 
-Signed URLs in a cached page (cover images, posters) live ``DOWNLOAD_TTL_SECONDS``
-(5 minutes); the cache lifetimes are capped so a page is never served after its URLs
-expire (``max_public_lifetime``).
+How long a rendering is kept depends on what it holds. Course covers and the logo have
+stable URLs (``courses/covers.py``, ``/branding/``), so most pages hold nothing that
+expires: the Redis copy (zlib-compressed) is kept until the content changes — its key
+holds the content generation, ``updated_at`` and the static files' manifest — and at
+most ``PUBLIC_PAGE_LIFETIME_SECONDS``. A rendering that mints a signed URL (a video
+block's poster: ``files.note_expiring_url``) is kept at most its ``s-maxage``, and its
+lifetimes are capped so it is never served after its URLs expire
+(``max_public_lifetime``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
@@ -49,10 +58,12 @@ from django.utils.http import parse_etags, quote_etag
 from courseplatform.telemetry.metrics import cache_hit, cache_miss
 from courseplatform.tenancy.generation import content_generation
 
+from . import files
 from .files import DOWNLOAD_TTL_SECONDS
 
 SHARED_FLAG = "shared_cacheable"
 PROCESS_CACHEABLE = "process_page_cacheable"  # read by ops/pagecache.py
+EXPIRING = "public_page_expiring"  # the page holds a URL that expires (ops/pagecache.py)
 PRIVATE = "private, no-store"
 
 
@@ -87,16 +98,44 @@ def is_shared_cacheable(request: HttpRequest) -> bool:
 
 @dataclass(frozen=True)
 class _Stored:
-    content: bytes
+    body: bytes  # zlib-compressed: a landing page shrinks about 4x in Redis
     content_type: str
     etag: str
+    expiring: bool  # holds a URL that expires (``files.note_expiring_url``)
+
+
+@lru_cache(maxsize=1)
+def _release() -> str:
+    """What the static files of this deployment are: a page links its hashed CSS and JS
+    names, so a rendering made by the previous release is not reused by this one."""
+    return str(getattr(staticfiles_storage, "manifest_hash", "") or "")
 
 
 def _key(request: HttpRequest) -> str:
     school = request.school  # type: ignore[attr-defined]
     where = hashlib.sha256(f"{request.get_host()}\n{request.path}".encode()).hexdigest()[:32]
     changed = int(school.updated_at.timestamp() * 1_000_000) if school.updated_at else 0
-    return f"ops:page:{school.pk}:{changed}:{content_generation(school.pk)}:{where}"
+    generation = content_generation(school.pk)
+    return f"ops:page:v2:{school.pk}:{changed}:{generation}:{_release()}:{where}"
+
+
+def lifetimes(*, expiring: bool) -> tuple[int, int]:
+    """(s-maxage, stale-while-revalidate) for a page: as configured, and for a page with
+    expiring URLs capped to fit them (``max_public_lifetime``)."""
+    if expiring:
+        return max_public_lifetime()
+    return max(0, settings.PUBLIC_CACHE_SECONDS), max(0, settings.PUBLIC_CACHE_STALE_SECONDS)
+
+
+def stored_seconds(*, expiring: bool) -> int:
+    """How long the Redis copy is kept: a page without expiring URLs until its content
+    changes (the key holds the content generation), at most
+    ``PUBLIC_PAGE_LIFETIME_SECONDS``; one with them, its ``s-maxage``."""
+    if expiring:
+        return max_public_lifetime()[0]
+    if not settings.PUBLIC_CACHE_SECONDS:
+        return 0  # shared caching turned off
+    return max(0, settings.PUBLIC_PAGE_LIFETIME_SECONDS)
 
 
 def _turned_personal(request: HttpRequest, response: HttpResponseBase) -> bool:
@@ -115,13 +154,15 @@ def make_private(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def _make_public(response: HttpResponseBase, etag: str) -> None:
-    fresh, stale = max_public_lifetime()
+def _make_public(response: HttpResponseBase, etag: str, *, expiring: bool) -> None:
+    fresh, stale = lifetimes(expiring=expiring)
     response["Cache-Control"] = (
         f"public, max-age=0, s-maxage={fresh}, stale-while-revalidate={stale}"
     )
     response["ETag"] = etag
-    patch_vary_headers(response, ["Cookie"])
+    # The web process's memory copy is sent gzip-compressed to clients that ask for it
+    # (ops/pagecache.py), so the representation depends on Accept-Encoding too.
+    patch_vary_headers(response, ["Cookie", "Accept-Encoding"])
 
 
 def _not_modified(request: HttpRequest, etag: str) -> bool:
@@ -129,7 +170,12 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
     if not header:
         return False
     tags = parse_etags(header)
-    return "*" in tags or etag in tags
+    return "*" in tags or etag in tags or gzip_etag(etag) in tags
+
+
+def gzip_etag(etag: str) -> str:
+    """The strong ETag of the page's gzip-compressed copy (one tag per representation)."""
+    return f'{etag[:-1]}-gzip"' if etag.endswith('"') else etag
 
 
 def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -147,14 +193,16 @@ def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
             (cache_hit if isinstance(stored, _Stored) else cache_miss)("page")
         if isinstance(stored, _Stored):
             response: HttpResponseBase = HttpResponse(
-                stored.content, content_type=stored.content_type
+                zlib.decompress(stored.body), content_type=stored.content_type
             )
-            etag = stored.etag
+            etag, expiring = stored.etag, stored.expiring
         else:
-            response = view(request, *args, **kwargs)
-            render = getattr(response, "render", None)
-            if callable(render):
-                response = render() or response
+            with files.expiring_urls_watched() as minted:
+                response = view(request, *args, **kwargs)
+                render = getattr(response, "render", None)
+                if callable(render):
+                    response = render() or response
+            expiring = minted[0]
             if (
                 response.status_code != 200
                 or response.streaming
@@ -163,15 +211,16 @@ def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
                 return make_private(response)
             assert isinstance(response, HttpResponse)
             etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:40])
-            if key:
-                fresh, _ = max_public_lifetime()
-                if fresh:
-                    stored = _Stored(response.content, response["Content-Type"], etag)
-                    cache.set(key, stored, fresh)
+            seconds = stored_seconds(expiring=expiring)
+            if key and seconds:
+                body = zlib.compress(response.content, 6)
+                stored = _Stored(body, response["Content-Type"], etag, expiring)
+                cache.set(key, stored, seconds)
         if key:
             # The finished response may be kept in this process (ops/pagecache.py).
             setattr(request, PROCESS_CACHEABLE, True)
-        _make_public(response, etag)
+            setattr(request, EXPIRING, expiring)
+        _make_public(response, etag, expiring=expiring)
         if _not_modified(request, etag):
             not_modified = HttpResponseNotModified()
             for header in ("Cache-Control", "ETag", "Vary"):

@@ -9,6 +9,9 @@ expected type, and the file's leading bytes must match it. An ``.exe`` renamed
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -156,6 +159,31 @@ def delete_school_file(*, school: School, key: str) -> None:
 
 # --- signed downloads -----------------------------------------------------------------
 
+# Set while a response is rendered (``expiring_urls_watched``): every short-lived URL
+# minted meanwhile (``signed_file_url``, video segment and poster URLs) notes itself, so
+# a shared page that holds one is cached only as long as its URLs live
+# (``ops/edgecache.py``). A page without one can be kept until its content changes.
+_minted: ContextVar[list[bool] | None] = ContextVar("expiring_urls_minted", default=None)
+
+
+def note_expiring_url() -> None:
+    """A URL that stops working after a while is being handed out."""
+    seen = _minted.get()
+    if seen is not None:
+        seen[0] = True
+
+
+@contextmanager
+def expiring_urls_watched() -> Iterator[list[bool]]:
+    """``with expiring_urls_watched() as minted:`` … ``minted[0]`` is True when the
+    block handed out a URL that expires."""
+    seen = [False]
+    token = _minted.set(seen)
+    try:
+        yield seen
+    finally:
+        _minted.reset(token)
+
 
 def signed_file_url(
     *,
@@ -169,6 +197,7 @@ def signed_file_url(
     """A URL that serves ``key`` for ``ttl`` seconds; callers check access first."""
     if not key.startswith(school_storage_key(school.pk)):
         raise ValueError("key outside the school's prefix")
+    note_expiring_url()
     disposition = "inline" if inline else "attachment"
     if hasattr(default_storage, "bucket_name"):
         safe = filename.replace('"', "")

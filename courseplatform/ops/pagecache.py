@@ -16,14 +16,18 @@ CSP, the security headers) in a bounded per-process LRU:
   had its say), an ETag, no cookie set and no CSP nonce. So an unknown host (404), a
   suspended school (403), a redirect to a primary custom domain (301) and every
   personal page are never kept. The key is the raw Host header and the path.
-* **How long**: ``PUBLIC_PROCESS_CACHE_SECONDS``, never more than the page's own
-  ``s-maxage`` (``edgecache.max_public_lifetime``), and cut further so the signed URLs
-  in a page (5 minutes) outlive every cache stacked on it. A CDN in front already
-  shows visitors a page up to ``s-maxage`` old, which is why a copy of that age at the
-  origin is acceptable too. Within this process a change is seen at once: a content
-  generation bump, a school or plan write and a custom-domain change
-  (``tenancy.cache_tokens.note_local_change``) make the affected copies stale for the
-  next request. Other processes keep theirs until the window ends.
+* **How long**: a page that holds nothing that expires (covers and the logo have stable
+  URLs; ``edgecache`` records whether the rendering minted a signed URL) lives until its
+  school changes, at most ``PUBLIC_PAGE_LIFETIME_SECONDS``, *while this process hears
+  every change*: writers announce each content-generation bump, school or plan write and
+  custom-domain change through Redis (``tenancy.broadcast``), and this process's listener
+  notes them (``tenancy.cache_tokens.note_local_change``), which makes the affected
+  copies stale for the next request. A copy made before a break in listening, or made
+  while not listening (Redis unreachable, no Redis), and any page with expiring URLs
+  (a video block's poster) live only ``window_seconds()``: ``PUBLIC_PROCESS_CACHE_SECONDS``,
+  never more than the page's own ``s-maxage``, and cut so the signed URLs in a page
+  (5 minutes) outlive every cache stacked on it — what a CDN in front shows visitors
+  anyway. A change made in this process is seen at once in every case.
 * **How much**: ``PUBLIC_PROCESS_CACHE_BYTES`` per process (body plus headers); the
   least recently used copies go first. 0 seconds or 0 bytes turns it off.
 * ``If-None-Match`` with the stored ETag gets ``304 Not Modified``, as from the view.
@@ -31,8 +35,10 @@ CSP, the security headers) in a bounded per-process LRU:
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,27 +49,54 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.utils.http import parse_etags
 
 from courseplatform.telemetry.metrics import cache_hit, cache_miss
+from courseplatform.tenancy.broadcast import ensure_listening, listening_epoch
 from courseplatform.tenancy.cache_tokens import changed_here, local_seq
 
 from . import edgecache
 from .routes import ROUTE_ATTRIBUTE, route_name
 
 STORABLE = edgecache.PROCESS_CACHEABLE
-_NOT_FOR_304 = ("Content-Type", "Content-Length")
-_HEADER_OVERHEAD = 64  # bytes counted per header and per entry besides their text
+_NOT_FOR_304 = frozenset({"content-type", "content-length", "content-encoding"})
+_ENTRY_OVERHEAD = 400  # bytes counted per entry besides its body and key (measured)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
-    content: bytes
-    headers: tuple[tuple[str, str], ...]
-    etag: str
+    gzipped: bytes  # the body, gzip-compressed (about a quarter of it)
+    length: int  # the body's own length
+    shared: dict[str, tuple[str, str]]  # the other headers, interned (``_shared_headers``)
+    etag: str  # of the body; the gzip copy's is ``edgecache.gzip_etag(etag)``
     names: tuple[str, ...]  # what a local change must name to make it stale
     seq: int  # tenancy.cache_tokens.local_seq() when the request that made it began
-    expires: float  # time.monotonic()
+    epoch: int | None  # tenancy.broadcast.listening_epoch() then (None: not listening)
+    fresh_until: float  # time.monotonic(): the short window, whatever is heard
+    expires: float  # the long lifetime, while the epoch lasts
     size: int
     route: str  # the URL pattern's name, for the request metrics and log line
     school_id: int
+
+
+# Headers every copy has its own value of; the rest are the same for most pages (CSP,
+# security headers, Cache-Control, Vary) and are kept once (``_shared_headers``).
+_OWN_HEADERS = frozenset({"etag", "content-length", "content-encoding"})
+_SHARED_LIMIT = 4096  # distinct header sets interned; past that each copy keeps its own
+_shared: dict[tuple[tuple[str, str], ...], dict[str, tuple[str, str]]] = {}
+_GZIP = re.compile(r"\bgzip\b")
+
+
+def _shared_headers(response: HttpResponse) -> dict[str, tuple[str, str]]:
+    """The response's headers but its own (ETag, lengths), as Django's header store
+    holds them (lower-case name -> (name, value), already checked): one object for all
+    copies with the same set, copied into each answer without checking them again."""
+    items = tuple(
+        (name, value) for name, value in response.items() if name.lower() not in _OWN_HEADERS
+    )
+    found = _shared.get(items)
+    if found is None:
+        found = {name.lower(): (name, value) for name, value in items}
+        if len(_shared) < _SHARED_LIMIT:
+            _shared[items] = found
+    return found
 
 
 class _Store:
@@ -89,7 +122,14 @@ class _Store:
             if entry is None:
                 self.misses += 1
                 return None
-            if now >= entry.expires or changed_here(entry.seq, entry.names):
+            if (
+                now >= entry.expires
+                or (
+                    now >= entry.fresh_until
+                    and (entry.epoch is None or entry.epoch != listening_epoch())
+                )
+                or changed_here(entry.seq, entry.names)
+            ):
                 self._drop(key)
                 self.misses += 1
                 return None
@@ -142,19 +182,38 @@ def window_seconds() -> int:
     return max(0, min(settings.PUBLIC_PROCESS_CACHE_SECONDS, fresh, room))
 
 
+def lifetime_seconds() -> int:
+    """How long a copy of a page without expiring URLs lives while this process hears
+    every change (``tenancy.broadcast``)."""
+    return max(window_seconds(), settings.PUBLIC_PAGE_LIFETIME_SECONDS)
+
+
 def _answer(request: HttpRequest, entry: _Entry) -> HttpResponseBase:
+    gzip = bool(_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    etag = edgecache.gzip_etag(entry.etag) if gzip else entry.etag
     header = request.META.get("HTTP_IF_NONE_MATCH")
     if header:
         tags = parse_etags(header)
-        if "*" in tags or entry.etag in tags:
+        if "*" in tags or entry.etag in tags or edgecache.gzip_etag(entry.etag) in tags:
             not_modified = HttpResponseNotModified()
-            for name, value in entry.headers:
-                if name not in _NOT_FOR_304:
-                    not_modified[name] = value
+            store = not_modified.headers._store  # type: ignore[attr-defined]
+            for lower, pair in entry.shared.items():
+                if lower not in _NOT_FOR_304:
+                    store[lower] = pair
+            store["etag"] = ("ETag", etag)
             return not_modified
-    response = HttpResponse(entry.content)
-    for name, value in entry.headers:
-        response[name] = value
+    if gzip:
+        response = HttpResponse(entry.gzipped)
+        own = {
+            "content-encoding": ("Content-Encoding", "gzip"),
+            "content-length": ("Content-Length", str(len(entry.gzipped))),
+        }
+    else:  # a client without gzip (rare: browsers and CDNs all ask for it)
+        response = HttpResponse(zlib.decompress(entry.gzipped, 31))
+        own = {"content-length": ("Content-Length", str(entry.length))}
+    # Django's own header store, filled with values it checked when the copy was made.
+    store = {**entry.shared, **own, "etag": ("ETag", etag)}
+    response.headers._store = store  # type: ignore[attr-defined]
     return response
 
 
@@ -197,29 +256,31 @@ class ProcessPageCacheMiddleware:
             setattr(request, ROUTE_ATTRIBUTE, entry.route)
             structlog.contextvars.bind_contextvars(school_id=entry.school_id)
             return _answer(request, entry)
-        seq = local_seq()  # before the chain reads anything the copy is made from
+        ensure_listening()
+        # Both before the chain reads anything the copy is made from.
+        seq, epoch = local_seq(), listening_epoch()
         response = self.get_response(request)
         if _storable(request, response):
             assert isinstance(response, HttpResponse)
             # Counted only for pages that could have been answered from here.
             cache_miss("page_process")
             school = request.school  # type: ignore[attr-defined]
-            headers = tuple(response.items())
             content = response.content
+            compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip, no timestamp
+            gzipped = compressor.compress(content) + compressor.flush()
             _store.put(
                 key,
                 _Entry(
-                    content=content,
-                    headers=headers,
+                    gzipped=gzipped,
+                    length=len(content),
+                    shared=_shared_headers(response),
                     etag=response["ETag"],
                     names=(f"school:{school.pk}", f"slug:{school.slug}"),
                     seq=seq,
-                    expires=now + window,
-                    size=len(content)
-                    + sum(len(n) + len(v) + _HEADER_OVERHEAD for n, v in headers)
-                    + len(key[0])
-                    + len(key[1])
-                    + _HEADER_OVERHEAD,
+                    epoch=None if getattr(request, edgecache.EXPIRING, True) else epoch,
+                    fresh_until=now + window,
+                    expires=now + lifetime_seconds(),
+                    size=len(gzipped) + len(key[0]) + len(key[1]) + _ENTRY_OVERHEAD,
                     route=route_name(request),
                     school_id=school.pk,
                 ),

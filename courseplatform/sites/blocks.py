@@ -4,9 +4,10 @@ Stage 1 (:func:`render_body`, cacheable) sanitises the stored HTML and CSS again
 replaces every placeholder with trusted HTML from ``sites/blocks/*.html``: the course
 catalogue, a course card, an instructor bio, a YouTube/Vimeo embed. Placeholders
 whose ids belong to another school (or to nothing, or to a draft course) render
-nothing. What depends on the visitor or expires — the code-redemption form (CSRF
-token, signed-in state), videos (signed, short-lived URLs) and course cover images
-(signed URLs) — is left as *slots* marked with a random per-rendering nonce.
+nothing. Course covers get their stable public URLs (``courses.covers``). What depends
+on the visitor or expires — the code-redemption form (CSRF token, signed-in state) and
+videos (signed, short-lived poster URLs) — is left as *slots* marked with a random
+per-rendering nonce.
 
 Stage 2 (:func:`finish`, every request) fills the slots. Author HTML can never contain
 a slot: nh3 strips comments, and the nonce is unguessable.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -26,9 +27,10 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from courseplatform.accounts.models import User
+from courseplatform.courses.covers import public_cover_path
 from courseplatform.courses.models import Course, CourseInstructor, Lesson
 from courseplatform.courses.selectors import published_courses
-from courseplatform.ops import csp, files
+from courseplatform.ops import csp
 from courseplatform.sanitize.css import sanitize_css
 from courseplatform.sanitize.html import sanitize_page_html
 from courseplatform.sanitize.placeholders import replace_placeholders
@@ -37,7 +39,6 @@ from courseplatform.tenancy.models import School
 
 CATALOGUE_LIMIT = 24
 PAGE_SCOPE = ".cp-page"
-_IMAGE_TYPES = {extension: content_type for content_type, extension in files.IMAGE_FORMATS.values()}
 
 
 @dataclass
@@ -47,7 +48,6 @@ class Body:
     html: str
     css: str
     nonce: str
-    covers: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (key, slug)
 
 
 def _int(value: str | None) -> int | None:
@@ -60,14 +60,12 @@ class _Stage1:
     def __init__(self, school: School, nonce: str) -> None:
         self.school = school
         self.nonce = nonce
-        self.covers: dict[int, tuple[str, str]] = {}
         self._catalogue: list[Course] | None = None
 
     def cover(self, course: Course) -> str:
-        if not course.cover_key:
-            return ""
-        self.covers[course.pk] = (course.cover_key, course.slug)
-        return f"__cp{self.nonce}cover{course.pk}__"
+        # Published courses only reach a block: their covers have stable URLs, so the
+        # rendering holds nothing that expires (``courses.covers``).
+        return public_cover_path(self.school, course)
 
     def card(self, course: Course) -> dict[str, Any]:
         return {
@@ -163,26 +161,10 @@ def render_body(*, school: School, html: str, css: str) -> Body:
     stage = _Stage1(school, nonce)
     clean = sanitize_page_html(html)
     body = replace_placeholders(clean, stage)
-    return Body(
-        html=body, css=sanitize_css(css, scope=PAGE_SCOPE), nonce=nonce, covers=stage.covers
-    )
+    return Body(html=body, css=sanitize_css(css, scope=PAGE_SCOPE), nonce=nonce)
 
 
 # --- stage 2 ------------------------------------------------------------------------------
-
-
-def _cover_url(school: School, key: str, slug: str) -> str:
-    extension = key.rsplit(".", 1)[-1].lower()
-    try:
-        return files.signed_file_url(
-            school=school,
-            key=key,
-            filename=f"{slug}-cover.{extension}",
-            content_type=_IMAGE_TYPES.get(extension, "application/octet-stream"),
-            inline=True,
-        )
-    except ValueError:  # a key outside the school's prefix is never signed
-        return ""
 
 
 def _render_video(request: HttpRequest, school: School, asset_id: int) -> str:
@@ -228,10 +210,6 @@ def _render_video(request: HttpRequest, school: School, asset_id: int) -> str:
 def finish(body: Body, *, request: HttpRequest, school: School) -> SafeString:
     """Stage 2: fill the per-request slots of a (possibly cached) body."""
     html = body.html
-    for course_id, (key, slug) in body.covers.items():
-        token = f"__cp{body.nonce}cover{course_id}__"
-        if token in html:
-            html = html.replace(token, _cover_url(school, key, slug))
     if f"<!--cp:{body.nonce}:" in html:
         pattern = re.compile(rf"<!--cp:{body.nonce}:(redeem|video:(\d+))-->")
         videos: dict[str, str] = {}

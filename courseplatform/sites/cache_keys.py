@@ -23,7 +23,8 @@ def bump_site_version(school_id: int) -> None:
 
 
 def page_key(school_id: int, page_id: int, revision: str) -> str:
-    return f"sites:page:{school_id}:{page_id}:{revision}:{site_version(school_id)}"
+    # v2: covers are stable URLs written in stage 1 (no cover slots left for stage 2).
+    return f"sites:page:v2:{school_id}:{page_id}:{revision}:{site_version(school_id)}"
 
 
 def nav_key(school_id: int) -> str:

@@ -34,9 +34,11 @@ def replace_token(key: str, *, ttl: int) -> None:
 # number and remembers it under the changed thing's name ("school:<id>",
 # "slug:<slug>"), or for everything (``None``). A copy taken when the sequence stood at
 # ``seq`` is stale in this process when ``changed_here(seq, names)``. Other processes
-# learn of the change through the Redis token (or, for copies kept without asking
-# Redis, when their freshness window ends). The map of names is bounded: a name pushed
-# out raises the floor under which every copy counts as stale, so forgetting is safe.
+# learn of the change through the Redis token, and for copies kept without asking Redis
+# through the announcement (``broadcast.announce_change``, which writers call instead of
+# this; the listener calls this for what it hears), or when their window ends. The map
+# of names is bounded: a name pushed out raises the floor under which every copy counts
+# as stale, so forgetting is safe.
 _LOCAL_NAMES = 4096
 _local_lock = threading.Lock()
 _local_seq = 0

@@ -21,7 +21,8 @@ from contextvars import ContextVar
 from django.core.cache import cache
 from django.db import transaction
 
-from .cache_tokens import current_token, note_local_change, replace_token
+from .broadcast import announce_change
+from .cache_tokens import current_token, replace_token
 
 TOKEN_TTL = 7 * 24 * 3600
 
@@ -64,7 +65,7 @@ def _replace(school_id: int) -> None:
     remembered = _per_request.get()
     if remembered is not None:
         remembered.pop(school_id, None)
-    note_local_change(f"school:{school_id}")
+    announce_change(f"school:{school_id}")
 
 
 def bump_content_generation(school_id: int | None) -> None:

@@ -33,7 +33,8 @@ from django.db import transaction
 
 from courseplatform.telemetry.metrics import cache_hit, cache_miss
 
-from .cache_tokens import current_token, note_local_change, replace_token
+from .broadcast import announce_change
+from .cache_tokens import current_token, replace_token
 from .models import School
 
 _MISSING = "missing"
@@ -134,13 +135,13 @@ def school_changed(*slugs: str) -> None:
     for key in keys:
         _replace_token(key)
     if names:
-        note_local_change(*names)
+        announce_change(*names)
 
     def again() -> None:
         for key in keys:
             _replace_token(key)
         if names:
-            note_local_change(*names)
+            announce_change(*names)
 
     transaction.on_commit(again)
 
@@ -148,10 +149,10 @@ def school_changed(*slugs: str) -> None:
 def plans_changed() -> None:
     """A plan's limits changed: every cached school carries its plan, so all go."""
     _replace_token(PLANS_TOKEN_KEY)
-    note_local_change(None)
+    announce_change(None)
 
     def again() -> None:
         _replace_token(PLANS_TOKEN_KEY)
-        note_local_change(None)
+        announce_change(None)
 
     transaction.on_commit(again)

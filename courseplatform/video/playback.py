@@ -45,6 +45,7 @@ from courseplatform.accounts.models import User
 from courseplatform.courses import services as course_services
 from courseplatform.courses.models import Lesson, LessonProgress
 from courseplatform.courses.selectors import LessonState, is_enrolled
+from courseplatform.ops import files
 from courseplatform.tenancy.models import School
 
 from . import signing, watchtime
@@ -120,6 +121,7 @@ class SegmentUrls:
     """Short-lived URLs for storage keys (segments, init sections, the poster)."""
 
     def __init__(self, *, issued: int | None = None) -> None:
+        files.note_expiring_url()  # a shared page holding these is cached only while they live
         self.signer = signing.get_signer()
         self.issued = int(time.time()) if issued is None else issued
         cdn = settings.VIDEO_CDN_BASE_URL

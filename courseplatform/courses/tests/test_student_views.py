@@ -262,7 +262,7 @@ def test_catalogue_lists_published_courses_of_this_school_with_enrolled_badge(
     assert page.count("Enrolled</span>") == 1
     assert f'href="/courses/{course_a.course.slug}/"' in page
     assert "4 lessons" in page
-    assert re.search(r'<img src="/files/[^"]+/"', page), "the cover is a signed /files/ URL"
+    assert re.search(r'<img src="/covers/\d+/[0-9a-f]{16}\.png"', page), "the cover's stable URL"
 
     anonymous = text(client_as(None, school_a.school).get("/courses/"))
     assert "Enrolled</span>" not in anonymous and "Python Basics" in anonymous
