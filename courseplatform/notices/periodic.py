@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass
 
 from . import selectors, tasks
@@ -25,13 +24,8 @@ SCAN_REASON = "drip schedules: periodic scan for sections that opened"
 
 def schools_due(*, now: datetime) -> list[int]:
     window = timedelta(hours=settings.DRIP_EMAIL_WINDOW_HOURS)
-    due: list[int] = []
     with platform_bypass(actor=None, reason=SCAN_REASON, audit=False):
-        school_ids = selectors.schools_with_drip()
-        for school in School.objects.filter(pk__in=school_ids, status=School.Status.ACTIVE):
-            if selectors.due_unlocks(school=school, now=now, window=window):
-                due.append(school.pk)
-    return due
+        return selectors.schools_with_due_unlocks(now=now, window=window)
 
 
 def enqueue_unlock_emails(*, now: datetime | None = None) -> list[int]:
