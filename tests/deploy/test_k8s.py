@@ -25,6 +25,7 @@ KUBERNETES_VERSION = "1.31.0"
 IMAGE = "courseplatform"
 SECRET_NAME = "courseplatform-secrets"
 OWNER_SECRET = "courseplatform-owner"
+BACKUP_SECRET = "courseplatform-backup"
 CONFIG_NAME = "courseplatform-config"
 SECRET = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY|KEYS|_URL$")
 
@@ -170,12 +171,15 @@ def test_every_container_gets_only_documented_variables() -> None:
     assert {"SECRET_KEY", "DATABASE_URL", "WEB_CONCURRENCY"} <= known  # parsed for real
     (config,) = by_kind("ConfigMap").values()
     assert set(config["data"]) <= known
-    assert set(env_file_names(K8S / "secret.example.env")) <= known
+    for example in K8S.glob("*.env"):
+        assert set(env_file_names(example)) <= known, example.name
     for name, container in containers():
         sources = {
             (s.get("configMapRef") or s.get("secretRef"))["name"] for s in container["envFrom"]
         }
-        assert sources == {CONFIG_NAME, SECRET_NAME}, name
+        # The backup reads only its own Secret (owner URL, backup bucket), not the app's.
+        backup = name.startswith("CronJob/backup/")
+        assert sources == ({BACKUP_SECRET} if backup else {CONFIG_NAME, SECRET_NAME}), name
         for variable in container.get("env", []):
             assert variable["name"] in known, f"{name}: {variable['name']}"
 
@@ -189,6 +193,22 @@ def test_only_the_migration_job_gets_the_owner_role() -> None:
                 assert variable["valueFrom"]["secretKeyRef"]["name"] == OWNER_SECRET
     assert holders == {"Job/migrate/migrate"}
     assert "DATABASE_OWNER_URL" not in env_file_names(K8S / "secret.example.env")
+    # The other holder: the backup, through its own Secret.
+    assert "DATABASE_OWNER_URL" in env_file_names(K8S / "backup-secret.example.env")
+
+
+def test_the_nightly_backup_dumps_as_the_owner_and_uploads() -> None:
+    backup = by_kind("CronJob")["backup"]
+    minute, hour, *rest = backup["spec"]["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and rest == ["*", "*", "*"]  # daily
+    assert backup["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = backup["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"][:3] == ["python", "scripts/db_backup.py", "dump"]
+    # Kubernetes expands $(VAR) from the container's environment: the Secret's key.
+    assert container["command"][-2:] == ["--upload-url", "$(BACKUP_UPLOAD_URL)"]
+    assert "BACKUP_UPLOAD_URL" in env_file_names(K8S / "backup-secret.example.env")
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/backups" in mounts
 
 
 def test_app_pods_carry_the_label_the_egress_policy_selects() -> None:
@@ -261,7 +281,12 @@ def _periodic_jobs() -> list[str]:
 
 
 def test_every_periodic_command_has_a_cronjob() -> None:
-    cronjobs = by_kind("CronJob")
+    cronjobs = {
+        name: c
+        for name, c in by_kind("CronJob").items()
+        if "courseplatform/periodic-command" in c["metadata"]["labels"]
+    }
+    assert set(by_kind("CronJob")) - set(cronjobs) == {"backup"}
     by_command = {
         c["metadata"]["labels"]["courseplatform/periodic-command"]: c for c in cronjobs.values()
     }
