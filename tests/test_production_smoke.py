@@ -35,7 +35,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, expect
 
 from tests.fixtures.browser import REPO_ROOT, VIEWPORT, screenshot
-from tests.fixtures.production import ProductionStack, run
+from tests.fixtures.production import ProductionStack, run, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -313,6 +313,18 @@ def test_a_school_from_signup_to_a_student_playing_its_video_over_https(
         timeout=WAIT_MS * 2,
     )
     screenshot(student, "production-smoke-student-playing")
+    # The welcome email (console backend: the supervisor's log) links to the school over
+    # https on the public port, never to the app server's own.
+    verify_link = stack.url(host, "/accounts/verify/")
+    wait_for(
+        "the student's confirmation email",
+        lambda: verify_link in stack.log.read_text(errors="replace"),
+        stack.log,
+        WAIT_MS / 1000,
+    )
+    emailed = stack.log.read_text(errors="replace")
+    assert f"http://{slug}." not in emailed
+    assert f"{slug}.localhost:{stack.app_port}" not in emailed
     timings["student"] = time.monotonic() - mark
     # The playlists came from the app, the media from the bucket, both over https.
     assert any(url.startswith(stack.bucket.endpoint_url + "/") for url in student_seen.requests)
