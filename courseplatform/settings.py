@@ -605,6 +605,11 @@ CERTIFICATE_BULK_INLINE_MAX = int(os.environ.get("CERTIFICATE_BULK_INLINE_MAX", 
 # Verification uploads per IP and window (each parses a PDF).
 RATE_LIMIT_CERTIFICATE_VERIFY_IP = os.environ.get("RATE_LIMIT_CERTIFICATE_VERIFY_IP", "30/600")
 
+# --- taking a school away: whole-school export and closure (portability) -----------------
+# A closed school serves only its owner for this many days (export, cancel), then the
+# hourly purge removes every row and stored object of it.
+SCHOOL_DELETION_GRACE_DAYS = max(0.0, float(os.environ.get("SCHOOL_DELETION_GRACE_DAYS", "30")))
+
 # --- video playback ----------------------------------------------------------------
 # Segment, init, poster and key URLs carry `?verify=<issued>-<mac>` tokens in the format
 # Cloudflare's WAF function is_timed_hmac_valid_v0() checks (see video/signing.py).

@@ -13,7 +13,8 @@
              `refresh_analytics` and the drip unlock emails `send_unlock_emails`;
              every PERIODIC_HOUSEKEEPING_INTERVALS
              intervals (an hour by default) the housekeeping `expire_video_uploads`,
-             `expire_api_idempotency_keys` and `prune_webhook_deliveries`.
+             `expire_api_idempotency_keys`, `prune_webhook_deliveries` and
+             `purge_closed_schools`.
 
 A service that exits on its own is restarted after a capped exponential backoff
 (1 s, 2 s, 4 s ... 60 s; a service that ran for a minute starts over at 1 s) and the
@@ -63,6 +64,7 @@ PERIODIC_COMMANDS = (
     ("expire_video_uploads", "housekeeping"),  # uploads abandoned for a week
     ("expire_api_idempotency_keys", "housekeeping"),  # stored API answers older than 24 h
     ("prune_webhook_deliveries", "housekeeping"),  # delivery log entries older than 30 days
+    ("purge_closed_schools", "housekeeping"),  # closed schools past their grace period
 )
 
 FIRST_RESTART_SECONDS = 1.0

@@ -249,6 +249,7 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
                 "expire_video_uploads",
                 "expire_api_idempotency_keys",
                 "prune_webhook_deliveries",
+                "purge_closed_schools",
             }
         ),
         stack.log,

@@ -34,10 +34,13 @@ RUNTIME_PRIVILEGES: dict[str, str] = {
     **dict.fromkeys(GLOBAL_TABLES, "SELECT"),
     # Host resolution reads every school before a school is set, a school's context
     # reads only its own row (policy school_read); signup inserts one from the platform
-    # host (school_signup); a school may lock, rename and set the time zone of only its own row
+    # host (school_signup); a school may lock, rename, set the time zone of and close or
+    # reopen (closing_requested_at, purge_after: its owner's closure) only its own row
     # (school_update_own), never change its plan or status (column grant), and no one
-    # deletes schools (no grant, no policy).
-    "tenancy_school": "SELECT, INSERT, UPDATE (name, time_zone, updated_at)",
+    # deletes schools (no grant, no policy): the purge does that as the platform role.
+    "tenancy_school": (
+        "SELECT, INSERT, UPDATE (name, time_zone, closing_requested_at, purge_after, updated_at)"
+    ),
     # Append-only: a trigger also refuses UPDATE/DELETE/TRUNCATE for everyone.
     "ops_auditlog": "SELECT, INSERT",
     # Written by the operator console (platform role) only; readable and deletable
@@ -51,7 +54,10 @@ RUNTIME_PRIVILEGES: dict[str, str] = {
 
 PLATFORM_PRIVILEGES: dict[str, str] = {
     "django_migrations": "SELECT",
-    "ops_auditlog": "SELECT, INSERT",
+    # DELETE only for the purge of a closed school: the append-only trigger refuses it
+    # for every row but those of a school whose closure grace period is over
+    # (ops/migrations/0004_audit_purge_of_closed_schools.py).
+    "ops_auditlog": "SELECT, INSERT, DELETE",
 }
 
 

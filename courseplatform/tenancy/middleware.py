@@ -9,15 +9,31 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from .generation import read_once_per_request
+from .models import School
 from .rls import school_context
 from .selectors import resolve_host
 
 PLATFORM_URLCONF = "courseplatform.urls.platform"
 SCHOOL_URLCONF = "courseplatform.urls.school"
 
+# While a closed school's grace period runs, only its owner has anything to do there:
+# sign in (or reset a forgotten password), read the closure page, cancel it, export and
+# download the export (portability/urls_school.py). Every other path gets the "closing"
+# page; once the grace period is over every path gets the "closed" page.
+OPEN_WHILE_CLOSING = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/password-reset/",
+    "/accounts/login-link/",
+    "/manage/settings/close/",
+    "/manage/settings/export/",
+    "/branding/",
+)
+
 
 class TenantMiddleware:
-    """The host gate: unknown hosts get 404, suspended schools a 403 page.
+    """The host gate: unknown hosts get 404, suspended schools a 403 page, closing
+    schools a 503 page (but for their owner's few paths) and closed ones a 410 page.
 
     Sets ``request.school`` (None on the platform site), ``request.host_kind`` and
     the URLconf, and runs the rest of the request inside that school's RLS context.
@@ -47,7 +63,24 @@ class TenantMiddleware:
             return TemplateResponse(
                 request, "tenancy/suspended.html", {"school": match.school}, status=403
             ).render()
+        if match.school.is_closing:
+            closed = _closing_page(request, match.school)
+            if closed is not None:
+                return closed
         request.urlconf = SCHOOL_URLCONF  # type: ignore[attr-defined]
         structlog.contextvars.bind_contextvars(school_id=match.school.pk)
         with school_context(match.school), read_once_per_request():
             return self.get_response(request)
+
+
+def _closing_page(request: HttpRequest, school: School) -> HttpResponse | None:
+    """The page a closing (or closed) school answers instead, or None to serve the path."""
+    if school.purge_due:
+        return TemplateResponse(
+            request, "tenancy/closed.html", {"school": school}, status=410
+        ).render()
+    if request.path.startswith(OPEN_WHILE_CLOSING):
+        return None
+    response = TemplateResponse(request, "tenancy/closing.html", {"school": school}, status=503)
+    response["Cache-Control"] = "no-store"
+    return response.render()

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from .slugs import validate_school_slug
 from .timezones import DEFAULT_TIME_ZONE, validate_time_zone
@@ -52,6 +53,11 @@ class School(models.Model):
     time_zone = models.CharField(
         max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
     )
+    # Closure (portability/closure.py): the owner asked to close the school at
+    # closing_requested_at; until purge_after it serves only the owner (sign in, export,
+    # cancel), after it nobody, and the hourly purge removes every row and file of it.
+    closing_requested_at = models.DateTimeField(null=True, blank=True)
+    purge_after = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -78,6 +84,16 @@ class School(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_closing(self) -> bool:
+        """The owner closed the school: it no longer serves students or visitors."""
+        return self.purge_after is not None
+
+    @property
+    def purge_due(self) -> bool:
+        """The closure's grace period is over: the school serves no one any more."""
+        return self.purge_after is not None and self.purge_after <= timezone.now()
 
 
 class TenantModel(models.Model):

@@ -39,6 +39,7 @@ urlpatterns = [
     path("manage/audit/", views_audit.audit_log_page, name="manage_audit_log"),
     path("manage/audit/export.csv", views_audit.audit_log_csv, name="manage_audit_log_csv"),
     path("manage/settings/webhooks/", include("courseplatform.webhooks.urls")),
+    path("manage/settings/", include("courseplatform.portability.urls_school")),
     path("manage/settings/api/", api_views.api_tokens, name="manage_api_tokens"),
     path(
         "manage/settings/api/<int:token_id>/revoke/",

@@ -14,11 +14,12 @@ def delete_storage_prefix(prefix: str) -> int:
         raise ValueError(f"refusing to delete outside a school prefix: {prefix!r}")
     prefix = prefix.rstrip("/") + "/"
     bucket = getattr(default_storage, "bucket", None)
-    if bucket is not None:  # S3: one listing, batched deletes
+    if bucket is not None:  # S3: listed 1,000 at a time, each page one DeleteObjects
         count = 0
-        for obj in bucket.objects.filter(Prefix=prefix):
-            obj.delete()
-            count += 1
+        for answer in bucket.objects.filter(Prefix=prefix).delete():
+            count += len(answer.get("Deleted", []))
+            if answer.get("Errors"):
+                raise OSError(f"storage refused to delete {len(answer['Errors'])} object(s)")
         return count
     return _delete_local_tree(prefix.rstrip("/"))
 
