@@ -191,6 +191,7 @@ def build_full_school(make_school: Callable[..., Any], slug: str) -> FullSchool:
             beats=4,
         )
         video = _video_with_renditions(school, owner)
+        _archives_and_imports(school, owner, course)
         Lesson.objects.filter(pk=built.lessons[1].pk).update(video=video)
         refresh_school(school=school)
     _events(school, course, students)
@@ -204,6 +205,38 @@ def build_full_school(make_school: Callable[..., Any], slug: str) -> FullSchool:
         quiz_lesson=quiz_lesson,
         codes=codes,
         video=video,
+    )
+
+
+def _archives_and_imports(school: School, owner: User, course: Course) -> None:
+    """A bulk student import with a row, and a course export and import (jobs rows; the
+    export's zip is stored under the school's prefix)."""
+    from courseplatform.portability.models import CourseExport, CourseImport
+    from courseplatform.roster.models import StudentImport, StudentImportRow
+
+    student_import = StudentImport.objects.create(
+        school=school, created_by=owner, filename="class.csv", file_format="csv", total_rows=1
+    )
+    StudentImportRow.objects.create(
+        school=school,
+        student_import=student_import,
+        line=2,
+        name="New Person",
+        email=f"new@{school.slug}.test",
+        action=StudentImportRow.Action.INVITE,
+    )
+    key = school_storage_key(school.pk, "exports", "course.zip")
+    default_storage.save(key, ContentFile(b"PK\x05\x06" + b"\x00" * 18))
+    CourseExport.objects.create(
+        school=school,
+        course=course,
+        course_title=course.title,
+        requested_by=owner,
+        archive_key=key,
+        size=22,
+    )
+    CourseImport.objects.create(
+        school=school, filename="course.zip", course_title="Imported", requested_by=owner
     )
 
 

@@ -38,13 +38,12 @@ def catalog_school_tables() -> tuple[list[str], list[tuple[str, str, str]]]:
     with admin_connection() as conn:
         direct = [
             name
-            for (name,) in scalar(
-                conn,
+            for (name,) in conn.execute(
                 # The application's tables (the schema owner's), not another test's probes.
                 "SELECT c.table_name FROM information_schema.columns c JOIN pg_tables t "
                 "ON t.schemaname = c.table_schema AND t.tablename = c.table_name "
                 "WHERE c.table_schema = 'public' AND c.column_name = 'school_id' "
-                "AND t.tableowner = 'cp_owner' ORDER BY c.table_name",
+                "AND t.tableowner = 'cp_owner' ORDER BY c.table_name"
             )
         ]
         keyed = conn.execute(
