@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from courseplatform.tenancy.models import School
 
-from . import uploads
+from . import multipart, uploads
 from .models import VideoAsset
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def start_upload(
 ) -> VideoAsset:
     """Reserve an upload with this deployment's transport: a multipart upload in the
     bucket (S3), or an empty source file that tus PATCHes fill (local storage). The
-    same checks as the browser uploader's (``uploads._create``)."""
+    same checks as the browser uploader's (``uploads.create_upload_asset``)."""
     details: dict[str, Any] = {
         "filename": filename,
         "size": size,
@@ -35,7 +35,7 @@ def start_upload(
         "title": title,
     }
     if uploads.upload_mode() == "s3":
-        return uploads.s3_create(school=school, actor=actor, **details)
+        return multipart.s3_create(school=school, actor=actor, **details)
     return uploads.tus_reserve(school=school, actor=actor, **details)
 
 
@@ -47,7 +47,7 @@ def complete_upload(*, school: School, actor: User, asset: VideoAsset) -> VideoA
     processing only if that did not happen then. A finished upload is left as it is.
     """
     if uploads.upload_mode() == "s3":
-        return uploads.s3_complete(school=school, actor=actor, asset=asset)
+        return multipart.s3_complete(school=school, actor=actor, asset=asset)
     uploads.tus_check_alive(asset)
     if asset.status != VideoAsset.Status.UPLOADING:
         return asset

@@ -42,7 +42,7 @@ from courseplatform.courses.models import Lesson
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.usage import storage_used_bytes
 
-from . import selectors, services, uploads
+from . import multipart, selectors, services, uploads
 from .models import VideoAsset
 from .templatetags.video_upload import status_context
 from .uploads import UploadError
@@ -308,7 +308,7 @@ def s3_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     data = _json_body(request)
-    asset = uploads.s3_create(
+    asset = multipart.s3_create(
         school=_school(request),
         actor=_user(request),
         filename=str(data.get("filename") or ""),
@@ -319,7 +319,7 @@ def s3_create(request: HttpRequest) -> HttpResponse:
     body = _asset_json(request, asset) | {
         "uploadId": asset.multipart_upload_id,
         "key": asset.source_key,
-        "partSize": uploads.part_size(asset.declared_size),
+        "partSize": multipart.part_size(asset.declared_size),
     }
     return JsonResponse(body, status=201)
 
@@ -331,7 +331,7 @@ def s3_sign_part(request: HttpRequest, upload_id: str, part_number: int) -> Http
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     asset = uploads.get_upload(school=_school(request), actor=_user(request), upload_id=upload_id)
-    signed = uploads.s3_sign_part(school=_school(request), asset=asset, part_number=part_number)
+    signed = multipart.s3_sign_part(school=_school(request), asset=asset, part_number=part_number)
     response = JsonResponse(signed)
     response["Cache-Control"] = "no-store"
     return response
@@ -344,7 +344,7 @@ def s3_parts(request: HttpRequest, upload_id: str) -> HttpResponse:
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     asset = uploads.get_upload(school=_school(request), actor=_user(request), upload_id=upload_id)
-    parts = uploads.s3_list_parts(school=_school(request), asset=asset)
+    parts = multipart.s3_list_parts(school=_school(request), asset=asset)
     response = JsonResponse(
         {"parts": parts, "uploadId": asset.multipart_upload_id, "key": asset.source_key}
     )
@@ -365,7 +365,7 @@ def s3_complete(request: HttpRequest, upload_id: str) -> HttpResponse:
         lesson = uploads.lesson_for_upload(school=school, actor=user, lesson_id=data.get("lesson"))
     except (Http404, PermissionDenied):
         lesson = None
-    uploads.s3_complete(school=school, actor=user, asset=asset, lesson=lesson)
+    multipart.s3_complete(school=school, actor=user, asset=asset, lesson=lesson)
     asset.refresh_from_db()
     return JsonResponse(_asset_json(request, asset))
 
@@ -377,7 +377,7 @@ def s3_abort(request: HttpRequest, upload_id: str) -> HttpResponse:
     if request.method != "DELETE":
         return HttpResponseNotAllowed(["DELETE"])
     asset = uploads.get_upload(school=_school(request), actor=_user(request), upload_id=upload_id)
-    uploads.s3_abort(school=_school(request), actor=_user(request), asset=asset)
+    multipart.s3_abort(school=_school(request), actor=_user(request), asset=asset)
     return HttpResponse(status=204)
 
 

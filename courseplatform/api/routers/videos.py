@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from courseplatform.video import selectors, services, transfers, uploads
+from courseplatform.video import multipart, selectors, services, transfers, uploads
 from courseplatform.video.models import VideoAsset
 from courseplatform.video.uploads import UploadError, get_asset
 
@@ -181,24 +181,24 @@ def _instructions(
             },
             "offset": uploads.tus_offset(asset),
         }
-    count = uploads.part_count(asset.declared_size)
+    count = multipart.part_count(asset.declared_size)
     last = min(count, first_part + PARTS_PER_ANSWER - 1)
     parts = [
         {
             "part_number": number,
-            **uploads.s3_sign_part(school=school(request), asset=asset, part_number=number),
+            **multipart.s3_sign_part(school=school(request), asset=asset, part_number=number),
         }
         for number in range(first_part, last + 1)
     ]
     received = (
-        [int(p["PartNumber"]) for p in uploads.s3_list_parts(school=school(request), asset=asset)]
+        [int(p["PartNumber"]) for p in multipart.s3_list_parts(school=school(request), asset=asset)]
         if listed
         else []
     )
     return answer | {
         "mode": "s3",
-        "expires_at": timezone.now() + timedelta(seconds=uploads.PRESIGNED_PART_SECONDS),
-        "part_size": uploads.part_size(asset.declared_size),
+        "expires_at": timezone.now() + timedelta(seconds=multipart.PRESIGNED_PART_SECONDS),
+        "part_size": multipart.part_size(asset.declared_size),
         "part_count": count,
         "parts": [{k: part[k] for k in ("part_number", "url", "method", "size")} for part in parts],
         "received_parts": received,
@@ -253,7 +253,7 @@ def delete_video(request: HttpRequest, video_id: int) -> Status[None]:
 def get_video_upload(
     request: HttpRequest,
     video_id: int,
-    first_part: int = Query(1, ge=1, le=uploads.S3_MAX_PARTS),  # type: ignore[type-arg]
+    first_part: int = Query(1, ge=1, le=multipart.S3_MAX_PARTS),  # type: ignore[type-arg]
 ) -> dict[str, Any]:
     """Fresh upload URLs of an unfinished upload, to resume it: the tus offset, or the
     parts the bucket already holds (`received_parts`) and signed URLs from `first_part`.

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from courseplatform.tenancy.models import School
-from courseplatform.video import uploads
+from courseplatform.video import multipart, uploads
 from courseplatform.video.models import VideoAsset
 from courseplatform.video.services import VIDEO_EXTENSIONS
 
@@ -69,8 +69,8 @@ def video_uploader_config(context: template.Context, lesson: Any) -> SafeString:
         config["chunkBytes"] = TUS_CHUNK_BYTES
     else:
         config["endpoint"] = reverse("video_manage:s3_create")
-        config["partBytes"] = uploads.S3_PART_BYTES
-        config["maxParts"] = uploads.S3_MAX_PARTS
+        config["partBytes"] = multipart.S3_PART_BYTES
+        config["maxParts"] = multipart.S3_MAX_PARTS
     return mark_safe(escape(json.dumps(config)))  # noqa: S308 - escaped just above
 
 

@@ -15,7 +15,7 @@ from django.http import Http404
 
 from courseplatform.accounts.models import User
 from courseplatform.tenancy.rls import school_context
-from courseplatform.video import uploads
+from courseplatform.video import multipart, uploads
 from courseplatform.video.models import VideoAsset
 from courseplatform.video.tests.transcode_media import local_media_fixture  # noqa: F401
 from courseplatform.video.uploads import UploadError
@@ -127,7 +127,7 @@ def s3_school(school_a: Any, s3_default_storage: Any) -> Any:
 
 
 def _s3_asset(created: Any) -> VideoAsset:
-    return uploads.s3_create(
+    return multipart.s3_create(
         school=created.school,
         actor=created.owner,
         filename="lecture.mp4",
@@ -144,12 +144,12 @@ def test_s3_finished_uploads_take_no_parts_and_cannot_be_cancelled(s3_school: An
         VideoAsset.objects.filter(pk=asset.pk).update(status=VideoAsset.Status.READY)
         asset.refresh_from_db()
         with pytest.raises(UploadError, match="finished or was cancelled") as signing:
-            uploads.s3_sign_part(school=school, asset=asset, part_number=1)
+            multipart.s3_sign_part(school=school, asset=asset, part_number=1)
         assert signing.value.status == 409
         # A retried completion of a finished upload is a no-op.
-        assert uploads.s3_complete(school=school, actor=owner, asset=asset) == asset
+        assert multipart.s3_complete(school=school, actor=owner, asset=asset) == asset
         with pytest.raises(UploadError, match="delete the video from the video library") as abort:
-            uploads.s3_abort(school=school, actor=owner, asset=asset)
+            multipart.s3_abort(school=school, actor=owner, asset=asset)
         assert abort.value.status == 403
         asset.refresh_from_db()
         assert asset.status == VideoAsset.Status.READY
@@ -164,7 +164,7 @@ def test_s3_completing_a_failed_upload_is_410_with_its_error(s3_school: Any) -> 
         )
         asset.refresh_from_db()
         with pytest.raises(UploadError, match=r"The file is not a video\.") as raised:
-            uploads.s3_complete(school=school, actor=owner, asset=asset)
+            multipart.s3_complete(school=school, actor=owner, asset=asset)
         assert raised.value.status == 410
 
 
@@ -178,11 +178,11 @@ def test_s3_abort_by_someone_who_did_not_start_the_upload_is_403(
         with pytest.raises(Http404):  # the bytes are in the bucket, not on a local disk
             uploads.local_source_path(asset)
         with pytest.raises(UploadError, match="Only the person who started") as raised:
-            uploads.s3_abort(school=school, actor=teacher, asset=asset)
+            multipart.s3_abort(school=school, actor=teacher, asset=asset)
         assert raised.value.status == 403
         assert VideoAsset.objects.filter(pk=asset.pk, status="uploading").exists()
         # The owner may cancel it: the multipart upload is gone from the bucket.
-        uploads.s3_abort(school=school, actor=s3_school.owner, asset=asset)
+        multipart.s3_abort(school=school, actor=s3_school.owner, asset=asset)
         assert not VideoAsset.objects.filter(pk=asset.pk).exists()
 
 
@@ -191,13 +191,13 @@ def test_s3_upload_cancelled_in_the_bucket_is_410_on_resume(s3_school: Any) -> N
     with school_context(school):
         asset = _s3_asset(s3_school)
         # A bucket lifecycle rule (or an operator) aborts the multipart upload.
-        uploads._s3_client().abort_multipart_upload(
-            Bucket=uploads._s3_bucket(),
-            Key=uploads._s3_key(asset),
+        multipart._s3_client().abort_multipart_upload(
+            Bucket=multipart._s3_bucket(),
+            Key=multipart._s3_key(asset),
             UploadId=asset.multipart_upload_id,
         )
         with pytest.raises(UploadError, match="was cancelled; start it again") as raised:
-            uploads.s3_list_parts(school=school, asset=asset)
+            multipart.s3_list_parts(school=school, asset=asset)
         assert raised.value.status == 410
         asset.refresh_from_db()
         assert asset.status == VideoAsset.Status.UPLOADING

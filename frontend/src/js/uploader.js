@@ -19,7 +19,7 @@ const MiB = 1024 * 1024;
 const TUS_RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000];
 const S3_PREFIX = "cp-s3::";
 
-// Must match uploads.part_size() on the server: each part URL is signed for its length.
+// Must match multipart.part_size() on the server (video/multipart.py): each part URL is signed for its length.
 function partSize(size, cfg) {
   const needed = Math.ceil(size / cfg.maxParts / MiB) * MiB;
   return Math.max(cfg.partBytes, needed);
