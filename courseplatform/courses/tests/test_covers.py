@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from courseplatform.courses import services
@@ -65,6 +67,11 @@ def test_a_published_cover_is_served_at_its_stable_url_with_immutable_headers(
     assert again.status_code == 304
     assert again["ETag"] == image["ETag"]
     assert again["Cache-Control"] == "public, max-age=31536000, immutable"
+
+    # One statement per cover request (the course row); pinned so it cannot grow.
+    with CaptureQueriesContext(connection) as ctx:
+        assert visitor.get(path).status_code == 200
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
 
     # Signed in, the same URL and headers (the picture is public like the page).
     owner = client_as(school_a.owner, school_a.school)
