@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import textwrap
 import threading
 import time
 import urllib.error
@@ -32,7 +33,7 @@ import yaml
 from tests.fixtures.browser import _free_port, _stop_process_group, _tail
 from tests.fixtures.edge import caddy_env, require_caddy
 
-from .conftest import ROOT, documented_commands
+from .conftest import ROOT, documented_commands, production_section
 
 COMPOSE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -378,3 +379,35 @@ def test_compose_edge_serves_the_bucket_under_media_and_keeps_the_host(tmp_path:
     relay = config["apps"]["http"]["servers"]
     relay_server = next(s for s in relay.values() if s["listen"] == ["127.0.0.1:8001"])
     assert '"courses.example.com"' in json.dumps(relay_server)
+
+
+def test_the_readme_secret_steps_fill_env_so_compose_accepts_it(tmp_path: Path) -> None:
+    """README step 2 run as written (bar the clone and the editor): every secret gets a
+    fresh value, ENCRYPTION_KEYS a valid Fernet key, and with the three values a person
+    types, compose accepts the file."""
+    from cryptography.fernet import Fernet
+
+    section = production_section()
+    start = section.index("### One server with Docker Compose")
+    script = textwrap.dedent(section[start:].split("```bash\n", 1)[1].split("```", 1)[0])
+    lines = [line for line in script.splitlines() if not line.startswith(("git clone", "$EDITOR"))]
+    assert any(line.startswith("cp .env.example .env") for line in lines)
+    (tmp_path / ".env.example").write_text(ENV_EXAMPLE.read_text())
+    subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(lines)],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        check=True,
+        timeout=60,
+    )
+    env = tmp_path / ".env"
+    values = dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
+    secrets = [name for name in values if SECRET.search(name) and name != "EMAIL_URL"]
+    assert secrets and all(values[name] for name in secrets)
+    assert len({values[name] for name in secrets}) == len(secrets)  # none reused
+    Fernet(values["ENCRYPTION_KEYS"].encode())
+    typed = "PLATFORM_DOMAIN=courses.example.com\nACME_EMAIL=ops@example.com\n"
+    typed += "EMAIL_URL=smtp://mailer:pw@smtp.example.com:587\n"
+    env.write_text(env.read_text() + typed)
+    result = docker_compose(env)
+    assert result.returncode == 0, result.stderr
