@@ -241,7 +241,9 @@ else:
 # --- tasks -------------------------------------------------------------------
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # django-tasks-db's queue; ours also carries the enqueuing request's log ids
+        # into the task's row (ops/taskqueue.py).
+        "BACKEND": os.environ.get("TASKS_BACKEND", "courseplatform.ops.taskqueue.DatabaseBackend"),
         "QUEUES": ["default", "video", "webhooks"],
     }
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from django.core.cache import cache
 from django.db import transaction
 from django.tasks import task
@@ -10,6 +11,8 @@ from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import school_context
 
 from .rollups import refresh_school
+
+log = structlog.get_logger(__name__)
 
 # While a refresh is queued, asking again enqueues nothing (the page's button, first visits).
 PENDING_SECONDS = 120
@@ -36,4 +39,10 @@ def refresh_school_analytics(school_id: int) -> str:
             return "gone"
         result = refresh_school(school=school)
     cache.delete(_pending_key(school_id))
+    log.info(
+        "analytics.refreshed",
+        courses=result.courses,
+        lessons=result.lessons,
+        seconds=round(result.seconds, 3),
+    )
     return f"{result.courses} courses, {result.lessons} lessons in {result.seconds:.2f}s"

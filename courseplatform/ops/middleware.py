@@ -15,7 +15,8 @@ from .health import healthz, readyz
 from .prometheus import METRICS_PATH, is_metrics_host, metrics_view
 from .routes import route_name
 
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A sane inbound X-Request-ID (also checked again where a queued task carries one).
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Any other method a client invents is "other": label values stay a fixed set.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 request_log = structlog.get_logger("courseplatform.request")
@@ -38,7 +39,7 @@ class RequestTelemetryMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)

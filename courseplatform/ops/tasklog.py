@@ -2,14 +2,16 @@
 
 Django's task signals (sent by the worker around each run, and by the immediate
 backend inside the enqueuing request) bind ``task_id``, ``task`` (its module path),
-``queue`` and, for our tasks whose first parameter is ``school_id``, the school to
-every log line the task writes; at the end one ``task`` line gives the status, the
-run time and the SQL statements it made, and ``courseplatform_tasks_total`` /
-``courseplatform_task_duration_seconds`` count it. Enqueueing logs ``task.enqueued``
-with the task id inside the request that enqueued it (so its ``request_id``,
-``school_id`` and ``user_id``): searching the logs for a task id finds the request
-that asked for it and the run. Whatever the task context bound is unbound after
-the run, so the request around an immediate task keeps its own ids.
+``queue``, the ``request_id``, ``school_id`` and ``user_id`` of the request that queued
+it (``ops/taskqueue.py`` carries them in the task's row) and, for our tasks whose
+first parameter is ``school_id``, that school to every log line the task writes; at
+the end one ``task`` line gives the status, the run time and the SQL statements it
+made, and ``courseplatform_tasks_total`` / ``courseplatform_task_duration_seconds``
+count it. Enqueueing logs ``task.enqueued`` with the task id inside the request that
+enqueued it (so its ``request_id``, ``school_id`` and ``user_id``): searching the logs
+for a request id finds the request and every task it queued, each run included.
+Whatever the task context bound is unbound after the run, so the request around an
+immediate task keeps its own ids.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import structlog
 from django.tasks.signals import task_enqueued, task_finished, task_started
 
 from courseplatform.telemetry import metrics, queries
+
+from .taskqueue import carried_context
 
 log = structlog.get_logger("courseplatform.task")
 
@@ -53,11 +57,12 @@ def _takes_school_first(func: Any) -> bool:
 
 def _ids(task_result: Any) -> dict[str, Any]:
     task = task_result.task
-    ids: dict[str, Any] = {
-        "task_id": str(task_result.id),
-        "task": task.module_path,
-        "queue": task.queue_name,
-    }
+    # The ids of the request (or task) that queued it, carried in its row by our
+    # backend (ops/taskqueue.py); the immediate backend runs inside that request, whose
+    # ids are bound already.
+    db_result = getattr(task_result, "db_result", None)
+    ids = carried_context(getattr(db_result, "args_kwargs", None))
+    ids.update(task_id=str(task_result.id), task=task.module_path, queue=task.queue_name)
     if _takes_school_first(task.func):
         args, kwargs = task_result.args, task_result.kwargs
         school_id = args[0] if args else kwargs.get("school_id")

@@ -16,10 +16,11 @@ import structlog
 from django.core.management import call_command
 from django.test import Client
 
+from courseplatform.ops.taskqueue import carried_context
 from courseplatform.tenancy.rls import school_context
 from courseplatform.webhooks.tasks import deliver_webhook
 from tests.fixtures.schools import host_of
-from tests.fixtures.tasks import write_marker
+from tests.fixtures.tasks import queue_marker, write_marker
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -154,17 +155,21 @@ def test_tasks_log_their_ids_status_duration_and_queries(
     make_school: Any, logs: pytest.LogCaptureFixture, tmp_path: Any
 ) -> None:
     school = make_school("alpha").school
-    # Enqueued inside a request's context: the enqueue line carries the request's ids.
-    structlog.contextvars.bind_contextvars(request_id="req-1", school_id=school.pk, user_id=7)
+    # Queued outside any request (a periodic command): no ids to carry.
+    marker = write_marker.enqueue(str(tmp_path / "m.txt"), "x")
+    # Queued inside a request's context (another school's, even): the enqueue line
+    # carries the request's ids.
+    structlog.contextvars.bind_contextvars(request_id="req-1", school_id=school.pk + 1, user_id=7)
     try:
-        marker = write_marker.enqueue(str(tmp_path / "m.txt"), "x")
         delivery = deliver_webhook.enqueue(school.pk, 987654321)
     finally:
         structlog.contextvars.clear_contextvars()
     enqueued = lines(logs, "courseplatform.task", "task.enqueued")
-    assert [(e["task_id"], e["request_id"], e["school_id"], e["user_id"]) for e in enqueued] == [
-        (str(marker.id), "req-1", school.pk, 7),
-        (str(delivery.id), "req-1", school.pk, 7),
+    assert "request_id" not in enqueued[0] and enqueued[0]["task_id"] == str(marker.id)
+    assert [
+        (e["task_id"], e["request_id"], e["school_id"], e["user_id"]) for e in enqueued[1:]
+    ] == [
+        (str(delivery.id), "req-1", school.pk + 1, 7),
     ]
     assert enqueued[1]["task"] == "courseplatform.webhooks.tasks.deliver_webhook"
     assert enqueued[1]["queue"] == "webhooks"
@@ -174,11 +179,100 @@ def test_tasks_log_their_ids_status_duration_and_queries(
     plain, school_task = ran[str(marker.id)], ran[str(delivery.id)]
     assert plain["status"] == school_task["status"] == "SUCCESSFUL"
     assert plain["task"] == "tests.fixtures.tasks.write_marker" and plain["queue"] == "default"
-    assert "school_id" not in plain  # its first parameter is not a school
+    # Its first parameter is not a school and nothing queued it from a request.
+    assert not {"school_id", "request_id", "user_id"} & set(plain)
+    # The school the task works on wins over the enqueuing request's.
     assert school_task["school_id"] == school.pk
     assert school_task["queries"] >= 1 and school_task["duration_ms"] > 0
-    assert "request_id" not in school_task  # the worker runs outside any request
+    # The worker runs outside any request, but the run carries its enqueuer's ids.
+    assert (school_task["request_id"], school_task["user_id"]) == ("req-1", 7)
     assert structlog.contextvars.get_contextvars() == {}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_keep_signal_handlers")
+def test_a_task_queued_by_a_request_logs_its_run_with_that_requests_ids(
+    make_school: Any, make_user: Any, logs: pytest.LogCaptureFixture
+) -> None:
+    from courseplatform.accounts.models import User
+
+    school = make_school("alpha").school
+    make_school("bravo")  # another school's ids must not appear anywhere
+    with school_context(school):
+        owner = User.objects.get(school=school, email="owner@alpha.test")
+    client = Client(HTTP_HOST=host_of(school))
+    with school_context(school):
+        client.force_login(owner)
+    logs.clear()
+    # The analytics page's "Refresh now" queues the rollup task after its commit.
+    response = client.post("/manage/analytics/refresh/", HTTP_X_REQUEST_ID="edge-42.refresh")
+    assert response.status_code == 302
+    (queued,) = lines(logs, "courseplatform.task", "task.enqueued")
+    assert queued["task"] == "courseplatform.analytics.tasks.refresh_school_analytics"
+    ids = {"request_id": "edge-42.refresh", "school_id": school.pk, "user_id": owner.pk}
+    assert {key: queued[key] for key in ids} == ids
+    assert structlog.contextvars.get_contextvars() == {}
+
+    logs.clear()
+    _work()  # the real worker, outside any request
+    run_ids = {**ids, "task_id": queued["task_id"]}
+    # A line the task writes while it runs, and the worker's closing line.
+    (during,) = lines(logs, "courseplatform.analytics.tasks", "analytics.refreshed")
+    (closing,) = lines(logs, "courseplatform.task", "task")
+    for line in (during, closing):
+        assert {key: line[key] for key in run_ids} == run_ids
+        assert line["task"] == queued["task"] and line["queue"] == "default"
+    assert closing["status"] == "SUCCESSFUL"
+    assert structlog.contextvars.get_contextvars() == {}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_keep_signal_handlers")
+def test_a_task_queued_by_a_running_task_inherits_the_request_id(
+    logs: pytest.LogCaptureFixture, tmp_path: Any
+) -> None:
+    structlog.contextvars.bind_contextvars(request_id="req-chain", user_id=5)
+    try:
+        first = queue_marker.enqueue(str(tmp_path / "m.txt"), "x")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    _work()  # runs the first task, then the one it queued
+    assert (tmp_path / "m.txt").read_text() == "x"
+    ran = lines(logs, "courseplatform.task", "task")
+    assert [line["task"] for line in ran] == [
+        "tests.fixtures.tasks.queue_marker",
+        "tests.fixtures.tasks.write_marker",
+    ]
+    second_id = ran[0]["task_id"] == str(first.id) and ran[1]["task_id"]
+    assert second_id and second_id != str(first.id)
+    for line in ran:
+        assert (line["request_id"], line["user_id"]) == ("req-chain", 5)
+        assert "school_id" not in line
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        None,
+        "edge-1",
+        {"request_id": "bad id; drop table", "school_id": "7", "user_id": 2.5},
+        {"request_id": "x" * 65, "school_id": True, "user_id": -3},
+        {"request_id": ["edge-1"], "school_id": None, "user_id": 0},
+    ],
+    ids=["absent", "not-a-mapping", "wrong-types", "out-of-range", "nested"],
+)
+def test_a_row_with_a_forged_context_binds_nothing(context: Any) -> None:
+    row: dict[str, Any] = {"args": [], "kwargs": {}}
+    if context is not None:
+        row["context"] = context
+    assert carried_context(row) == {}
+    assert carried_context(None) == {}
+    good = {"request_id": "edge-1", "school_id": 3, "user_id": 4, "task_id": "not carried"}
+    assert carried_context({"context": good}) == {
+        "request_id": "edge-1",
+        "school_id": 3,
+        "user_id": 4,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
