@@ -453,6 +453,11 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- console ------------------------------------------------------------------
+# Each web process adds its request count to the console's weekly figure in the cache
+# at most this often (ops/requestcount.py): no write per request.
+REQUEST_COUNT_FLUSH_SECONDS = max(1.0, float(os.environ.get("REQUEST_COUNT_FLUSH_SECONDS", "60")))
+
 # --- logging -----------------------------------------------------------------
 # JSON lines (structlog) with request_id, school_id and user_id bound per request.
 # LOG_FORMAT=console gives coloured, human-readable lines for development.

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from courseplatform.ops import requestcount
 from courseplatform.ops.charts import Chart, Series
 
 from . import selectors
@@ -22,6 +25,15 @@ class WeeklyChart:
     description: str
 
     @property
+    def name(self) -> str:
+        """Its name in ``BUILDERS`` and in its CSV's URL."""
+        return self.chart.id.removeprefix("chart-")
+
+    @property
+    def header(self) -> list[str]:
+        return ["week", *(series.label for series in self.chart.series)]
+
+    @property
     def rows(self) -> list[list[Any]]:
         columns = [series.data for series in self.chart.series]
         return [
@@ -29,64 +41,118 @@ class WeeklyChart:
         ]
 
 
-def weekly_charts() -> list[WeeklyChart]:
-    """Signups, active schools, churn, storage added and transcode hours per week of
-    the last ``selectors.WEEKS`` weeks (weeks start on Monday, UTC)."""
-    starts = selectors.week_starts()
-    labels = [start.isoformat() for start in starts]
+Builder = Callable[[list[str], list[datetime.date]], WeeklyChart]
+
+
+def _signups(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
+    return WeeklyChart(
+        Chart(
+            id="chart-signups",
+            type="bar",
+            title="Signups",
+            labels=labels,
+            series=[Series("New schools", selectors.signups_per_week(starts))],
+        ),
+        "New schools per week.",
+    )
+
+
+def _active(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
+    return WeeklyChart(
+        Chart(
+            id="chart-active",
+            type="line",
+            title="Active schools",
+            labels=labels,
+            series=[Series("Active schools", selectors.active_schools_per_week(starts))],
+        ),
+        "Schools with an audit entry, a new enrolment or student progress in the week.",
+    )
+
+
+def _churn(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
     suspended, reactivated = selectors.churn_per_week(starts)
+    return WeeklyChart(
+        Chart(
+            id="chart-churn",
+            type="bar",
+            title="Churn",
+            labels=labels,
+            series=[Series("Suspended", suspended), Series("Reactivated", reactivated)],
+        ),
+        "Schools suspended and reactivated per week.",
+    )
+
+
+def _storage(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
     storage = [round(value / GIB, 3) for value in selectors.storage_added_per_week(starts)]
-    return [
-        WeeklyChart(
-            Chart(
-                id="chart-signups",
-                type="bar",
-                title="Signups",
-                labels=labels,
-                series=[Series("New schools", selectors.signups_per_week(starts))],
-            ),
-            "New schools per week.",
+    return WeeklyChart(
+        Chart(
+            id="chart-storage",
+            type="bar",
+            title="Storage added",
+            labels=labels,
+            series=[Series("GiB added", storage)],
+            y_label="GiB",
         ),
-        WeeklyChart(
-            Chart(
-                id="chart-active",
-                type="line",
-                title="Active schools",
-                labels=labels,
-                series=[Series("Active schools", selectors.active_schools_per_week(starts))],
-            ),
-            "Schools with an audit entry, a new enrolment or student progress in the week.",
+        "GiB of video and attachments added per week (files still stored).",
+    )
+
+
+def _transcode(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
+    return WeeklyChart(
+        Chart(
+            id="chart-transcode",
+            type="line",
+            title="Transcode hours",
+            labels=labels,
+            series=[Series("Hours", selectors.transcode_hours_per_week(starts))],
+            y_label="hours",
         ),
-        WeeklyChart(
-            Chart(
-                id="chart-churn",
-                type="bar",
-                title="Churn",
-                labels=labels,
-                series=[Series("Suspended", suspended), Series("Reactivated", reactivated)],
-            ),
-            "Schools suspended and reactivated per week.",
+        "Wall-clock transcoder hours of the videos finished in the week.",
+    )
+
+
+def _requests(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
+    return WeeklyChart(
+        Chart(
+            id="chart-requests",
+            type="line",
+            title="Requests",
+            labels=labels,
+            series=[Series("Requests", requestcount.weekly(starts))],
+            y_label="requests",
         ),
-        WeeklyChart(
-            Chart(
-                id="chart-storage",
-                type="bar",
-                title="Storage added",
-                labels=labels,
-                series=[Series("GiB added", storage)],
-                y_label="GiB",
-            ),
-            "GiB of video and attachments added per week (files still stored).",
-        ),
-        WeeklyChart(
-            Chart(
-                id="chart-transcode",
-                type="line",
-                title="Transcode hours",
-                labels=labels,
-                series=[Series("Hours", selectors.transcode_hours_per_week(starts))],
-                y_label="hours",
-            ),
-            "Wall-clock transcoder hours of the videos finished in the week.",
-        ),
-    ]
+        "Requests the web servers answered per week, every school and the platform "
+        "(probes and metric scrapes left out; each process adds its count every minute).",
+    )
+
+
+# name (the CSV's URL: /console/charts/<name>.csv) -> builder, in page order.
+BUILDERS: dict[str, Builder] = {
+    "signups": _signups,
+    "active": _active,
+    "churn": _churn,
+    "storage": _storage,
+    "transcode": _transcode,
+    "requests": _requests,
+}
+
+
+def _weeks() -> tuple[list[str], list[datetime.date]]:
+    starts = selectors.week_starts()
+    return [start.isoformat() for start in starts], starts
+
+
+def weekly_charts() -> list[WeeklyChart]:
+    """Signups, active schools, churn, storage added,
+    transcode hours and requests per week of the last ``selectors.WEEKS`` weeks (weeks
+    start on Monday, UTC)."""
+    labels, starts = _weeks()
+    return [build(labels, starts) for build in BUILDERS.values()]
+
+
+def weekly_chart(name: str) -> WeeklyChart:
+    """One chart by name (its CSV); raises ``KeyError`` for an unknown name."""
+    build = BUILDERS[name]
+    return build(*_weeks())

@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.overview, name="console_overview"),
+    path("charts/<slug:name>.csv", views.chart_csv, name="console_chart_csv"),
     path("schools/", views.school_list, name="console_schools"),
     path("schools/<str:slug>/", views.school_detail, name="console_school"),
     path("schools/<str:slug>/suspend/", views.suspend_school, name="console_suspend"),

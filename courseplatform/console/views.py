@@ -42,6 +42,19 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @staff_console
 @require_GET
+def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
+    """One overview chart's figures (the table under it) as CSV."""
+    try:
+        weekly = charts.weekly_chart(name)
+    except KeyError as exc:
+        raise Http404("No such chart.") from exc
+    labels = weekly.chart.labels
+    filename = f"platform-{name}-{labels[0]}-{labels[-1]}.csv"
+    return csv_response(filename, weekly.header, weekly.rows)
+
+
+@staff_console
+@require_GET
 def school_list(request: HttpRequest) -> HttpResponse:
     plans = selectors.plans()
     form = SchoolFilterForm(request.GET or None, plans=plans)

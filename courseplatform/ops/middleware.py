@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from courseplatform.telemetry import metrics, queries
 
-from . import edgecache
+from . import edgecache, requestcount
 from .health import healthz, readyz
 from .prometheus import METRICS_PATH, is_metrics_host, metrics_view
 from .routes import route_name
@@ -56,6 +56,8 @@ class RequestTelemetryMiddleware:
             route = route_name(request)
             method = request.method if request.method in _METHODS else "other"
             metrics.observe_request(route, method, f"{status // 100}xx", seconds, counter[0])
+            if route not in requestcount.NOT_COUNTED:
+                requestcount.count_request()  # the console's requests per week
             request_log.info(
                 "request",
                 method=method,

@@ -64,6 +64,7 @@ def test_console_needs_platform_staff(school_a: Any, client_for: Callable[..., C
         "/console/schools/alpha/",
         "/console/audit/",
         "/console/audit/export.csv",
+        "/console/charts/requests.csv",
     ]
     anonymous = client_for(PLATFORM)
     for path in paths:
@@ -324,6 +325,7 @@ def test_overview_totals_and_weekly_charts(
         "chart-churn",
         "chart-storage",
         "chart-transcode",
+        "chart-requests",
     ):
         assert f'data-chart="{chart_id}-data"' in html and f'id="{chart_id}-data"' in html
     context = response.context
