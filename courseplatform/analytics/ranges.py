@@ -4,14 +4,16 @@ A plain GET form, so it works without JavaScript and every view is a shareable U
 No parameters → the last ``DEFAULT_DAYS`` days up to today. Bad input is refused with
 a message saying what to fix (the page answers 400 and shows no figures): a date that
 is not a date, a start after the end, a range longer than ``MAX_DAYS``, or a start
-before ``EARLIEST``. Days are UTC days, like every timestamp the platform stores.
-Charts show one point per day up to ``DAILY_UP_TO_DAYS`` days, per week (Monday) above.
+before ``EARLIEST``. Days are the school's days: midnight to midnight in its
+``time_zone`` (a 23- or 25-hour day at a daylight-saving change), and "today" is the
+school's today. Charts show one point per day up to ``DAILY_UP_TO_DAYS`` days, per week
+(Monday) above.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.http import QueryDict
 from django.utils import timezone
@@ -31,6 +33,7 @@ class RangeError(ValueError):
 class DateRange:
     start: date
     end: date  # included
+    zone: tzinfo = field(default=UTC, compare=False)  # whose midnights bound the days
 
     @property
     def days(self) -> int:
@@ -42,12 +45,13 @@ class DateRange:
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.start, time.min, tzinfo=UTC)
+        """The range's first instant: midnight of its first day in ``zone``."""
+        return _midnight(self.start, self.zone)
 
     @property
     def until(self) -> datetime:
         """The first instant after the range (exclusive upper bound)."""
-        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+        return _midnight(self.end + timedelta(days=1), self.zone)
 
     def buckets(self) -> list[date]:
         """Every day of the range, or every Monday starting a week that overlaps it."""
@@ -64,13 +68,23 @@ class DateRange:
         return f"start={self.start.isoformat()}&end={self.end.isoformat()}"
 
 
-def today() -> date:
-    return timezone.now().astimezone(UTC).date()
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    # In UTC, so comparisons and SQL parameters carry the instant, not a wall time.
+    # zoneinfo resolves a midnight that a daylight-saving jump skips (fold 0) to the
+    # instant the day really starts.
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def last_days(days: int, *, until: date | None = None) -> DateRange:
-    end = until or today()
-    return DateRange(end - timedelta(days=days - 1), end)
+def today(zone: tzinfo = UTC, *, now: datetime | None = None) -> date:
+    """Today's date in ``zone`` (``now``: the current time, for tests)."""
+    return (now or timezone.now()).astimezone(zone).date()
+
+
+def last_days(
+    days: int, *, until: date | None = None, zone: tzinfo = UTC, now: datetime | None = None
+) -> DateRange:
+    end = until or today(zone, now=now)
+    return DateRange(end - timedelta(days=days - 1), end, zone)
 
 
 def _parse_day(raw: str, name: str) -> date:
@@ -82,20 +96,23 @@ def _parse_day(raw: str, name: str) -> date:
         ) from None
 
 
-def parse_range(params: QueryDict | dict[str, str]) -> DateRange:
+def parse_range(
+    params: QueryDict | dict[str, str], *, zone: tzinfo = UTC, now: datetime | None = None
+) -> DateRange:
     """The range in ``params`` (``start``/``end``; one alone is completed with the
-    default length), or the default. Raises ``RangeError``."""
+    default length), or the default, in days of ``zone`` (the school's time zone).
+    Raises ``RangeError``."""
     raw_start = (params.get("start") or "").strip()
     raw_end = (params.get("end") or "").strip()
     if not raw_start and not raw_end:
-        return last_days(DEFAULT_DAYS)
+        return last_days(DEFAULT_DAYS, zone=zone, now=now)
     end = _parse_day(raw_end, "end") if raw_end else None
     start = _parse_day(raw_start, "start") if raw_start else None
     if start is None:
         assert end is not None
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if end is None:
-        end = min(start + timedelta(days=DEFAULT_DAYS - 1), max(start, today()))
+        end = min(start + timedelta(days=DEFAULT_DAYS - 1), max(start, today(zone, now=now)))
     if start > end:
         raise RangeError(
             f"The start date ({start.isoformat()}) is after the end date ({end.isoformat()}):"
@@ -108,4 +125,4 @@ def parse_range(params: QueryDict | dict[str, str]) -> DateRange:
         raise RangeError(
             f"That range is {span:,} days long; choose at most {MAX_DAYS} days (about a year)."
         )
-    return DateRange(start, end)
+    return DateRange(start, end, zone)

@@ -76,7 +76,7 @@ def enrolments_over_time(*, scope: Scope, rng: DateRange) -> list[tuple[date, in
             created_at__gte=rng.since,
             created_at__lt=rng.until,
         )
-        .annotate(day=TruncDate("created_at"))
+        .annotate(day=TruncDate("created_at", tzinfo=rng.zone))  # the school's days
         .values("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")
@@ -134,7 +134,8 @@ def activity(*, scope: Scope, now: datetime | None = None) -> Activity:
 
 
 def watch_time(*, scope: Scope, course_id: int, rng: DateRange) -> dict[int, int]:
-    """Seconds watched per lesson of ``course_id`` (in scope) during the range."""
+    """Seconds watched per lesson of ``course_id`` (in scope) during the range (its rows
+    are dated in the school's time zone when they are written, ``video/watchtime.py``)."""
     rows = (
         WatchTime.objects.filter(
             school=scope.school, course_id=course_id, day__gte=rng.start, day__lte=rng.end

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.ops.csvexport import csv_response
+from courseplatform.tenancy.timezones import school_zone
 
 from .ranges import PRESETS, DateRange, RangeError, last_days, parse_range
 from .report import FIGURES, build_report
@@ -28,7 +29,8 @@ from .tasks import request_refresh
 def _filters(request: HttpRequest) -> tuple[Scope, DateRange, int | None]:
     """Scope, range and course of the request; raises RangeError / FilterError."""
     scope = scope_for(school=request.school, user=request.user)  # type: ignore[attr-defined,arg-type]
-    rng = parse_range(request.GET)
+    # Days are the school's days (its time zone), "today" included.
+    rng = parse_range(request.GET, zone=school_zone(request.school))  # type: ignore[attr-defined]
     course_id = scope.course(request.GET.get("course"))
     return scope, rng, course_id
 
@@ -44,8 +46,10 @@ def _query(rng: DateRange, course_id: int | None) -> str:
 @manager_required
 def analytics_page(request: HttpRequest) -> HttpResponse:
     school = request.school  # type: ignore[attr-defined]
+    zone = school_zone(school)
     context: dict[str, object] = {
         "nav_active": "analytics",
+        "zone": zone,
         "is_owner": permissions.is_school_owner(request.user, school),
         "figures": FIGURES,
         "form": {k: request.GET.get(k, "")[:40] for k in ("start", "end", "course")},
@@ -67,7 +71,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         course_id=course_id,
         report=report,
         query=query,
-        presets=[(days, last_days(days).query()) for days in PRESETS],
+        presets=[(days, last_days(days, zone=zone).query()) for days in PRESETS],
         form={"start": rng.start.isoformat(), "end": rng.end.isoformat(), "course": course_id},
     )
     return render(request, "analytics/analytics.html", context)

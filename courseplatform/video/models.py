@@ -115,10 +115,11 @@ class Rendition(TenantModel):
 
 
 class WatchTime(TenantModel):
-    """Seconds of video watched, per lesson and day (the school's time zone is not
-    involved: days are UTC). A rollup written by the player's progress beats
-    (``playback.save_position`` with ``watched``), one row per lesson and day, so
-    instructor analytics sums a few rows per lesson instead of reading events."""
+    """Seconds of video watched, per lesson and day (a day of the school's time zone at
+    the time of writing; rows written before 2026-12-06 used UTC days). A rollup
+    written by the player's progress beats (``playback.save_position`` with
+    ``watched``), one row per lesson and day, so instructor analytics sums a few rows
+    per lesson instead of reading events."""
 
     lesson = models.ForeignKey("courses.Lesson", on_delete=models.CASCADE, related_name="+")
     # Repeated from the lesson so per-course sums need no join (and RLS checks one column).

@@ -12,9 +12,10 @@ here, so a forged or replayed beat cannot inflate the figures:
 * at most ``WATCH_BEATS_PER_MINUTE`` beats a minute per student count at all (rate limit
   in Redis); the position is still saved for the others.
 
-Counted seconds go to ``WatchTime`` (one row per lesson and UTC day) with a single
-``INSERT … ON CONFLICT DO UPDATE`` (a sum, not a read-modify-write), so concurrent beats
-of many students on one lesson never lose an increment.
+Counted seconds go to ``WatchTime`` (one row per lesson and day, the day of the
+school's time zone) with a single ``INSERT … ON CONFLICT DO UPDATE`` (a sum, not a
+read-modify-write), so concurrent beats of many students on one lesson never lose an
+increment.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from django.utils import timezone
 from courseplatform.courses.models import Lesson
 from courseplatform.ops import ratelimit
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.timezones import school_zone
 
 MAX_BEAT_SECONDS = 60
 FIRST_BEAT_SECONDS = 15
@@ -85,5 +87,7 @@ def record(
     if ratelimit.hit("video-watch", f"{school.pk}:{student_id}", WATCH_BEATS_PER_MINUTE).limited:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [school.pk, lesson.pk, lesson.course_id, now.date(), seconds])
+        # The school's day, so analytics' date ranges (its days) count it on that day.
+        day = now.astimezone(school_zone(school)).date()
+        cursor.execute(_UPSERT, [school.pk, lesson.pk, lesson.course_id, day, seconds])
     return seconds
