@@ -142,9 +142,15 @@ def test_staff_use_the_operator_console(
         page.locator('input[type="submit"]').click()
         page.wait_for_url(live_app.url("", "/console/"))
         expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
-        # The five weekly charts are drawn by the shared bundle (none reports an error).
-        expect(page.locator("canvas[data-chart-ready]")).to_have_count(5)
+        # The six weekly charts are drawn by the shared bundle (none reports an error),
+        # requests per week among them (this very sign-in counted; maybe not flushed).
+        expect(page.locator("canvas[data-chart-ready]")).to_have_count(6)
         expect(page.locator("canvas[data-chart-error]")).to_have_count(0)
+        expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
+        with page.expect_download() as download:
+            page.locator('a[data-csv="requests"]').click()
+        lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0] == "week,Requests" and len(lines) == 13
         desktop_and_phone(page, "console-overview")
 
         page.locator('aside a[data-nav="schools"]').click()
