@@ -411,3 +411,42 @@ def test_the_readme_secret_steps_fill_env_so_compose_accepts_it(tmp_path: Path) 
     env.write_text(env.read_text() + typed)
     result = docker_compose(env)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_bucket_answers_browser_uploads_from_any_school_origin(s3_server: Any) -> None:
+    """compose.yaml sets no bucket CORS rule: `weed mini` (the version compose runs)
+    allows every origin by default and exposes ETag, which the uploader reads from each
+    part's answer to complete the multipart upload (README "Production storage")."""
+    client = s3_server.client()
+    upload = client.create_multipart_upload(Bucket=s3_server.bucket, Key="cors/v.mp4")
+    url = client.generate_presigned_url(
+        "upload_part",
+        Params={
+            "Bucket": s3_server.bucket,
+            "Key": "cors/v.mp4",
+            "UploadId": upload["UploadId"],
+            "PartNumber": 1,
+        },
+        ExpiresIn=300,
+        HttpMethod="PUT",
+    )
+    origin = "https://acme.courses.example.com"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    preflight = urllib.request.Request(
+        url,
+        method="OPTIONS",
+        headers={"Origin": origin, "Access-Control-Request-Method": "PUT"},
+    )
+    try:
+        with opener.open(preflight, timeout=30) as response:
+            assert response.headers["Access-Control-Allow-Origin"] in (origin, "*")
+            assert "PUT" in response.headers["Access-Control-Allow-Methods"]
+        put = urllib.request.Request(url, data=b"x" * 64, method="PUT", headers={"Origin": origin})
+        with opener.open(put, timeout=30) as response:
+            assert response.headers["ETag"]
+            exposed = response.headers["Access-Control-Expose-Headers"]
+            assert "etag" in exposed.lower()
+    finally:
+        client.abort_multipart_upload(
+            Bucket=s3_server.bucket, Key="cors/v.mp4", UploadId=upload["UploadId"]
+        )
