@@ -155,6 +155,8 @@ def progress(request: HttpRequest, import_id: int) -> HttpResponse:
         {
             "imp": student_import,
             "progress": selectors.progress(school=school, student_import=student_import),
+            # Polled by htmx: the page header's status badge is swapped too (out of band).
+            "oob": request.headers.get("HX-Request") == "true",
         },
     )
 
