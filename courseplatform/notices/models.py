@@ -94,6 +94,9 @@ class AnnouncementDelivery(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a batch took this row (status SENDING): a row left SENDING long after, with
+    # nothing of its announcement claimed since, belongs to a batch whose worker died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

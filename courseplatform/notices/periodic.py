@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from courseplatform.tenancy.rls import platform_bypass
 
-from . import selectors, tasks
+from . import selectors, services, tasks
 
 SCAN_REASON = "drip schedules: periodic scan for sections that opened"
 
@@ -34,3 +34,30 @@ def enqueue_unlock_emails(*, now: datetime | None = None) -> list[int]:
     for school_id in due:
         tasks.send_unlock_notices.enqueue(school_id)
     return due
+
+
+RESUME_REASON = "announcements: periodic scan for batches a stopped worker left behind"
+
+
+def stalled_announcements(*, now: datetime) -> list[tuple[int, int]]:
+    """(school id, announcement id) of every announcement with emails still to send
+    and nothing of it claimed for ``ANNOUNCEMENT_STALL_MINUTES`` (or three batch pauses,
+    if longer): its chain of batches stopped. One query for the whole platform."""
+    quiet_for = max(
+        timedelta(minutes=settings.ANNOUNCEMENT_STALL_MINUTES),
+        timedelta(seconds=3 * tasks.batch_delay_seconds()),
+    )
+    with platform_bypass(actor=None, reason=RESUME_REASON, audit=False):
+        return selectors.stalled_announcements(since=now - quiet_for)
+
+
+def resume_stalled_announcements(*, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Put the rows a stopped batch left in "sending" back to "waiting" and enqueue the
+    next batch, for every stalled announcement. At least once: the one email that was
+    going out when the worker died may go twice; the rest of the batch would otherwise
+    never go."""
+    stalled = stalled_announcements(now=now or timezone.now())
+    for school_id, announcement_id in stalled:
+        services.release_claimed_deliveries(school_id=school_id, announcement_id=announcement_id)
+        tasks.enqueue_announcement_batch(school_id=school_id, announcement_id=announcement_id)
+    return stalled

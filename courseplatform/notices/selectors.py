@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from courseplatform.accounts.models import User
@@ -210,3 +210,20 @@ def schools_with_due_unlocks(*, now: datetime, window: timedelta) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return [school_id for (school_id,) in cursor.fetchall()]
+
+
+def stalled_announcements(*, since: datetime) -> list[tuple[int, int]]:
+    """Announcements (any school: the caller is inside ``platform_bypass``) created
+    before ``since`` with rows waiting or sending and none claimed since ``since``."""
+    open_rows = AnnouncementDelivery.objects.filter(
+        announcement=OuterRef("pk"),
+        status__in=[AnnouncementDelivery.Status.PENDING, AnnouncementDelivery.Status.SENDING],
+    )
+    recent = AnnouncementDelivery.objects.filter(announcement=OuterRef("pk"), claimed_at__gte=since)
+    return list(
+        Announcement.objects.filter(created_at__lt=since)
+        .filter(Exists(open_rows))
+        .exclude(Exists(recent))
+        .order_by("school_id", "pk")
+        .values_list("school_id", "pk")
+    )

@@ -6,6 +6,8 @@ once its rows have committed.
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,10 +19,13 @@ from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import validate_single_line
 from courseplatform.sanitize.markdown import external_image_problem, markdown_to_html
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.rls import school_context
 
 from . import tasks
 from .models import BODY_MAX, TITLE_MAX, Announcement, AnnouncementDelivery, EmailPreference
 from .unsubscribe import UnsubscribeError, read_token
+
+logger = logging.getLogger(__name__)
 
 
 def create_announcement(
@@ -119,3 +124,21 @@ def set_course_emails(*, school: School, user: User, subscribed: bool) -> EmailP
     permissions.require_in_school(school, user)
     with transaction.atomic():
         return _set_subscribed(school=school, user=user, subscribed=subscribed)
+
+
+def release_claimed_deliveries(*, school_id: int, announcement_id: int) -> int:
+    """Put the rows of an announcement that a batch claimed but never finished (its
+    worker stopped) back to waiting, so the next batch sends them; how many."""
+    with school_context(school_id):
+        released = AnnouncementDelivery.objects.filter(
+            school_id=school_id,
+            announcement_id=announcement_id,
+            status=AnnouncementDelivery.Status.SENDING,
+        ).update(status=AnnouncementDelivery.Status.PENDING, claimed_at=None)
+    logger.warning(
+        "announcement %s of school %s resumed: %s email(s) back to waiting",
+        announcement_id,
+        school_id,
+        released,
+    )
+    return released

@@ -83,7 +83,7 @@ def _claim(announcement: Announcement, size: int) -> list[AnnouncementDelivery]:
             .order_by("id")[:size]
         )
         AnnouncementDelivery.objects.filter(pk__in=[d.pk for d in batch]).update(
-            status=AnnouncementDelivery.Status.SENDING
+            status=AnnouncementDelivery.Status.SENDING, claimed_at=timezone.now()
         )
     return batch
 

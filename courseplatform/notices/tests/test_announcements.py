@@ -250,3 +250,48 @@ def test_two_schools_never_see_or_touch_each_other(
     with school_context(cohort_b.school):
         assert not Announcement.objects.exists()
         assert not AnnouncementDelivery.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_left_sending_by_a_dead_worker_is_resumed_and_each_email_goes_once(
+    make_school: Any, settings: Any, capsys: Any
+) -> None:
+    from django.core.management import call_command
+
+    from courseplatform.notices.periodic import resume_stalled_announcements, stalled_announcements
+
+    settings.ANNOUNCEMENT_EMAIL_BATCH_SIZE = 2
+    alpha, bravo = make_school("alpha"), make_school("bravo")
+    cohort = make_cohort(alpha.school, alpha.owner, [f"s{i}@alpha.test" for i in range(4)])
+    other = make_cohort(bravo.school, bravo.owner, ["bob@bravo.test"])
+    stuck, done = _post(cohort), _post(other)
+    assert _run(other, done)["waiting"] == 0
+    # The worker took a batch and died before sending any of it.
+    with school_context(cohort.school):
+        claimed = tasks._claim(stuck, 2)
+    assert len(claimed) == 2 and len(mail.outbox) == 1  # bravo's one email
+
+    now = timezone.now()
+    assert stalled_announcements(now=now) == []  # a batch claimed just now is working
+    later = now + timedelta(minutes=settings.ANNOUNCEMENT_STALL_MINUTES + 1)
+    enqueued: list[dict[str, Any]] = []
+    original = tasks.enqueue_announcement_batch
+    tasks.enqueue_announcement_batch = lambda **kw: enqueued.append(kw)  # type: ignore[assignment]
+    try:
+        assert resume_stalled_announcements(now=later) == [(cohort.school.pk, stuck.pk)]
+    finally:
+        tasks.enqueue_announcement_batch = original  # type: ignore[assignment]
+    assert enqueued == [{"school_id": cohort.school.pk, "announcement_id": stuck.pk}]
+    assert set(_statuses(cohort, stuck).values()) == {AnnouncementDelivery.Status.PENDING}
+
+    while _run(cohort, stuck)["waiting"]:
+        pass
+    assert sorted(m.to[0] for m in mail.outbox if m.to[0].endswith("@alpha.test")) == [
+        f"s{i}@alpha.test" for i in range(4)
+    ]
+    assert set(_statuses(cohort, stuck).values()) == {AnnouncementDelivery.Status.SENT}
+    assert _statuses(other, done) == {"bob@bravo.test": AnnouncementDelivery.Status.SENT}
+    # Nothing left to resume anywhere; the periodic command is quiet when idle.
+    assert stalled_announcements(now=later) == []
+    call_command("resume_announcements", "--quiet")
+    assert capsys.readouterr().out == ""
