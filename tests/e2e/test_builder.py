@@ -33,13 +33,12 @@ from courseplatform.onboarding.services import create_school
 from courseplatform.sites.models import Page as SitePage
 from courseplatform.sites.models import Theme
 from courseplatform.tenancy.rls import platform_bypass, school_context
-from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-long-test-passphrase-42"
-WAIT_MS = 20_000
 PRIMARY = "#0e7490"
 PRIMARY_RGB = "rgb(14, 116, 144)"
 HEADLINE = "Watercolour classes for everyone"

@@ -26,12 +26,11 @@ from courseplatform.onboarding.services import create_school
 from courseplatform.sites import services as site_services
 from courseplatform.tenancy.rls import school_context
 from courseplatform.video.models import VideoAsset
-from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-test-passphrase-42"
-WAIT_MS = 20_000
 BASE_HOST = "pwn-base.invalid"
 # Each payload's elements carry data-pwn: if any becomes an element, the probe finds it.
 PAYLOADS = [

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 
 from tests.e2e.test_quiz_flow import course as course  # the fixture, reused
 from tests.e2e.test_quiz_flow import student_passes_the_quiz
-from tests.fixtures.browser import SCREENSHOT_DIR, VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import SCREENSHOT_DIR, VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-long-test-passphrase-42"
 # Generous: the live app's first request imports every view under coverage, and the
 # machine may be shared with other suites.
-WAIT_MS = 60_000
+SLOW_WAIT_MS = 2 * WAIT_MS  # a certificate PDF rendered under coverage
 COURSE_TITLE = "Night Sky Basics"
 
 
@@ -47,10 +47,10 @@ def new_page(chromium_browser: Browser) -> Iterator[Any]:
 
     def _new() -> Page:
         context = chromium_browser.new_context(viewport=VIEWPORT, accept_downloads=True)  # type: ignore[arg-type]
-        context.set_default_timeout(WAIT_MS)
+        context.set_default_timeout(SLOW_WAIT_MS)
         # The live app's first page imports and compiles everything under coverage: on a
         # 2-core machine shared with other suites that has taken over a minute.
-        context.set_default_navigation_timeout(3 * WAIT_MS)
+        context.set_default_navigation_timeout(3 * SLOW_WAIT_MS)
         contexts.append(context)
         return context.new_page()
 

@@ -11,13 +11,12 @@ import pytest
 from django.db import connection
 from playwright.sync_api import Browser, expect
 
-from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-strong-pass-1234"
-WAIT_MS = 15_000
 
 
 @pytest.fixture

@@ -20,11 +20,9 @@ from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_course_flow import PASSWORD, desktop_and_phone, log_in
-from tests.fixtures.browser import VIEWPORT, LiveApp
+from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp
 
 pytestmark = pytest.mark.e2e
-
-WAIT_MS = 15_000
 
 
 @pytest.fixture

@@ -26,12 +26,11 @@ from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_course_flow import desktop_and_phone, log_in
-from tests.fixtures.browser import VIEWPORT, LiveApp
+from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-test-passphrase-42"
-WAIT_MS = 15_000
 
 
 @pytest.fixture

@@ -21,13 +21,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.fixtures.browser import REPO_ROOT, VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import REPO_ROOT, VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-strong-pass-1234"
-WAIT_MS = 15_000
 GUTTER = 12  # px the page content keeps from the screen edges
 
 

@@ -22,13 +22,12 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from tests.fixtures.browser import REPO_ROOT, VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import REPO_ROOT, VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-strong-pass-1234"
-WAIT_MS = 15_000
 TEAL = "rgb(15, 118, 110)"
 
 

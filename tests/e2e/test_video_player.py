@@ -28,13 +28,12 @@ from courseplatform.video.tests.playback_support import (
     remove_asset_files,
     store_ready_asset,
 )
-from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-long-test-passphrase-42"
-WAIT_MS = 20_000
 CLIP_SECONDS = 12.0
 
 

@@ -26,12 +26,11 @@ from courseplatform.courses import services as course_services
 from courseplatform.courses.models import Lesson
 from courseplatform.tenancy.rls import school_context
 from courseplatform.video.models import VideoAsset
-from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
-WAIT_MS = 30_000
 THROTTLED_BYTES_PER_SECOND = 48 * 1024
 
 
