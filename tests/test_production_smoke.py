@@ -16,7 +16,9 @@ video (its currentTime advances).
 On that whole path: every request the browser makes is https (no mixed content, no
 http link anywhere), every page carries Strict-Transport-Security and a
 Content-Security-Policy, no CSP violation is reported (csp_guard), no answer is a 5xx,
-and every cookie is Secure (the session cookie HttpOnly too). At the end SIGTERM stops
+and every cookie is Secure (the session cookie HttpOnly too). Behind the edge /metrics
+wants its token, and then counts the worker's transcode and a web process's redemption
+in one answer. At the end SIGTERM stops
 the supervisor with exit code 0 and every process it started is gone.
 """
 
@@ -144,6 +146,14 @@ def assert_production_path(context: BrowserContext, seen: Watched, who: str) -> 
         assert cookie["secure"], f"{who}: cookie {cookie['name']} is not Secure"
     session = [c for c in cookies if c["name"] == "sessionid"]
     assert session and all(c["httpOnly"] for c in session), f"{who}: session cookie {session}"
+
+
+def metric_total(exposition: str, name: str) -> float:
+    """The sum of every sample of ``<namespace>_<name>`` (all label sets)."""
+    pattern = re.compile(rf"^\w*?_?{re.escape(name)}(\{{[^}}]*\}})? (\S+)$")
+    return sum(
+        float(match.group(2)) for line in exposition.splitlines() if (match := pattern.match(line))
+    )
 
 
 def _descendants(pid: int) -> set[int]:
@@ -331,6 +341,15 @@ def test_a_school_from_signup_to_a_student_playing_its_video_over_https(
     assert_production_path(student_context, student_seen, "student")
     student_context.close()
     timings["journey"] = time.monotonic() - started
+
+    # --- /metrics behind the edge: the token only; web and worker add up ----------------
+    assert stack.edge.https_get("localhost", "/metrics").status == 401
+    metrics = stack.edge.https_request(
+        "localhost", "/metrics", headers={"Authorization": f"Bearer {stack.env['METRICS_TOKEN']}"}
+    )
+    assert metrics.status == 200
+    assert metric_total(metrics.body, "transcode_duration_seconds_count") >= 1  # the worker
+    assert metric_total(metrics.body, "code_redemptions_total") >= 1  # a web process
 
     # --- SIGTERM stops everything ------------------------------------------------------
     mark = time.monotonic()
