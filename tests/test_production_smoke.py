@@ -148,6 +148,18 @@ def assert_production_path(context: BrowserContext, seen: Watched, who: str) -> 
     assert session and all(c["httpOnly"] for c in session), f"{who}: session cookie {session}"
 
 
+def log_events(log: Path) -> list[dict[str, object]]:
+    """The JSON lines of the supervisor's log (its own and the Django processes')."""
+    events = []
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                continue  # a line cut off while it was being written
+    return events
+
+
 def metric_total(exposition: str, name: str) -> float:
     """The sum of every sample of ``<namespace>_<name>`` (all label sets)."""
     pattern = re.compile(rf"^\w*?_?{re.escape(name)}(\{{[^}}]*\}})? (\S+)$")
@@ -275,7 +287,10 @@ def test_a_school_from_signup_to_a_student_playing_its_video_over_https(
     poster = page.locator("#lesson-video-status img")
     expect(poster).to_be_visible()
     assert (poster.get_attribute("src") or "").startswith(stack.bucket.endpoint_url + "/")
-    assert page.evaluate("() => document.querySelector('#lesson-video-status img').naturalWidth")
+    page.wait_for_function(
+        "() => { const img = document.querySelector('#lesson-video-status img');"
+        " return img && img.complete && img.naturalWidth > 0; }"
+    )
     screenshot(page, "production-smoke-lesson-ready")
 
     # --- published, and an access code batch for it -------------------------------------
@@ -350,6 +365,11 @@ def test_a_school_from_signup_to_a_student_playing_its_video_over_https(
     assert metrics.status == 200
     assert metric_total(metrics.body, "transcode_duration_seconds_count") >= 1  # the worker
     assert metric_total(metrics.body, "code_redemptions_total") >= 1  # a web process
+
+    # No service died or failed a periodic run meanwhile (the supervisor would have
+    # restarted it silently).
+    events = log_events(stack.log)
+    assert not [e for e in events if e.get("event") in {"serve.exited", "serve.periodic_failed"}]
 
     # --- SIGTERM stops everything ------------------------------------------------------
     mark = time.monotonic()
