@@ -43,7 +43,7 @@ def _can_see(user: User, school: School, export: CourseExport) -> bool:
 def course_export(request: HttpRequest, course_id: int) -> HttpResponse:
     school, user = _school(request), _user(request)
     course = course_selectors.get_course_for_manager(school=school, user=user, course_id=course_id)
-    form = ExportForm(request.POST or None)
+    form = ExportForm(request.POST) if request.method == "POST" else ExportForm()
     if request.method == "POST":
         export = submit(
             form,
@@ -109,7 +109,7 @@ def export_download(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def course_import(request: HttpRequest) -> HttpResponse:
     school, user = _school(request), _user(request)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if request.method == "POST":
         try:
             job = submit(
