@@ -14,8 +14,8 @@
              `resume_announcements` (batches a stopped worker left behind);
              every PERIODIC_HOUSEKEEPING_INTERVALS
              intervals (an hour by default) the housekeeping `expire_video_uploads`,
-             `expire_api_idempotency_keys`, `prune_webhook_deliveries` and
-             `purge_closed_schools`.
+             `expire_api_idempotency_keys`, `prune_webhook_deliveries`,
+             `purge_closed_schools` and `purge_course_archives`.
 
 A service that exits on its own is restarted after a capped exponential backoff
 (1 s, 2 s, 4 s ... 60 s; a service that ran for a minute starts over at 1 s) and the
@@ -67,6 +67,7 @@ PERIODIC_COMMANDS = (
     ("expire_api_idempotency_keys", "housekeeping"),  # stored API answers older than 24 h
     ("prune_webhook_deliveries", "housekeeping"),  # delivery log entries older than 30 days
     ("purge_closed_schools", "housekeeping"),  # closed schools past their grace period
+    ("purge_course_archives", "housekeeping"),  # course exports past expiry, stale uploads
 )
 
 FIRST_RESTART_SECONDS = 1.0

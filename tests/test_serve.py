@@ -251,6 +251,7 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
                 "expire_api_idempotency_keys",
                 "prune_webhook_deliveries",
                 "purge_closed_schools",
+                "purge_course_archives",
             }
         ),
         stack.log,

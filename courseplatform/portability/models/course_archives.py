@@ -54,6 +54,12 @@ class CourseExport(TenantModel):
     def is_done(self) -> bool:
         return self.status in (JobStatus.READY, JobStatus.FAILED)
 
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return not self.archive_key or bool(self.expires_at and self.expires_at <= timezone.now())
+
 
 class CourseImport(TenantModel):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

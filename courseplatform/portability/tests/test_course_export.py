@@ -240,3 +240,58 @@ def test_expired_archive_is_not_served(rich_a: Rich) -> None:
             expires_at=timezone.now() - timedelta(seconds=1)
         )
     assert rich_a.client().get(path).status_code == 404
+
+
+def test_purge_removes_expired_archives_only(rich_a: Rich, school_b: Any) -> None:
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old, fresh = _export(rich_a), _export(rich_a)
+    with school_context(rich_a.school):
+        CourseExport.objects.filter(pk=old.pk).update(
+            expires_at=timezone.now() - timedelta(hours=1)
+        )
+    out = StringIO()
+    call_command("purge_course_archives", "--quiet", stdout=out)
+    assert "removed 1 course archive file(s)" in out.getvalue()
+    assert not default_storage.exists(old.archive_key)
+    assert default_storage.exists(fresh.archive_key)
+    with school_context(rich_a.school):
+        old.refresh_from_db()
+    assert old.archive_key == "" and old.is_expired
+    page = rich_a.client().get(f"/manage/courses/{rich_a.course.pk}/export/").content.decode()
+    assert "Expired" in page and page.count("Download .zip") == 1
+    out = StringIO()
+    call_command("purge_course_archives", "--quiet", stdout=out)
+    assert out.getvalue() == ""
+
+
+def test_purge_drops_uploads_of_imports_that_never_started(rich_a: Rich, settings: Any) -> None:
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from courseplatform.portability.models import CourseImport
+
+    from .support import export_bytes, upload_of
+
+    data = export_bytes(rich_a.school, rich_a.owner, rich_a.course)
+    with school_context(rich_a.school):
+        job = services.request_import(
+            school=rich_a.school, actor=rich_a.owner, upload=upload_of(data)
+        )
+        CourseImport.objects.filter(pk=job.pk).update(
+            created_at=timezone.now() - timedelta(hours=settings.COURSE_ARCHIVE_KEEP_HOURS + 1)
+        )
+    assert default_storage.exists(job.archive_key)
+    call_command("purge_course_archives", "--quiet", stdout=StringIO())
+    assert not default_storage.exists(job.archive_key)
+    with school_context(rich_a.school):
+        job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "did not start in time" in job.error
+    assert jobs.run_import(school_id=rich_a.school.pk, import_id=job.pk) == "skipped"
