@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from courseplatform.accounts.forms import StyledFormMixin
+
 
 class ExportForm(forms.Form):
     include_sources = forms.BooleanField(
@@ -20,14 +22,14 @@ class ExportForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(StyledFormMixin, forms.Form):
     archive = forms.FileField(
         label="Course archive (.zip)",
-        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+        widget=forms.FileInput(attrs={"accept": ".zip,application/zip"}),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         limit = settings.COURSE_ARCHIVE_MAX_UPLOAD_BYTES / 1024**2
         self.fields["archive"].help_text = (
             "An archive exported from a course of this or another school, up to "
