@@ -619,6 +619,9 @@ RATE_LIMIT_CERTIFICATE_VERIFY_IP = os.environ.get("RATE_LIMIT_CERTIFICATE_VERIFY
 # A closed school serves only its owner for this many days (export, cancel), then the
 # hourly purge removes every row and stored object of it.
 SCHOOL_DELETION_GRACE_DAYS = max(0.0, float(os.environ.get("SCHOOL_DELETION_GRACE_DAYS", "30")))
+# How long a finished whole-school export (and its emailed link) can be downloaded
+# before housekeeping deletes it.
+SCHOOL_EXPORT_TTL_HOURS = max(1.0, float(os.environ.get("SCHOOL_EXPORT_TTL_HOURS", "168")))
 
 # --- video playback ----------------------------------------------------------------
 # Segment, init, poster and key URLs carry `?verify=<issued>-<mac>` tokens in the format

@@ -15,7 +15,7 @@
              every PERIODIC_HOUSEKEEPING_INTERVALS
              intervals (an hour by default) the housekeeping `expire_video_uploads`,
              `expire_api_idempotency_keys`, `prune_webhook_deliveries`,
-             `purge_closed_schools` and `purge_course_archives`.
+             `purge_closed_schools`, `purge_course_archives` and `expire_school_exports`.
 
 A service that exits on its own is restarted after a capped exponential backoff
 (1 s, 2 s, 4 s ... 60 s; a service that ran for a minute starts over at 1 s) and the
@@ -68,6 +68,7 @@ PERIODIC_COMMANDS = (
     ("prune_webhook_deliveries", "housekeeping"),  # delivery log entries older than 30 days
     ("purge_closed_schools", "housekeeping"),  # closed schools past their grace period
     ("purge_course_archives", "housekeeping"),  # course exports past expiry, stale uploads
+    ("expire_school_exports", "housekeeping"),  # whole-school exports past their lifetime
 )
 
 FIRST_RESTART_SECONDS = 1.0

@@ -252,6 +252,7 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
                 "prune_webhook_deliveries",
                 "purge_closed_schools",
                 "purge_course_archives",
+                "expire_school_exports",
             }
         ),
         stack.log,

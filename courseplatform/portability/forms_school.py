@@ -31,3 +31,42 @@ class CloseSchoolForm(StyledFormMixin, forms.Form):
         self.fields["confirm_slug"].help_text = format_html(
             "Type <strong>{}</strong> exactly.", slug
         )
+
+
+class SchoolExportForm(StyledFormMixin, forms.Form):
+    codes = forms.ChoiceField(
+        label="Access codes",
+        choices=[
+            ("encrypted", "Encrypted with a passphrase (recommended)"),
+            ("plain", "Plain text"),
+            ("none", "Leave them out"),
+        ],
+        initial="encrypted",
+        widget=forms.RadioSelect,
+    )
+    passphrase = forms.CharField(
+        label="Passphrase for the codes",
+        required=False,
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters. We do not keep it: without it the codes file "
+        "cannot be opened.",
+    )
+    passphrase_again = forms.CharField(
+        label="Passphrase again",
+        required=False,
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("codes") == "encrypted":
+            phrase = data.get("passphrase") or ""
+            if len(phrase) < 12:
+                self.add_error("passphrase", "Use at least 12 characters.")
+            elif phrase != data.get("passphrase_again"):
+                self.add_error("passphrase_again", "The two passphrases differ.")
+        return data

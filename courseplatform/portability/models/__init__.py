@@ -1,5 +1,6 @@
 """The portability app's models, one module per feature."""
 
 from .course_archives import CourseExport, CourseImport, JobStatus
+from .school_exports import SchoolExport
 
-__all__ = ["CourseExport", "CourseImport", "JobStatus"]
+__all__ = ["CourseExport", "CourseImport", "JobStatus", "SchoolExport"]
