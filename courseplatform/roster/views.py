@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courseplatform.accounts import permissions
@@ -39,23 +41,61 @@ def _limits() -> dict[str, float]:
     }
 
 
+class CappedUpload(FileUploadHandler):
+    """Stops reading an upload once it passes ``limit`` bytes: the rest of the request
+    body is drained and discarded instead of being written to a temporary file."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.limit:
+            self.too_large = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def _too_large_message() -> str:
+    limit = settings.ROSTER_IMPORT_MAX_BYTES / 1024 / 1024
+    return f"The file is larger than the limit of {limit:,.1f} MB. Split it into smaller files."
+
+
+# The upload handler must be in place before anything reads the body, CSRF's check
+# included (Django's documented pattern: exempt here, protect the inner view).
+@csrf_exempt
 @manager_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
+    capped = CappedUpload(request, settings.ROSTER_IMPORT_MAX_BYTES)
+    request.upload_handlers.insert(0, capped)
+    return _upload(request, capped)
+
+
+@csrf_protect
+def _upload(request: HttpRequest, capped: CappedUpload) -> HttpResponse:
     school, user = _school(request), _user(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        created = submit(
-            form,
-            lambda data: services.create_import(
-                school=school,
-                actor=user,
-                upload=data["file"],
-                port=request.host_port,  # type: ignore[attr-defined]
-            ),
-        )
-        if created is not None:
-            return redirect("roster:preview", import_id=created.pk)
+        if capped.too_large:
+            form.is_valid()
+            form.errors["file"] = form.error_class([_too_large_message()])
+        else:
+            created = submit(
+                form,
+                lambda data: services.create_import(
+                    school=school,
+                    actor=user,
+                    upload=data["file"],
+                    port=request.host_port,  # type: ignore[attr-defined]
+                ),
+            )
+            if created is not None:
+                return redirect("roster:preview", import_id=created.pk)
     return render(
         request,
         "roster/upload.html",

@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from courseplatform.accounts.models import User
@@ -125,13 +125,32 @@ def test_ten_megabytes_of_junk_and_an_xlsx_bomb_are_refused(world: World, settin
     junk = bytes(range(256)) * (10 * 1024 * 1024 // 256)
     response = client.post("/manage/students/import/", {"file": upload("junk.csv", junk)})
     assert response.status_code == 400
-    assert "the limit is 5.0 MB" in text(response)
+    assert "larger than the limit of 5.0 MB" in text(response)
     settings.ROSTER_IMPORT_MAX_BYTES = 20 * 1024 * 1024  # junk under the cap: still refused
     response = client.post("/manage/students/import/", {"file": upload("junk.csv", junk)})
     assert response.status_code == 400 and "not UTF-8 text" in text(response)
     response = client.post("/manage/students/import/", {"file": upload("b.xlsx", xlsx_bomb())})
     assert response.status_code == 400 and "zip bomb" in text(response)
     assert _counts(world) == before
+
+
+def test_upload_cap_stops_reading_and_the_service_checks_again(world: World, settings: Any) -> None:
+    settings.ROSTER_IMPORT_MAX_BYTES = 2048
+    body = csv_bytes([HEADER] + [[f"S{i}", f"s{i}@alpha.test", ""] for i in range(200)])
+    client = client_as(world.owner, world.school)
+    response = client.post("/manage/students/import/", {"file": upload("big.csv", body)})
+    assert response.status_code == 400 and "larger than the limit of" in text(response)
+    # CSRF still applies to the upload form.
+    strict = client_as(world.owner, world.school)
+    strict.handler.enforce_csrf_checks = True
+    small = csv_bytes([HEADER, ["A", "a@alpha.test", ""]])
+    assert (
+        strict.post("/manage/students/import/", {"file": upload("s.csv", small)}).status_code == 403
+    )
+    # Below the web layer, the service refuses an oversized file on its own.
+    with school_context(world.school), pytest.raises(ValidationError, match="the limit is"):
+        services.create_import(school=world.school, actor=world.owner, upload=upload("b.csv", body))
+    assert _counts(world)[2] == 0
 
 
 def test_row_cap_from_settings(world: World, settings: Any) -> None:
