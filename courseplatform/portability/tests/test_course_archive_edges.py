@@ -222,3 +222,29 @@ def test_progress_row_of_a_course_deleted_since(rich_a: Rich) -> None:
         assert CourseExport.objects.get(pk=export.pk).course is None
     response = rich_a.client().get(f"/manage/courses/archives/exports/{export.pk}/")
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_jobs_run_with_another_schools_id_touch_nothing(rich_a: Rich, school_b: Any) -> None:
+    """A task handed school B's id with school A's job id (a forged or mixed-up task
+    argument) finds nothing under B's row-level security and changes nothing."""
+    data = export_bytes(rich_a.school, rich_a.owner, rich_a.course)
+    with school_context(rich_a.school):
+        export = services.request_export(
+            school=rich_a.school, actor=rich_a.owner, course=rich_a.course
+        )
+        job = services.request_import(
+            school=rich_a.school, actor=rich_a.owner, upload=upload_of(data)
+        )
+    assert jobs.run_export(school_id=school_b.school.pk, export_id=export.pk) == "skipped"
+    assert jobs.run_import(school_id=school_b.school.pk, import_id=job.pk) == "skipped"
+    with school_context(rich_a.school):
+        assert CourseExport.objects.get(pk=export.pk).status == JobStatus.QUEUED
+        assert CourseImport.objects.get(pk=job.pk).status == JobStatus.QUEUED
+    with school_context(school_b.school):
+        from courseplatform.courses.models import Course
+
+        assert not Course.objects.exists()
+    # Run as their own school, they work.
+    assert jobs.run_export(school_id=rich_a.school.pk, export_id=export.pk) == "ready"
+    assert jobs.run_import(school_id=rich_a.school.pk, import_id=job.pk) == "ready"
