@@ -131,3 +131,25 @@ def test_preview_page_statements_do_not_grow_with_the_file(world: World) -> None
         return len(ctx.captured_queries)
 
     assert statements(3) == statements(120)
+
+
+def test_deactivated_account_is_a_row_problem(world: World) -> None:
+    with school_context(world.school):
+        User.objects.filter(pk=world.bob.pk).update(is_active=False)
+    imp = make_import(world.school, world.owner, [HEADER, ["Bob", "bob@alpha.test", "drawing"]])
+    with school_context(world.school):
+        row = imp.rows.get()
+    assert row.action == "invalid" and [i["code"] for i in row.issues] == ["inactive"]
+
+
+def test_the_worker_task_is_wired_to_the_batch(world: World) -> None:
+    """``apply_import_batch`` (what the worker runs) applies a batch like the tests'
+    direct calls do."""
+    imp = make_import(world.school, world.owner, [HEADER, ["Moe", "moe@alpha.test", "drawing"]])
+    with school_context(world.school):
+        services.apply_import(school=world.school, actor=world.owner, student_import=imp)
+    outcome = tasks.apply_import_batch.call(world.school.pk, imp.pk)
+    assert outcome == {"done": 1, "failed": 0, "waiting": 0}
+    with school_context(world.school):
+        imp.refresh_from_db()
+    assert imp.status == "done"
