@@ -4,9 +4,12 @@ Thin views over ``course_archive.services`` and ``course_archive.selectors``."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from courseplatform.accounts import permissions
@@ -105,12 +108,47 @@ def export_download(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+class _CappedArchive(FileUploadHandler):
+    """Stops reading an archive upload past COURSE_ARCHIVE_MAX_UPLOAD_BYTES: the rest of
+    the body is drained and dropped instead of filling a temporary file."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__(request)
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > settings.COURSE_ARCHIVE_MAX_UPLOAD_BYTES:
+            self.too_large = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+# The handler must be in place before anything reads the body, CSRF's check included
+# (Django's documented pattern: exempt here, protect the inner view).
+@csrf_exempt
 @manager_required
 @require_http_methods(["GET", "POST"])
 def course_import(request: HttpRequest) -> HttpResponse:
+    capped = _CappedArchive(request)
+    request.upload_handlers.insert(0, capped)
+    return _course_import(request, capped)
+
+
+@csrf_protect
+def _course_import(request: HttpRequest, capped: _CappedArchive) -> HttpResponse:
     school, user = _school(request), _user(request)
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
-    if request.method == "POST":
+    job = None
+    if request.method == "POST" and capped.too_large:
+        form.is_valid()
+        limit = settings.COURSE_ARCHIVE_MAX_UPLOAD_BYTES / 1024**2
+        form.errors["archive"] = form.error_class(
+            [f"The archive is larger than the limit of {limit:,.0f} MB."]
+        )
+    elif request.method == "POST":
         try:
             job = submit(
                 form,
@@ -119,11 +157,9 @@ def course_import(request: HttpRequest) -> HttpResponse:
                 ),
             )
         except ArchiveRejected as exc:
-            job = None
             for problem in exc.problems:
                 form.add_error("archive", problem)
         except ImportRefused as exc:
-            job = None
             form.add_error("archive", str(exc))
         if job is not None:
             messages.success(

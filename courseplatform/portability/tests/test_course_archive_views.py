@@ -128,3 +128,19 @@ def test_roles(rich_a: Rich, make_user: Any) -> None:
     assert job.status == JobStatus.READY, job.error
     assert any("only the school owner manages certificates" in note for note in job.notes)
     assert rich_a.client(student).get("/manage/courses/import/").status_code in (302, 403)
+
+
+def test_upload_over_the_cap_is_not_read_and_csrf_still_holds(rich_a: Rich, settings: Any) -> None:
+    settings.COURSE_ARCHIVE_MAX_UPLOAD_BYTES = 64 * 1024
+    client = rich_a.client()
+    big = upload_of(b"PK\x03\x04" + b"\0" * (200 * 1024), "big.zip")
+    response = client.post("/manage/courses/import/", {"archive": big})
+    assert response.status_code == 400
+    assert "larger than the limit" in response.content.decode()
+    with school_context(rich_a.school):
+        assert not CourseImport.objects.exists()
+    strict = Client(HTTP_HOST=rich_a.host, enforce_csrf_checks=True)
+    with school_context(rich_a.school):
+        strict.force_login(rich_a.owner)
+    response = strict.post("/manage/courses/import/", {"archive": upload_of(b"x", "a.zip")})
+    assert response.status_code == 403
