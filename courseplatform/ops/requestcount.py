@@ -11,7 +11,8 @@ the infrastructure looking at us, not use of the platform.
 
 A flush that fails (Redis away) keeps the counts for the next one. What a process
 counted since its last flush is not yet visible, so the current week lags by up to a
-minute per process; a process killed with SIGKILL loses that minute.
+minute per busy process (one that goes quiet keeps its counts until its next request);
+a process killed with SIGKILL loses them.
 """
 
 from __future__ import annotations
