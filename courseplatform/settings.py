@@ -148,6 +148,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "courseplatform.accounts.middleware.SchoolAccountMiddleware",
+    # A staff member acting as a school's owner: the banner's data, the time limit.
+    "courseplatform.accounts.impersonation.ImpersonationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -457,6 +459,8 @@ USE_I18N = True
 USE_TZ = True
 
 # --- console ------------------------------------------------------------------
+# How long a staff member may act as a school's owner from the console (minutes).
+IMPERSONATION_MINUTES = max(1, int(os.environ.get("IMPERSONATION_MINUTES", "15")))
 # Each web process adds its request count to the console's weekly figure in the cache
 # at most this often (ops/requestcount.py): no write per request.
 REQUEST_COUNT_FLUSH_SECONDS = max(1.0, float(os.environ.get("REQUEST_COUNT_FLUSH_SECONDS", "60")))

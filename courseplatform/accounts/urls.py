@@ -17,4 +17,6 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("login-link/<str:token>/", views.login_link_view, name="login_link"),
+    path("impersonate/<str:token>/", views.impersonate_view, name="impersonate"),
+    path("impersonation/end/", views.end_impersonation_view, name="end_impersonation"),
 ]

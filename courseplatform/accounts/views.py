@@ -17,7 +17,7 @@ from courseplatform.ops import ratelimit
 from courseplatform.ops.net import client_ip
 from courseplatform.ops.services import record_audit
 
-from . import permissions, services
+from . import impersonation, permissions, services
 from .decorators import manager_required
 from .forms import LoginForm, PasswordResetRequestForm, SetPasswordForm, SignupForm
 from .models import User, normalize_email
@@ -302,3 +302,25 @@ def change_person_role(request: HttpRequest, user_id: int) -> HttpResponse:
             request, f"{person.full_name or person.email} is now {person.get_role_display()}."
         )
     return redirect("manage_people")
+
+
+def impersonate_view(request: HttpRequest, token: str) -> HttpResponse:
+    """Consume a staff member's one-time link from the console (accounts/impersonation.py)."""
+    try:
+        impersonation.consume_link(request=request, school=request.school, token=token)  # type: ignore[attr-defined]
+    except impersonation.ImpersonationError as exc:
+        return render(
+            request,
+            "accounts/link_invalid.html",
+            {"title": "This link cannot be used", "detail": str(exc)},
+            status=400,
+        )
+    return HttpResponseRedirect("/manage/")
+
+
+@require_POST
+def end_impersonation_view(request: HttpRequest) -> HttpResponse:
+    """The banner's End button: audit, sign out, back to the school's home page."""
+    if request.session.get(impersonation.SESSION_KEY):
+        impersonation.end(request=request, reason="ended")
+    return HttpResponseRedirect("/")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("schools/<str:slug>/suspend/", views.suspend_school, name="console_suspend"),
     path("schools/<str:slug>/unsuspend/", views.unsuspend_school, name="console_unsuspend"),
     path("schools/<str:slug>/plan/", views.change_plan, name="console_change_plan"),
+    path("schools/<str:slug>/impersonate/", views.impersonate, name="console_impersonate"),
     path("audit/", views.audit_log_page, name="console_audit_log"),
     path("audit/export.csv", views.audit_log_csv, name="console_audit_log_csv"),
 ]

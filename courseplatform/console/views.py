@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from courseplatform.accounts import impersonation
 from courseplatform.ops import audit_log, schools
 from courseplatform.ops.csvexport import csv_response
 from courseplatform.ops.net import client_ip
@@ -86,6 +88,7 @@ def _detail(request: HttpRequest, school: School, **forms: Any) -> dict[str, Any
         "recent": recent,
         "suspend_form": forms.get("suspend_form") or SuspendForm(),
         "plan_form": forms.get("plan_form") or ChangePlanForm(initial={"plan": school.plan}),
+        "impersonation_minutes": settings.IMPERSONATION_MINUTES,
         "nav_active": "schools",
     }
 
@@ -148,6 +151,24 @@ def change_plan(request: HttpRequest, slug: str) -> HttpResponse:
     schools.change_plan(school=school, actor=request.user, plan=plan, ip=client_ip(request))
     messages.success(request, f"{school.name} is now on {plan.name}.")
     return redirect("console_school", slug=school.slug)
+
+
+@staff_console
+@require_POST
+def impersonate(request: HttpRequest, slug: str) -> HttpResponse:
+    """Open the school's management area as its owner (a one-time link to its host)."""
+    school = _school(slug)
+    try:
+        link = impersonation.issue_link(
+            school=school,
+            staff=request.user,  # type: ignore[arg-type]
+            ip=client_ip(request),
+            port=request.host_port,  # type: ignore[attr-defined]
+        )
+    except impersonation.ImpersonationError as exc:
+        messages.error(request, str(exc))
+        return redirect("console_school", slug=school.slug)
+    return redirect(link)
 
 
 @staff_console

@@ -177,3 +177,32 @@ def test_staff_use_the_operator_console(
         desktop_and_phone(page, "console-audit-log")
     finally:
         context.close()
+
+
+def test_staff_open_a_school_as_its_owner_with_a_banner(
+    live_app: LiveApp, cast: Any, chromium_browser: Browser
+) -> None:
+    school = cast.other.school
+    context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(live_app.url("", f"/admin/login/?next=/console/schools/{school.slug}/"))
+        page.locator('input[name="username"]').fill(cast.staff.email)
+        page.locator('input[name="password"]').fill(PASSWORD)
+        page.locator('input[type="submit"]').click()
+        page.wait_for_url(live_app.url("", f"/console/schools/{school.slug}/"))
+        page.get_by_role("button", name="Open as owner").click()
+        # The one-time link leads to the school's own host, signed in as its owner.
+        page.wait_for_url(live_app.url(f"{school.slug}.", "/manage/"))
+        banner = page.locator("[data-impersonation-banner]")
+        expect(banner).to_contain_text(cast.staff.email)
+        expect(banner).to_contain_text(cast.other.owner.email)
+        desktop_and_phone(page, "impersonation-manage")
+        page.locator('aside a[data-nav="courses"]').click()
+        expect(banner).to_be_visible()
+        banner.get_by_role("button", name="End").click()
+        page.wait_for_url(live_app.url(f"{school.slug}.", "/"))
+        expect(page.locator("[data-impersonation-banner]")).to_have_count(0)
+    finally:
+        context.close()
