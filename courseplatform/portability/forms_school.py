@@ -44,6 +44,10 @@ class SchoolExportForm(StyledFormMixin, forms.Form):
         initial="encrypted",
         widget=forms.RadioSelect,
     )
+    include_videos = forms.BooleanField(
+        label="Include the original video files (can be large)",
+        required=False,
+    )
     passphrase = forms.CharField(
         label="Passphrase for the codes",
         required=False,

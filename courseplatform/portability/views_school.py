@@ -89,6 +89,7 @@ def school_export(request: HttpRequest) -> HttpResponse:
                     actor=request.user,  # type: ignore[arg-type]
                     codes=form.cleaned_data["codes"],
                     passphrase=form.cleaned_data.get("passphrase") or "",
+                    include_videos=bool(form.cleaned_data.get("include_videos")),
                     ip=client_ip(request),
                 )
             except export_services.ExportError as exc:

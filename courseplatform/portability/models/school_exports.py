@@ -30,6 +30,8 @@ class SchoolExport(TenantModel):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     codes = models.CharField(max_length=10, choices=Codes.choices, default=Codes.PLAIN)
+    # The videos' original files in each course (large; off by default).
+    include_videos = models.BooleanField(default=False)
     # The owner's passphrase for the codes, encrypted at rest (ops.crypto) only until the
     # worker has used it; never in the task's arguments.
     passphrase_ciphertext = models.TextField(blank=True)

@@ -101,6 +101,7 @@ def build_school_archive(
     zf: zipfile.ZipFile,
     codes: str,
     passphrase: str = "",
+    include_videos: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Write the whole school into ``zf``; return what ``school.json`` says."""
@@ -117,7 +118,12 @@ def build_school_archive(
             bar.step("courses", part, f"Course {number + 1} of {len(courses)}")
 
         write_course_archive(
-            school=school, course=course, zf=zf, prefix=folder, progress=course_progress
+            school=school,
+            course=course,
+            zf=zf,
+            prefix=folder,
+            include_sources=include_videos,
+            progress=course_progress,
         )
         course_entries.append(
             {"slug": course.slug, "title": course.title, "status": course.status, "path": folder}
@@ -151,6 +157,7 @@ def build_school_archive(
         "courses": course_entries,
         "counts": counts,
         "access_codes": codes,
+        "video_sources": include_videos,
     }
     _entry(zf, "school.json", _json(summary))
     _entry(zf, "README.txt", _readme(school, codes).encode("utf-8"))

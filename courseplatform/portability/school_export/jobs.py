@@ -63,6 +63,7 @@ def run_export(*, school_id: int, export_id: int) -> str:
                         school=school,
                         zf=zf,
                         codes=export.codes,
+                        include_videos=export.include_videos,
                         passphrase=passphrase,
                         progress=progress,
                     )

@@ -32,7 +32,13 @@ class ExportError(Exception):
 
 
 def request_export(
-    *, school: School, actor: User, codes: str, passphrase: str = "", ip: str | None = None
+    *,
+    school: School,
+    actor: User,
+    codes: str,
+    passphrase: str = "",
+    include_videos: bool = False,
+    ip: str | None = None,
 ) -> SchoolExport:
     permissions.require_school_owner(school, actor, message=OWNER_ONLY)
     if codes not in SchoolExport.Codes.values:
@@ -57,6 +63,7 @@ def request_export(
             school=school,
             requested_by=actor,
             codes=codes,
+            include_videos=bool(include_videos),
             passphrase_ciphertext=crypto.encrypt(passphrase.encode()) if passphrase else "",
         )
         record_audit(
@@ -64,7 +71,7 @@ def request_export(
             actor=actor,
             action="school.export_requested",
             target=export,
-            data={"codes": codes},
+            data={"codes": codes, "videos": bool(include_videos)},
             ip=ip,
         )
         school_id, export_id = school.pk, export.pk

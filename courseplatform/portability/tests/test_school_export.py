@@ -65,7 +65,13 @@ def test_export_of_a_whole_school_on_s3_through_the_worker(
     bravo: FullSchool = build_full_school(make_school, "bravo")
     owner = signed_in(alpha.school, alpha.owner)
     page = owner.post(
-        EXPORT, {"codes": "encrypted", "passphrase": PHRASE, "passphrase_again": PHRASE}
+        EXPORT,
+        {
+            "codes": "encrypted",
+            "passphrase": PHRASE,
+            "passphrase_again": PHRASE,
+            "include_videos": "on",
+        },
     )
     assert page.status_code == 302
     export = exports_of(alpha.school)[-1]
@@ -103,6 +109,11 @@ def test_export_of_a_whole_school_on_s3_through_the_worker(
         manifest = json.loads(archive.read(f"courses/{slug}/manifest.json"))
         assert manifest["course"]["slug"] == slug or manifest["course"]["title"]
     assert any(n.startswith(f"courses/{alpha.course.slug}/") and n.endswith(".pdf") for n in names)
+    # The video's original file came along (asked for), inside its course's folder.
+    assert summary["video_sources"] is True
+    assert any(
+        n.startswith(f"courses/{alpha.course.slug}/videos/") and "/source." in n for n in names
+    )
     students = archive.read("students.csv").decode("utf-8-sig")
     assert all(s.email in students for s in alpha.students)
     enrolments = archive.read("enrolments.csv").decode("utf-8-sig")
