@@ -184,6 +184,10 @@ def test_export_of_a_whole_school_on_s3_through_the_worker(
     ]
     export = exports_of(alpha.school)[-1]
     assert export.status == "expired" and export.archive_key == ""
+    # B's export (the builder's, not expired) and its file are untouched.
+    [kept] = exports_of(bravo.school)
+    assert kept.status == "ready"
+    assert client.list_objects_v2(Bucket=s3_server.bucket, Prefix=kept.archive_key)["KeyCount"]
 
 
 @pytest.mark.django_db
