@@ -257,9 +257,10 @@ ANNOUNCEMENT_EMAILS_PER_MINUTE = max(
     1, int(os.environ.get("ANNOUNCEMENT_EMAILS_PER_MINUTE", "300"))
 )
 DRIP_EMAIL_WINDOW_HOURS = max(1, int(os.environ.get("DRIP_EMAIL_WINDOW_HOURS", "48")))
-# An announcement whose batches stopped (a worker died mid-batch) is resumed by the
-# periodic `resume_announcements` once nothing of it was claimed for this long.
-ANNOUNCEMENT_STALL_MINUTES = max(1, int(os.environ.get("ANNOUNCEMENT_STALL_MINUTES", "15")))
+# Work done in chained batches by the task worker (announcement emails, bulk student
+# imports) whose chain stopped (a worker died mid-batch) is resumed by the periodic
+# `resume_announcements` / `resume_imports` once nothing of it was taken for this long.
+STALLED_BATCH_MINUTES = max(1, int(os.environ.get("STALLED_BATCH_MINUTES", "15")))
 # Bulk student import (roster app): the largest file accepted, the most students per
 # file, and how many rows one task run applies before enqueueing the next batch.
 ROSTER_IMPORT_MAX_BYTES = max(1024, int(os.environ.get("ROSTER_IMPORT_MAX_BYTES", "5242880")))

@@ -11,7 +11,8 @@
              the video watchdog `reclaim_stalled_videos`, the custom-domain
              re-check `verify_custom_domains`, the analytics rollups
              `refresh_analytics`, the drip unlock emails `send_unlock_emails` and
-             `resume_announcements` (batches a stopped worker left behind);
+             `resume_announcements` and `resume_imports` (batches a stopped worker
+             left behind);
              every PERIODIC_HOUSEKEEPING_INTERVALS
              intervals (an hour by default) the housekeeping `expire_video_uploads`,
              `expire_api_idempotency_keys`, `prune_webhook_deliveries`,
@@ -61,6 +62,7 @@ PERIODIC_COMMANDS = (
     ("refresh_analytics", "tick"),  # recompute the analytics rollups of schools that are due
     ("send_unlock_emails", "tick"),  # queue drip "new content is open" emails (notices app)
     ("resume_announcements", "tick"),  # announcements whose batch a stopped worker left
+    ("resume_imports", "tick"),  # bulk student imports whose batch a stopped worker left
     # Housekeeping: work that is due after hours or days, so an hourly sweep is plenty
     # (and costs no query per school every minute).
     ("expire_video_uploads", "housekeeping"),  # uploads abandoned for a week

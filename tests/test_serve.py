@@ -247,6 +247,7 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
                 "refresh_analytics",
                 "send_unlock_emails",
                 "resume_announcements",
+                "resume_imports",
                 "expire_video_uploads",
                 "expire_api_idempotency_keys",
                 "prune_webhook_deliveries",

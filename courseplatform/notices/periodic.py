@@ -41,10 +41,10 @@ RESUME_REASON = "announcements: periodic scan for batches a stopped worker left 
 
 def stalled_announcements(*, now: datetime) -> list[tuple[int, int]]:
     """(school id, announcement id) of every announcement with emails still to send
-    and nothing of it claimed for ``ANNOUNCEMENT_STALL_MINUTES`` (or three batch pauses,
+    and nothing of it claimed for ``STALLED_BATCH_MINUTES`` (or three batch pauses,
     if longer): its chain of batches stopped. One query for the whole platform."""
     quiet_for = max(
-        timedelta(minutes=settings.ANNOUNCEMENT_STALL_MINUTES),
+        timedelta(minutes=settings.STALLED_BATCH_MINUTES),
         timedelta(seconds=3 * tasks.batch_delay_seconds()),
     )
     with platform_bypass(actor=None, reason=RESUME_REASON, audit=False):

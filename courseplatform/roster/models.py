@@ -83,6 +83,9 @@ class StudentImportRow(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     result = models.CharField(max_length=500, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # When a batch took this row (status APPLYING): a row left applying long after, with
+    # nothing of its import taken since, belongs to a batch whose worker died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["line"]

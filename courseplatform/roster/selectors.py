@@ -7,9 +7,10 @@ same ``Http404``, so ids reveal nothing (row-level security refuses them as well
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from courseplatform.tenancy.models import School
@@ -97,3 +98,21 @@ def progress(*, school: School, student_import: StudentImport) -> Progress:
         waiting=Count("pk", filter=Q(status__in=(Status.PENDING, Status.APPLYING))),
     )
     return Progress(**counts)
+
+
+def stalled_imports(*, since: datetime) -> list[tuple[int, int]]:
+    """(school id, import id) of imports being applied, started before ``since``, with
+    rows waiting or applying and none taken since ``since`` (any school: the caller is
+    inside ``platform_bypass``)."""
+    open_rows = StudentImportRow.objects.filter(
+        student_import=OuterRef("pk"),
+        status__in=[StudentImportRow.Status.PENDING, StudentImportRow.Status.APPLYING],
+    )
+    recent = StudentImportRow.objects.filter(student_import=OuterRef("pk"), claimed_at__gte=since)
+    return list(
+        StudentImport.objects.filter(status=StudentImport.Status.APPLYING, started_at__lt=since)
+        .filter(Exists(open_rows))
+        .exclude(Exists(recent))
+        .order_by("school_id", "pk")
+        .values_list("school_id", "pk")
+    )

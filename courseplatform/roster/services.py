@@ -8,6 +8,8 @@ upload stores only the import and its checked rows. Applying is the worker's
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -18,11 +20,14 @@ from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
 from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
+from courseplatform.tenancy.rls import school_context
 
 from . import tasks
 from .models import StudentImport, StudentImportRow
 from .parsing import ImportFileError, read_upload
 from .planning import plan_rows, row_fields
+
+logger = logging.getLogger(__name__)
 
 Action = StudentImportRow.Action
 
@@ -165,3 +170,22 @@ def discard_import(*, school: School, actor: User, student_import: StudentImport
             target=locked,
             data={"filename": locked.filename},
         )
+
+
+def release_claimed_rows(*, school_id: int, import_id: int) -> int:
+    """Put the rows of an import that a batch took but never finished (its worker
+    stopped) back to waiting, so the next batch applies them (applying a row twice
+    changes nothing: an existing account or enrolment is left as it is); how many."""
+    with school_context(school_id):
+        released = StudentImportRow.objects.filter(
+            school_id=school_id,
+            student_import_id=import_id,
+            status=StudentImportRow.Status.APPLYING,
+        ).update(status=StudentImportRow.Status.PENDING, claimed_at=None)
+    logger.warning(
+        "student import %s of school %s resumed: %s row(s) back to waiting",
+        import_id,
+        school_id,
+        released,
+    )
+    return released

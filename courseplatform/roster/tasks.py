@@ -70,7 +70,7 @@ def _claim(student_import: StudentImport, size: int) -> list[StudentImportRow]:
             .order_by("line")[:size]
         )
         StudentImportRow.objects.filter(pk__in=[row.pk for row in batch]).update(
-            status=Status.APPLYING
+            status=Status.APPLYING, claimed_at=timezone.now()
         )
     return batch
 

@@ -273,7 +273,7 @@ def test_a_batch_left_sending_by_a_dead_worker_is_resumed_and_each_email_goes_on
 
     now = timezone.now()
     assert stalled_announcements(now=now) == []  # a batch claimed just now is working
-    later = now + timedelta(minutes=settings.ANNOUNCEMENT_STALL_MINUTES + 1)
+    later = now + timedelta(minutes=settings.STALLED_BATCH_MINUTES + 1)
     enqueued: list[dict[str, Any]] = []
     original = tasks.enqueue_announcement_batch
     tasks.enqueue_announcement_batch = lambda **kw: enqueued.append(kw)  # type: ignore[assignment]

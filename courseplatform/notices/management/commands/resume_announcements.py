@@ -12,7 +12,7 @@ from courseplatform.notices.periodic import resume_stalled_announcements
 class Command(BaseCommand):
     help = (
         "Find announcements with emails still to send and nothing sent for "
-        "ANNOUNCEMENT_STALL_MINUTES; put the emails a stopped batch left 'sending' back "
+        "STALLED_BATCH_MINUTES; put the emails a stopped batch left 'sending' back "
         "to waiting and enqueue the next batch."
     )
 
