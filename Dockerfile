@@ -39,8 +39,9 @@ FROM python:3.12-slim-bookworm AS runtime
 # pg_dump/pg_restore for scripts/db_backup.py (README "Backups and restore"): Debian
 # bookworm's PostgreSQL 15 client, the major version compose.yaml and the tests run
 # (pg_dump must be as new as the server).
+# msgfmt (gettext) compiles the translation catalogs below.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-client-15=15.* \
+    && apt-get install -y --no-install-recommends postgresql-client-15=15.* gettext=0.21* \
     && rm -rf /var/lib/apt/lists/*
 # A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it.
 RUN groupadd --system --gid 10001 app \
@@ -57,6 +58,7 @@ COPY --from=python-deps /app/.venv /app/.venv
 COPY manage.py ./
 COPY courseplatform ./courseplatform
 COPY templates ./templates
+COPY locale ./locale
 COPY scripts ./scripts
 COPY deploy ./deploy
 COPY --from=assets /build/courseplatform/static/dist ./courseplatform/static/dist
@@ -65,6 +67,7 @@ COPY --from=assets /build/courseplatform/static/dist ./courseplatform/static/dis
 # The code is compiled now: the root filesystem may be read-only at run time.
 RUN SECRET_KEY=collectstatic-only VAR_DIR=/tmp/build-var \
         python manage.py collectstatic --noinput -v0 \
+    && SECRET_KEY=compilemessages-only VAR_DIR=/tmp/build-var python scripts/messages.py compile \
     && python -m compileall -q courseplatform scripts deploy manage.py \
     && rm -rf /tmp/build-var \
     && mkdir -p /app/var \

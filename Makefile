@@ -22,7 +22,7 @@ TEST_ENV = DATABASE_URL=postgres://cp_app@$(PG_HOST)/$(TEST_DB) \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	CACHE_KEY_PREFIX=$(TEST_DB) PLATFORM_DOMAIN=localhost VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: help setup python-deps assets static migrate demo serve dev test lint bench system-deps clean
+.PHONY: help setup python-deps assets static migrate demo serve dev test lint bench system-deps clean messages compile-messages
 
 help:
 	@echo "make demo   - install everything, seed the demo school, serve on :$(PORT)"
@@ -46,7 +46,20 @@ courseplatform/static/dist/.built: frontend/node_modules/.installed $(shell find
 	cd frontend && npm run build
 	@touch $@
 
-assets: courseplatform/static/dist/.built
+# Compiled translation catalogs (.mo) are built from the committed .po files, never
+# committed (scripts/messages.py; README "Languages").
+var/.messages: $(VENV)/.synced $(shell find locale courseplatform -name '*.po' 2>/dev/null)
+	@mkdir -p var
+	$(PY) scripts/messages.py compile
+	@touch $@
+
+compile-messages: var/.messages
+
+# After marking new strings: add them to every catalog, then translate them.
+messages: python-deps
+	$(PY) scripts/messages.py update
+
+assets: courseplatform/static/dist/.built var/.messages
 
 migrate: python-deps
 	$(PY) manage.py migrate --noinput
@@ -77,7 +90,7 @@ system-deps:
 # pytest under coverage.py (config in pyproject.toml), then one combined report. The floor
 # (fail_under) applies to the whole suite; a PYTEST_ARGS subset only prints its figures.
 # Fails when pytest fails, and when the whole suite's coverage is below the floor.
-test: python-deps assets system-deps
+test: system-deps python-deps assets
 	$(VENV)/bin/lint-imports --no-logo
 	@mkdir -p var/coverage
 	$(COVERAGE) erase

@@ -150,6 +150,9 @@ MIDDLEWARE = [
     "courseplatform.accounts.middleware.SchoolAccountMiddleware",
     # A staff member acting as a school's owner: the banner's data, the time limit.
     "courseplatform.accounts.impersonation.ImpersonationMiddleware",
+    # The page's language: the signed-in user's, the visitor's cookie, the school's, the
+    # browser's (accounts/language.py). After the account is known, before any view.
+    "courseplatform.accounts.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -168,6 +171,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "courseplatform.tenancy.context_processors.tenancy",
                 "courseplatform.sites.context_processors.theme",
                 "django.template.context_processors.csp",
@@ -454,7 +458,31 @@ SECURE_CSP = {} if CSP_REPORT_ONLY else _csp
 SECURE_CSP_REPORT_ONLY = _csp if CSP_REPORT_ONLY else {}
 
 # --- i18n --------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English is the source language; every other language has complete catalogs
+# (tests/test_translations.py). README "Languages" says how to add one.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+    ("pt-br", "Português (Brasil)"),
+    ("ar", "العربية"),
+]
+# A visitor's own choice (the footer's language switcher); a signed-in student's choice
+# is saved on the account instead (accounts/language.py).
+LANGUAGE_COOKIE_NAME = "cp_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# One catalog per app, beside its code, and the project's templates in locale/: listed
+# app first so that `makemessages` run from the root files each string under the app
+# whose directory holds it (scripts/messages.py).
+_CATALOG_APPS = [
+    "accounts", "access", "analytics", "api", "certificates", "console", "courses",
+    "dashboard", "domains", "notices", "onboarding", "ops", "portability", "quizzes",
+    "roster", "sites", "tenancy", "video", "webhooks",
+]  # fmt: skip
+LOCALE_PATHS = [BASE_DIR / "courseplatform" / app / "locale" for app in _CATALOG_APPS] + [
+    BASE_DIR / "locale"
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -2,6 +2,7 @@
 # Install the Debian packages the test suite needs, only when they are missing.
 #
 #   chromium          -> /usr/bin/chromium, driven by Playwright in the e2e tests
+#   gettext           -> xgettext/msgfmt for makemessages and compilemessages (scripts/messages.py)
 #   fonts-liberation  -> metric-compatible fonts so screenshots render the same everywhere
 #   wrk               -> HTTP load generator driven by `make bench` (web scenarios)
 #   caddy             -> the TLS edge (on-demand certificates), started on loopback by tests
@@ -17,7 +18,7 @@
 # touching apt. Runs as root in CI; as another user it uses sudo when available.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq prometheus postgresql-client docker-compose libnss3-tools)
+PACKAGES=(chromium fonts-liberation wrk caddy dnsmasq prometheus postgresql-client docker-compose libnss3-tools gettext)
 
 is_installed() {
     # dpkg-query prints "install ok installed" for a fully installed package.

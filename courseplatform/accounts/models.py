@@ -7,6 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from courseplatform.tenancy.languages import validate_language
 from courseplatform.tenancy.models import School, TenantModel
 
 
@@ -64,6 +65,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The person's own language ("" = the school's); accounts/language.py.
+    language = models.CharField(
+        max_length=10, blank=True, default="", validators=[validate_language]
+    )
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 

@@ -16,17 +16,20 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
+from django.utils.functional import Promise
 from django.utils.http import urlsafe_base64_encode
 
 from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
 from courseplatform.ops.text import header_text, validate_single_line
+from courseplatform.tenancy.languages import validate_language
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.selectors import school_url
 
 from . import permissions
+from .language import recipient_language
 from .models import LoginLink, User, normalize_email
 from .selectors import count_students
 from .tokens import email_verification_token
@@ -156,7 +159,7 @@ def send_school_email(
     *,
     school: School,
     user: User,
-    subject: str,
+    subject: str | Promise,
     template: str,
     context: dict[str, Any],
     port: str | None = None,
@@ -167,15 +170,20 @@ def send_school_email(
     if _email_branding is None:
         raise LookupError("No app provides email branding (sites does, in its ready()).")
     context = {"school": school, "user": user, **context}
-    html = render_to_string(
-        f"{template}.html",
-        {**context, "brand": _email_branding(school, port=port)},
-    )
-    send_mail(
+    # In the recipient's language, whatever the language of the request or task that
+    # sends it: pass the subject lazily (gettext_lazy / format_lazy) so it is too.
+    with translation.override(recipient_language(school=school, user=user)):
+        html = render_to_string(
+            f"{template}.html",
+            {**context, "brand": _email_branding(school, port=port)},
+        )
+        text = render_to_string(f"{template}.txt", context)
         # The school's name may predate the one-line rule: a line break would make the
         # email library refuse the header (and the whole signup fail).
-        subject=header_text(subject),
-        message=render_to_string(f"{template}.txt", context),
+        subject_line = header_text(str(subject))
+    send_mail(
+        subject=subject_line,
+        message=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
         html_message=html,
@@ -412,3 +420,13 @@ def delete_student_account(*, school: School, actor: User, student: User) -> Non
             data={"email": student.email},
         )
         student.delete()
+
+
+def set_user_language(*, school: School | None, user: User, language: str) -> User:
+    """The person's own language ("" = their school's); the switcher saves it."""
+    if user.school_id != (school.pk if school else None):
+        raise PermissionError("That account belongs to another school.")
+    validate_language(language)
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.ops.text import SingleLineField
+from courseplatform.tenancy.languages import FOLLOW_BROWSER, language_choices, validate_language
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.timezones import time_zone_names, validate_time_zone
 
@@ -15,7 +17,7 @@ class SchoolSettingsForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = School
-        fields = ["name", "time_zone"]
+        fields = ["name", "language", "time_zone"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -32,6 +34,22 @@ class SchoolSettingsForm(StyledFormMixin, forms.ModelForm):
             },
         )
         self.fields["time_zone"].widget.attrs.update({"class": "input", "autocomplete": "off"})
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language"),
+            required=False,  # left out: unchanged (clean_language)
+            choices=[(FOLLOW_BROWSER, _("Each visitor's browser language")), *language_choices()],
+            validators=[validate_language],
+            help_text=_(
+                "Pages and emails are in this language; students can choose their own in the "
+                "footer."
+            ),
+        )
+        self.fields["language"].widget.attrs.update({"class": "input"})
+
+    def clean_language(self) -> str:
+        if "language" not in self.data:
+            return self.instance.language  # type: ignore[no-any-return]
+        return self.cleaned_data.get("language") or FOLLOW_BROWSER
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data.get("time_zone") or ""

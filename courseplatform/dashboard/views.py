@@ -47,13 +47,17 @@ def school_settings(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 # The runtime role may update only these columns of its school
                 # (tenancy.grants); a full-row save is refused by the database.
-                form.instance.save(update_fields=["name", "time_zone", "updated_at"])
+                form.instance.save(update_fields=["name", "language", "time_zone", "updated_at"])
                 record_audit(
                     school=school,
                     actor=request.user,
                     action="school.settings_changed",
                     target=school,
-                    data={"name": school.name, "time_zone": school.time_zone},
+                    data={
+                        "name": school.name,
+                        "language": school.language,
+                        "time_zone": school.time_zone,
+                    },
                     ip=client_ip(request),
                 )
             messages.success(request, "Settings saved.")

@@ -52,6 +52,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 
@@ -62,6 +63,10 @@ from . import files
 from .files import DOWNLOAD_TTL_SECONDS
 
 SHARED_FLAG = "shared_cacheable"
+# Where the page's language came from (accounts/language.py sets it): only a page in
+# the school's own language is the same for every visitor of that URL.
+LANGUAGE_SOURCE = "language_source"
+_SHARED_LANGUAGE_SOURCES = frozenset({"school"})
 PROCESS_CACHEABLE = "process_page_cacheable"  # read by ops/pagecache.py
 EXPIRING = "public_page_expiring"  # the page holds a URL that expires (ops/pagecache.py)
 PRIVATE = "private, no-store"
@@ -116,7 +121,8 @@ def _key(request: HttpRequest) -> str:
     where = hashlib.sha256(f"{request.get_host()}\n{request.path}".encode()).hexdigest()[:32]
     changed = int(school.updated_at.timestamp() * 1_000_000) if school.updated_at else 0
     generation = content_generation(school.pk)
-    return f"ops:page:v2:{school.pk}:{changed}:{generation}:{_release()}:{where}"
+    language = translation.get_language()
+    return f"ops:page:v3:{school.pk}:{changed}:{generation}:{_release()}:{language}:{where}"
 
 
 def lifetimes(*, expiring: bool) -> tuple[int, int]:
@@ -154,11 +160,25 @@ def make_private(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def _make_public(response: HttpResponseBase, etag: str, *, expiring: bool) -> None:
+def language_is_shared(request: HttpRequest) -> bool:
+    """Whether every visitor of this URL gets the page in this language (the school's):
+    a page in a language chosen by a cookie or the browser is not for shared caches,
+    which key on the URL alone (Cloudflare ignores ``Vary`` for HTML)."""
+    return getattr(request, LANGUAGE_SOURCE, "school") in _SHARED_LANGUAGE_SOURCES
+
+
+def _make_public(
+    request: HttpRequest, response: HttpResponseBase, etag: str, *, expiring: bool
+) -> None:
     fresh, stale = lifetimes(expiring=expiring)
-    response["Cache-Control"] = (
-        f"public, max-age=0, s-maxage={fresh}, stale-while-revalidate={stale}"
-    )
+    if language_is_shared(request):
+        response["Cache-Control"] = (
+            f"public, max-age=0, s-maxage={fresh}, stale-while-revalidate={stale}"
+        )
+    else:
+        # Still revalidated by its ETag, and still kept per language by this process
+        # and in Redis; only the caches in front of us must not share it.
+        response["Cache-Control"] = "private, max-age=0"
     response["ETag"] = etag
     # The web process's memory copy is sent gzip-compressed to clients that ask for it
     # (ops/pagecache.py), so the representation depends on Accept-Encoding too.
@@ -220,7 +240,7 @@ def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
             # The finished response may be kept in this process (ops/pagecache.py).
             setattr(request, PROCESS_CACHEABLE, True)
             setattr(request, EXPIRING, expiring)
-        _make_public(response, etag, expiring=expiring)
+        _make_public(request, response, etag, expiring=expiring)
         if _not_modified(request, etag):
             not_modified = HttpResponseNotModified()
             for header in ("Cache-Control", "ETag", "Vary"):

@@ -15,7 +15,8 @@ CSP, the security headers) in a bounded per-process LRU:
   to a GET with status 200, ``public`` in Cache-Control (``SharedCacheGuardMiddleware``
   had its say), an ETag, no cookie set and no CSP nonce. So an unknown host (404), a
   suspended school (403), a redirect to a primary custom domain (301) and every
-  personal page are never kept. The key is the raw Host header and the path.
+  personal page are never kept. The key is the raw Host header, the path and the
+  visitor's language hint (cookie or browser: ``tenancy.languages.visitor_language``).
 * **How long**: a page that holds nothing that expires (covers and the logo have stable
   URLs; ``edgecache`` records whether the rendering minted a signed URL) lives until its
   school changes, at most ``PUBLIC_PAGE_LIFETIME_SECONDS``, *while this process hears
@@ -51,6 +52,7 @@ from django.utils.http import parse_etags
 from courseplatform.telemetry.metrics import cache_hit, cache_miss
 from courseplatform.tenancy.broadcast import ensure_listening, listening_epoch
 from courseplatform.tenancy.cache_tokens import changed_here, local_seq
+from courseplatform.tenancy.languages import visitor_language
 
 from . import edgecache
 from .routes import ROUTE_ATTRIBUTE, route_name
@@ -103,7 +105,7 @@ class _Store:
     """A thread-safe LRU of entries under a byte budget."""
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str], _Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -116,7 +118,7 @@ class _Store:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: tuple[str, str], now: float) -> _Entry | None:
+    def get(self, key: tuple[str, str, str], now: float) -> _Entry | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -137,7 +139,7 @@ class _Store:
             self.hits += 1
             return entry
 
-    def put(self, key: tuple[str, str], entry: _Entry, budget: int) -> None:
+    def put(self, key: tuple[str, str, str], entry: _Entry, budget: int) -> None:
         if entry.size > budget:
             return
         with self._lock:
@@ -148,7 +150,7 @@ class _Store:
             while self._bytes > budget:
                 self._drop(next(iter(self._entries)))
 
-    def _drop(self, key: tuple[str, str]) -> None:
+    def _drop(self, key: tuple[str, str, str]) -> None:
         entry = self._entries.pop(key)
         self._bytes -= entry.size
 
@@ -224,7 +226,10 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
         and response.status_code == 200
         and not response.streaming
         and not response.cookies
-        and "public" in response.get("Cache-Control", "")
+        and (
+            "public" in response.get("Cache-Control", "")
+            or not edgecache.language_is_shared(request)
+        )
         and response.has_header("ETag")
         and "nonce-" not in response.get("Content-Security-Policy", "")
         and getattr(request, "school", None) is not None
@@ -246,7 +251,9 @@ class ProcessPageCacheMiddleware:
         budget = settings.PUBLIC_PROCESS_CACHE_BYTES
         if window <= 0 or budget <= 0:
             return self.get_response(request)
-        key = (request.META.get("HTTP_HOST", ""), request.path)
+        # A visitor's language choice (cookie) or browser language can change the page
+        # (accounts/language.py): copies are kept per language hint.
+        key = (request.META.get("HTTP_HOST", ""), request.path, visitor_language(request))
         now = _clock()
         entry = _store.get(key, now)
         if entry is not None:
@@ -280,7 +287,7 @@ class ProcessPageCacheMiddleware:
                     epoch=None if getattr(request, edgecache.EXPIRING, True) else epoch,
                     fresh_until=now + window,
                     expires=now + lifetime_seconds(),
-                    size=len(gzipped) + len(key[0]) + len(key[1]) + _ENTRY_OVERHEAD,
+                    size=len(gzipped) + len(key[0]) + len(key[1]) + len(key[2]) + _ENTRY_OVERHEAD,
                     route=route_name(request),
                     school_id=school.pk,
                 ),

@@ -34,12 +34,14 @@ RUNTIME_PRIVILEGES: dict[str, str] = {
     **dict.fromkeys(GLOBAL_TABLES, "SELECT"),
     # Host resolution reads every school before a school is set, a school's context
     # reads only its own row (policy school_read); signup inserts one from the platform
-    # host (school_signup); a school may lock, rename, set the time zone of and close or
+    # host (school_signup); a school may lock, rename, set the time zone and language of
+    # and close or
     # reopen (closing_requested_at, purge_after: its owner's closure) only its own row
     # (school_update_own), never change its plan or status (column grant), and no one
     # deletes schools (no grant, no policy): the purge does that as the platform role.
     "tenancy_school": (
-        "SELECT, INSERT, UPDATE (name, time_zone, closing_requested_at, purge_after, updated_at)"
+        "SELECT, INSERT, UPDATE (name, time_zone, language, closing_requested_at, purge_after, "
+        "updated_at)"
     ),
     # Append-only: a trigger also refuses UPDATE/DELETE/TRUNCATE for everyone.
     "ops_auditlog": "SELECT, INSERT",

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .languages import validate_language
 from .slugs import validate_school_slug
 from .timezones import DEFAULT_TIME_ZONE, validate_time_zone
 
@@ -52,6 +53,11 @@ class School(models.Model):
     # IANA name; drip schedules count days and dates in it (timezones.py).
     time_zone = models.CharField(
         max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
+    )
+    # The language of the school's pages and emails (tenancy/languages.py); "" follows
+    # each visitor's browser. A student's own choice (User.language) comes first.
+    language = models.CharField(
+        max_length=10, blank=True, default="en", validators=[validate_language]
     )
     # Closure (portability/closure.py): the owner asked to close the school at
     # closing_requested_at; until purge_after it serves only the owner (sign in, export,

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from courseplatform.accounts import views_language
 from courseplatform.onboarding import views as onboarding_views
 
 admin.site.site_header = "Courseplatform operator console"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("signup/", onboarding_views.school_signup, name="school_signup"),
     path("signup/check-subdomain/", onboarding_views.check_subdomain, name="check_subdomain"),
     path("find-school/", onboarding_views.find_school, name="find_school"),
+    path("language/", views_language.set_language, name="set_language"),
+    path("jsi18n/<str:language>/", views_language.javascript_catalog, name="javascript_catalog"),
     path("console/", include("courseplatform.console.urls")),
     path("admin/", admin.site.urls),
 ]

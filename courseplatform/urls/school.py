@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from courseplatform.accounts import views as account_views
+from courseplatform.accounts import views_language
 from courseplatform.api import views as api_views
 from courseplatform.dashboard import views as dashboard_views
 from courseplatform.dashboard import views_audit
@@ -50,6 +51,8 @@ urlpatterns = [
     path("manage/domains/", include("courseplatform.domains.urls_manage")),
     path("branding/<str:kind>", views_theme.branding_asset, name="school_branding"),
     path("files/<str:token>/", files.serve_signed_file, name="school_file"),
+    path("language/", views_language.set_language, name="set_language"),
+    path("jsi18n/<str:language>/", views_language.javascript_catalog, name="javascript_catalog"),
     path("api/v1/", include("courseplatform.api.urls")),
     # Between the platform subdomain and the primary custom domain (domains/views_hop.py).
     path("manage/switch-host/", views_hop.switch_host, name="switch_host"),

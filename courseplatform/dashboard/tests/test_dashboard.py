@@ -121,7 +121,7 @@ def test_owner_renames_the_school_with_an_audit_entry(
     with school_context(school):
         entry = AuditLog.objects.get(action="school.settings_changed")
     assert entry.school_id == school.pk and entry.actor_id == owner.pk
-    assert entry.data == {"name": "Alpha Institute", "time_zone": "UTC"}
+    assert entry.data == {"name": "Alpha Institute", "language": "en", "time_zone": "UTC"}
 
 
 def test_instructor_cannot_change_settings(

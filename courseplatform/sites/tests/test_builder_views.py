@@ -118,8 +118,12 @@ def test_builder_page_is_configured_by_data_and_has_no_inline_script(
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", text, re.DOTALL)
     assert scripts
     for attrs, body in scripts:
-        # Every script is a static file, or inert JSON data.
-        assert 'src="/static/' in attrs or 'type="application/json"' in attrs, attrs
+        # Every script is a static file, the translation catalog, or inert JSON data.
+        assert (
+            'src="/static/' in attrs
+            or 'src="/jsi18n/' in attrs
+            or 'type="application/json"' in attrs
+        ), attrs
         if "src=" in attrs:
             assert not body.strip()
     assert not re.search(r"\son[a-z]+=", text)

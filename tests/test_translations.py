@@ -1,0 +1,89 @@
+"""The translation catalogs are complete and current (README "Languages").
+
+* complete: every catalog of every language translates every msgid, plural forms
+  included, and holds no fuzzy entry (a guess msgmerge made that nobody checked);
+* current: ``scripts/messages.py update`` run on a copy of the tree finds no msgid the
+  committed catalogs lack and none they hold that the code no longer uses;
+* every catalog exists in every language.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+
+from scripts.messages import LOCALES, catalogs
+
+ROOT = Path(__file__).resolve().parent.parent
+_COPIED = ("courseplatform", "templates", "locale", "frontend/src", "manage.py", "scripts")
+_NOT_COPIED = shutil.ignore_patterns(
+    "node_modules", "dist", "__pycache__", "*.mo", "tests", "static", ".mypy_cache"
+)
+
+
+def _key(entry: polib.POEntry) -> tuple[str, str, str]:
+    return (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
+
+
+def test_every_catalog_is_complete_and_checked() -> None:
+    problems = []
+    for path in catalogs(ROOT):
+        po = polib.pofile(str(path))
+        where = path.relative_to(ROOT)
+        problems += [f"{where}: untranslated {e.msgid!r}" for e in po.untranslated_entries()]
+        problems += [f"{where}: fuzzy {e.msgid!r}" for e in po.fuzzy_entries()]
+        if path.parent.parent.name == "ar" and any(e.msgid_plural for e in po):
+            assert "nplurals=6" in po.metadata.get("Plural-Forms", ""), where
+    assert not problems, "\n".join(problems[:200]) + f"\n({len(problems)} in all)"
+
+
+def test_every_catalog_exists_in_every_language() -> None:
+    found: dict[tuple[Path, str], set[str]] = {}
+    for path in catalogs(ROOT):
+        locale_dir, language = path.parents[2], path.parents[1].name
+        found.setdefault((locale_dir, path.name), set()).add(language)
+    missing = {
+        f"{where.relative_to(ROOT)}/{name}": sorted(set(LOCALES) - languages)
+        for (where, name), languages in found.items()
+        if languages != set(LOCALES)
+    }
+    assert not missing, missing
+
+
+def test_catalogs_hold_exactly_the_strings_the_code_marks(tmp_path: Path) -> None:
+    assert shutil.which("xgettext"), "gettext is missing: run scripts/install-system-deps.sh"
+    for name in _COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=_NOT_COPIED)
+        elif source.exists():
+            shutil.copy2(source, tmp_path / name)
+    subprocess.run(
+        [sys.executable, str(tmp_path / "scripts" / "messages.py"), "update"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        check=True,
+        capture_output=True,
+    )
+    differences = []
+    fresh = {path.relative_to(tmp_path) for path in catalogs(tmp_path)}
+    committed = {path.relative_to(ROOT) for path in catalogs(ROOT)}
+    differences += [f"{path}: missing, run `make messages`" for path in sorted(fresh - committed)]
+    differences += [
+        f"{path}: nothing marks these strings any more" for path in sorted(committed - fresh)
+    ]
+    for path in sorted(fresh & committed):
+        wanted = {_key(e) for e in polib.pofile(str(tmp_path / path)) if not e.obsolete}
+        held = {_key(e) for e in polib.pofile(str(ROOT / path)) if not e.obsolete}
+        differences += [
+            f"{path}: lacks {k[1]!r} (run `make messages`)" for k in sorted(wanted - held)
+        ]
+        differences += [
+            f"{path}: stale {k[1]!r} (run `make messages`)" for k in sorted(held - wanted)
+        ]
+    assert not differences, "\n".join(differences[:200]) + f"\n({len(differences)} in all)"
