@@ -48,12 +48,12 @@
   var MAX_REFRESHES_PER_MINUTE = 3;
   // Retrying these fetches the same bytes again: one fresh start, then give up.
   var BAD_CONTENT = ["fragDecryptError", "fragParsingError", "keyLoadError"];
-  // [message, what to do]
+  // [message, what to do]; gettext() is Django's JavaScript catalog (base.html loads it first).
   var MESSAGES = {
-    decrypt: ["This video could not be unlocked.", "Try again. If it keeps happening, tell your instructor."],
-    network: ["The video stopped loading.", "Check your connection and try again."],
-    media: ["Your browser could not play this video.", "Try again. If it keeps happening, tell your instructor."],
-    access: ["You no longer have access to this video.", "Your session may have expired: reload the page."],
+    decrypt: [gettext("This video could not be unlocked."), gettext("Try again. If it keeps happening, tell your instructor.")],
+    network: [gettext("The video stopped loading."), gettext("Check your connection and try again.")],
+    media: [gettext("Your browser could not play this video."), gettext("Try again. If it keeps happening, tell your instructor.")],
+    access: [gettext("You no longer have access to this video."), gettext("Your session may have expired: reload the page.")],
   };
   var NATIVE_ERRORS = { 1: "MEDIA_ERR_ABORTED", 2: "MEDIA_ERR_NETWORK", 3: "MEDIA_ERR_DECODE", 4: "MEDIA_ERR_SRC_NOT_SUPPORTED" };
 
@@ -64,6 +64,13 @@
     var s = total % 60;
     var mm = h ? String(m).padStart(2, "0") : String(m);
     return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  // 1.5 → "1,5" where the page's language writes decimals with a comma (the catalog's
+  // get_format; the server renders the menu the same way).
+  function formatRate(rate) {
+    var separator = typeof window.get_format === "function" ? window.get_format("DECIMAL_SEPARATOR") : ".";
+    return String(rate).replace(".", separator || ".");
   }
 
   function csrfToken() {
@@ -122,7 +129,7 @@
         self.giveUp(code === 2 ? "network" : "media", { details: NATIVE_ERRORS[code] || "MEDIA_ERR" });
       });
     } else {
-      this.showError("This browser cannot play this video. Try a current Chrome, Firefox, Edge or Safari.");
+      this.showError(gettext("This browser cannot play this video. Try a current Chrome, Firefox, Edge or Safari."));
       return;
     }
     this.root.setAttribute("data-mode", this.mode);
@@ -384,7 +391,7 @@
     video.addEventListener("volumechange", function () {
       self.root.querySelector('[data-icon="volume"]').classList.toggle("hidden", video.muted);
       self.root.querySelector('[data-icon="muted"]').classList.toggle("hidden", !video.muted);
-      self.$("[data-player-mute]").setAttribute("aria-label", video.muted ? "Unmute" : "Mute");
+      self.$("[data-player-mute]").setAttribute("aria-label", video.muted ? gettext("Unmute") : gettext("Mute"));
     });
     video.addEventListener("ratechange", function () {
       self.updateRateLabel();
@@ -471,12 +478,12 @@
     if (index < 0) index = RATES.indexOf(1);
     var next = RATES[Math.min(Math.max(index + direction, 0), RATES.length - 1)];
     this.setRate(next);
-    this.say("Speed " + next + "×");
+    this.say(interpolate(gettext("Speed %(rate)s×"), { rate: formatRate(next) }, true));
   };
 
   Player.prototype.updateRateLabel = function () {
     var rate = this.video.playbackRate;
-    this.$("[data-player-speed-label]").textContent = rate + "×";
+    this.$("[data-player-speed-label]").textContent = formatRate(rate) + "×";
     this.root.querySelectorAll("[data-rate]").forEach(function (item) {
       item.setAttribute("aria-checked", parseFloat(item.getAttribute("data-rate")) === rate ? "true" : "false");
     });
@@ -485,7 +492,7 @@
   Player.prototype.updatePlayState = function () {
     var paused = this.video.paused || this.video.ended;
     var toggle = this.$("[data-player-toggle]");
-    toggle.setAttribute("aria-label", paused ? "Play" : "Pause");
+    toggle.setAttribute("aria-label", paused ? gettext("Play") : gettext("Pause"));
     toggle.querySelector('[data-icon="play"]').classList.toggle("hidden", !paused);
     toggle.querySelector('[data-icon="pause"]').classList.toggle("hidden", paused);
     var big = this.$("[data-player-bigplay]");
@@ -536,7 +543,11 @@
     var auto = hls.autoLevelEnabled;
     var level = hls.levels[hls.currentLevel];
     var name = level && level.height ? level.height + "p" : "";
-    this.$("[data-player-quality-label]").textContent = auto ? (name ? "Auto (" + name + ")" : "Auto") : name;
+    this.$("[data-player-quality-label]").textContent = auto
+      ? name
+        ? interpolate(gettext("Auto (%(quality)s)"), { quality: name }, true)
+        : gettext("Auto")
+      : name;
     var selected = auto ? -1 : hls.currentLevel;
     this.root.querySelectorAll("[data-level]").forEach(function (item) {
       item.setAttribute("aria-checked", parseInt(item.getAttribute("data-level"), 10) === selected ? "true" : "false");
@@ -555,6 +566,31 @@
       var checked = menu.querySelector('[aria-checked="true"]') || menu.querySelector("button");
       if (checked) checked.focus();
     }
+  };
+
+  Player.prototype.openMenuButton = function () {
+    return this.root.querySelector('[data-action=menu][aria-expanded="true"]');
+  };
+
+  // ArrowDown/ArrowUp wrap around, Home/End jump; Tab leaves the menu (it closes).
+  Player.prototype.moveInMenu = function (menu, target, key) {
+    var items = Array.prototype.slice.call(menu.querySelectorAll("button"));
+    var index = items.indexOf(target);
+    var next = -1;
+    if (key === "ArrowDown") next = (index + 1) % items.length;
+    else if (key === "ArrowUp") next = (index - 1 + items.length) % items.length;
+    else if (key === "Home") next = 0;
+    else if (key === "End") next = items.length - 1;
+    else if (key === "Tab") {
+      // Focus the menu's button first: Tab then moves on from there, not from a hidden item.
+      var opener = this.openMenuButton();
+      this.closeMenus();
+      if (opener) opener.focus();
+      return false;
+    }
+    if (next < 0) return false;
+    items[next].focus();
+    return true;
   };
 
   Player.prototype.closeMenus = function () {
@@ -581,7 +617,15 @@
       var key = event.key;
       var onButton = inPlayer && target.tagName === "BUTTON";
       if (key === "Escape") {
+        var opener = self.openMenuButton();
         self.closeMenus();
+        if (opener && inPlayer) opener.focus();
+        return;
+      }
+      // Inside an open menu the arrow keys move between its items (ARIA menu pattern).
+      var menu = target.closest && target.closest("[data-menu]");
+      if (menu && inPlayer && self.moveInMenu(menu, target, key)) {
+        event.preventDefault();
         return;
       }
       if ((key === " " || key === "Enter") && onButton) return; // the button's own click
@@ -703,7 +747,7 @@
         if (data && data.completed_now && !self.completed) {
           self.completed = true;
           self.root.setAttribute("data-completed", "1");
-          self.say("Lesson completed ✓");
+          self.say(gettext("Lesson completed ✓"));
           self.root.dispatchEvent(new CustomEvent("video:completed", { bubbles: true }));
         }
       })

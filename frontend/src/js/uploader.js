@@ -25,24 +25,35 @@ function partSize(size, cfg) {
   return Math.max(cfg.partBytes, needed);
 }
 
+// gettext/ngettext/interpolate/get_format: Django's JavaScript catalog (base.html loads it
+// before this bundle). Named placeholders (interpolate(..., true)) keep the word order free
+// for translators; the strings are literal gettext() arguments so makemessages finds them.
+// 1.5 → "1,5" where the page's language writes decimals with a comma.
+function decimal(value, digits) {
+  const separator = typeof get_format === "function" ? get_format("DECIMAL_SEPARATOR") : ".";
+  return value.toFixed(digits).replace(".", separator || ".");
+}
+
 function formatBytes(bytes) {
   if (bytes == null || Number.isNaN(bytes)) return "";
-  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  const units = [gettext("KB"), gettext("MB"), gettext("GB"), gettext("TB")];
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  while (value >= 1024 && unit < units.length) {
     value /= 1024;
     unit += 1;
   }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  if (unit === 0) return interpolate(ngettext("%(count)s byte", "%(count)s bytes", value), { count: value }, true);
+  // Translators: a file size, e.g. "4.2 MB": %(size)s is the number, %(unit)s the unit.
+  return interpolate(gettext("%(size)s %(unit)s"), { size: decimal(value, value < 10 ? 1 : 0), unit: units[unit - 1] }, true);
 }
 
 function formatDuration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return "";
-  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`;
-  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min left`;
+  if (seconds < 60) return interpolate(gettext("about %(seconds)s s left"), { seconds: Math.max(1, Math.round(seconds)) }, true);
+  if (seconds < 3600) return interpolate(gettext("about %(minutes)s min left"), { minutes: Math.round(seconds / 60) }, true);
   const hours = Math.floor(seconds / 3600);
-  return `about ${hours} h ${Math.round((seconds - hours * 3600) / 60)} min left`;
+  return interpolate(gettext("about %(hours)s h %(minutes)s min left"), { hours, minutes: Math.round((seconds - hours * 3600) / 60) }, true);
 }
 
 // What the server said, for a tus error (tus-js-client DetailedError) or our own.
@@ -52,14 +63,14 @@ function errorMessage(error) {
     const status = response.getStatus();
     const body = String(response.getBody() || "").trim();
     if (body && body.length < 500 && !body.startsWith("<")) return body;
-    if (status === 403) return "You are signed out or may not upload here. Sign in again, then choose the same file to resume.";
-    if (status === 413) return "This video is too large for your plan.";
-    if (status) return `The upload failed (HTTP ${status}). Retry, or choose the file again.`;
+    if (status === 403) return gettext("You are signed out or may not upload here. Sign in again, then choose the same file to resume.");
+    if (status === 413) return gettext("This video is too large for your plan.");
+    if (status) return interpolate(gettext("The upload failed (HTTP %(status)s). Retry, or choose the file again."), { status }, true);
   }
   if (error && (error.isNetworkError || /network|failed to fetch|connection/i.test(String(error.message)))) {
-    return "The connection was lost. The upload continues from where it stopped when you are back online — or press “Retry now”.";
+    return gettext("The connection was lost. The upload continues from where it stopped when you are back online — or press “Retry now”.");
   }
-  return (error && error.message) || "The upload failed. Retry, or choose the file again.";
+  return (error && error.message) || gettext("The upload failed. Retry, or choose the file again.");
 }
 
 function storedTusUploads(endpoint) {
@@ -71,7 +82,7 @@ function storedTusUploads(endpoint) {
       const value = JSON.parse(localStorage.getItem(key) || "{}");
       found.push({
         storageKey: key,
-        name: (value.metadata && (value.metadata.filename || value.metadata.name)) || "a video",
+        name: (value.metadata && (value.metadata.filename || value.metadata.name)) || gettext("a video"),
         size: value.size,
         uploadUrl: value.uploadUrl,
       });
@@ -153,7 +164,7 @@ function setup(root) {
       data = {};
     }
     if (!response.ok) {
-      const error = new Error(data.error || `The server answered HTTP ${response.status}.`);
+      const error = new Error(data.error || interpolate(gettext("The server answered HTTP %(status)s."), { status: response.status }, true));
       error.status = response.status;
       throw error;
     }
@@ -242,15 +253,16 @@ function setup(root) {
     const now = Date.now();
     samples.push([now, bytesUploaded]);
     samples = samples.filter(([t]) => now - t < 8000);
-    let detail = `${formatBytes(bytesUploaded)} of ${formatBytes(bytesTotal)}`;
+    let detail = interpolate(gettext("%(done)s of %(total)s"), { done: formatBytes(bytesUploaded), total: formatBytes(bytesTotal) }, true);
     if (state === "uploading" && samples.length > 1) {
       const [t0, b0] = samples[0];
       const speed = ((bytesUploaded - b0) * 1000) / Math.max(1, now - t0);
       if (speed > 0) {
-        detail += ` · ${formatBytes(speed)}/s · ${formatDuration((bytesTotal - bytesUploaded) / speed)}`;
+        const rate = interpolate(gettext("%(size)s/s"), { size: formatBytes(speed) }, true);
+        detail += ` · ${rate} · ${formatDuration((bytesTotal - bytesUploaded) / speed)}`;
       }
     }
-    if (state === "paused") detail += " · paused";
+    if (state === "paused") detail += " · " + gettext("paused");
     ui.detail.textContent = detail;
   }
 
@@ -259,7 +271,7 @@ function setup(root) {
     ui.progress.hidden = state === "idle";
     ui.dropzone.hidden = busy;
     ui.pause.hidden = !(state === "uploading" || state === "paused");
-    ui.pause.textContent = state === "paused" ? "Resume" : "Pause";
+    ui.pause.textContent = state === "paused" ? gettext("Resume") : gettext("Pause");
     ui.retry.hidden = state !== "error";
     ui.cancel.hidden = !busy;
     root.dataset.state = state;
@@ -323,7 +335,7 @@ function setup(root) {
     try {
       uppy.addFile({ name: file.name, type: file.type, data: file, source: "Local" });
     } catch (error) {
-      showError(error.message || "This file cannot be uploaded.");
+      showError(error.message || gettext("This file cannot be uploaded."));
     }
   }
 
@@ -342,9 +354,9 @@ function setup(root) {
   uppy.on("restriction-failed", (_file, error) => {
     showError(
       /exceeds maximum allowed size/i.test(error.message) && cfg.maxBytes
-        ? `This video is larger than your plan allows (${formatBytes(cfg.maxBytes)} per video).`
+        ? interpolate(gettext("This video is larger than your plan allows (%(size)s per video)."), { size: formatBytes(cfg.maxBytes) }, true)
         : /not allowed|file type/i.test(error.message)
-          ? "Choose a video file (MP4, MOV, MKV, WebM…)."
+          ? gettext("Choose a video file (MP4, MOV, MKV, WebM…).")
           : error.message,
     );
   });
@@ -363,7 +375,7 @@ function setup(root) {
     if (!file || file.id !== current) return;
     state = "done";
     setProgress(file.size, file.size);
-    ui.detail.textContent = `Uploaded ${formatBytes(file.size)}. Processing starts now — you can leave this page.`;
+    ui.detail.textContent = interpolate(gettext("Uploaded %(size)s. Processing starts now — you can leave this page."), { size: formatBytes(file.size) }, true);
     render();
     refreshStatus();
   });
