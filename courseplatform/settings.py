@@ -416,6 +416,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PLATFORM_SCHEME == "https"
 CSRF_COOKIE_SECURE = PLATFORM_SCHEME == "https"
+# The "form expired" page in the visitor's language (tenancy/errors.py).
+CSRF_FAILURE_VIEW = "courseplatform.tenancy.errors.csrf_failure"
 CSRF_TRUSTED_ORIGINS = [
     f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}",
     f"{PLATFORM_SCHEME}://*.{PLATFORM_DOMAIN}",

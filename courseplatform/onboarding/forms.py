@@ -2,28 +2,43 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.ops.text import SingleLineField
+from courseplatform.tenancy.languages import language_choices
 from courseplatform.tenancy.selectors import is_slug_available
 from courseplatform.tenancy.slugs import SLUG_MAX, normalize_slug, slug_problem
 
 
 class SchoolSignupForm(StyledFormMixin, forms.Form):
     full_name = SingleLineField(
-        label="Your name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Your name"), max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     email = forms.EmailField(
-        label="Your email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Your email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
         max_length=4096,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validators_help_text_html(),
+        # Lazy: the validators' texts in the language of the request, not of the import.
+        help_text=lazy(password_validators_help_text_html, str)(),
+        label=_("Password"),
     )
-    school_name = SingleLineField(label="School name", max_length=120)
+    school_name = SingleLineField(label=_("School name"), max_length=120)
+    language = forms.ChoiceField(
+        label=_("School language"),
+        choices=language_choices,
+        # Missing from a post (an older page, a script): the default the page offered.
+        required=False,
+        help_text=_("The language of your school’s pages and emails. You can change it later."),  # noqa: RUF001
+    )
     subdomain = forms.CharField(
+        label=_("Subdomain"),
         max_length=SLUG_MAX + 20,  # longer input gets our clear message, not a truncation
         widget=forms.TextInput(
             attrs={
@@ -36,8 +51,12 @@ class SchoolSignupForm(StyledFormMixin, forms.Form):
                 "hx-swap": "innerHTML",
             }
         ),
-        help_text="Lowercase letters, digits and hyphens; 3 to 40 characters.",
+        help_text=_("Lowercase letters, digits and hyphens; 3 to 40 characters."),
     )
+
+    def clean_language(self) -> str:
+        language: str = self.cleaned_data.get("language") or ""
+        return language or self.initial.get("language") or "en"
 
     def clean_subdomain(self) -> str:
         slug = normalize_slug(self.cleaned_data["subdomain"])
@@ -45,12 +64,13 @@ class SchoolSignupForm(StyledFormMixin, forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         if not is_slug_available(slug):
-            raise forms.ValidationError("This subdomain is already taken.")
+            raise forms.ValidationError(_("This subdomain is already taken."))
         return slug
 
 
 class FindSchoolForm(StyledFormMixin, forms.Form):
     subdomain = forms.CharField(
+        label=_("Subdomain"),
         max_length=SLUG_MAX + 20,
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
     )

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
@@ -16,6 +17,7 @@ from courseplatform.accounts.services import issue_login_link
 from courseplatform.ops import ratelimit
 from courseplatform.ops.net import client_ip
 from courseplatform.tenancy import selectors
+from courseplatform.tenancy.languages import visitor_language
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.slugs import normalize_slug, slug_problem
 
@@ -28,7 +30,9 @@ def platform_home(request: HttpRequest) -> HttpResponse:
 
 
 def school_signup(request: HttpRequest) -> HttpResponse:
-    form = SchoolSignupForm(request.POST or None)
+    # The school's language starts as the visitor's own (switcher cookie, else browser).
+    initial = {"language": visitor_language(request) or settings.LANGUAGE_CODE}
+    form = SchoolSignupForm(request.POST or None, initial=initial)
     if request.method == "POST":
         ip = client_ip(request)
         status = ratelimit.hit("school-signup-ip", ip, settings.RATE_LIMIT_SIGNUP_IP)
@@ -36,7 +40,7 @@ def school_signup(request: HttpRequest) -> HttpResponse:
             return ratelimit.too_many_requests(
                 request,
                 status.retry_after,
-                "Too many schools created from your network. Try again later.",
+                _("Too many schools created from your network. Try again later."),
             )
         if form.is_valid():
             data = form.cleaned_data
@@ -47,6 +51,7 @@ def school_signup(request: HttpRequest) -> HttpResponse:
                     owner_email=data["email"],
                     owner_password=data["password"],
                     owner_name=data["full_name"],
+                    language=data["language"],
                     ip=ip,
                 )
             except ValidationError as exc:
@@ -65,9 +70,9 @@ def school_signup(request: HttpRequest) -> HttpResponse:
 def check_subdomain(request: HttpRequest) -> HttpResponse:
     """htmx fragment: is the typed subdomain usable?"""
     slug = normalize_slug(request.GET.get("subdomain", ""))
-    problem = slug_problem(slug) if slug else "Choose the address of your school."
+    problem = slug_problem(slug) if slug else _("Choose the address of your school.")
     if problem is None and not selectors.is_slug_available(slug):
-        problem = "This subdomain is already taken."
+        problem = _("This subdomain is already taken.")
     return render(
         request, "platform/partials/subdomain_status.html", {"slug": slug, "problem": problem}
     )
@@ -92,5 +97,5 @@ def find_school(request: HttpRequest) -> HttpResponse:
         if school is not None:
             port = request.host_port  # type: ignore[attr-defined]
             return redirect(selectors.school_url(school, "/accounts/login/", port=port))
-        form.add_error("subdomain", "We could not find a school at this address.")
+        form.add_error("subdomain", _("We could not find a school at this address."))
     return render(request, "platform/find_school.html", {"form": form})

@@ -22,6 +22,8 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from courseplatform.tenancy.models import School
@@ -89,10 +91,14 @@ def _head(upload: IO[bytes], length: int = 65536) -> bytes:
 
 def _check_size(size: int | None, max_bytes: int) -> int:
     if not size:
-        raise UploadRejected("The file is empty.")
+        raise UploadRejected(_("The file is empty."))
     if size > max_bytes:
         raise UploadRejected(
-            f"The file is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB."
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {
+                "size": number_format(size / 1048576, 1),
+                "limit": number_format(max_bytes / 1048576, 0),
+            }
         )
     return size
 
@@ -104,17 +110,17 @@ def check_image(upload: Any, *, max_bytes: int) -> CheckedFile:
         with Image.open(upload) as image:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
-                raise UploadRejected("The image is too large in pixels.")
+                raise UploadRejected(_("The image is too large in pixels."))
             fmt = image.format or ""
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise UploadRejected(
-            "This file is not an image we can read (use JPEG, PNG, WebP or GIF)."
+            _("This file is not an image we can read (use JPEG, PNG, WebP or GIF).")
         ) from exc
     finally:
         upload.seek(0)
     if fmt not in IMAGE_FORMATS:
-        raise UploadRejected("Use a JPEG, PNG, WebP or GIF image.")
+        raise UploadRejected(_("Use a JPEG, PNG, WebP or GIF image."))
     content_type, extension = IMAGE_FORMATS[fmt]
     return CheckedFile(content_type, extension, size)
 
@@ -125,23 +131,31 @@ def check_attachment(upload: Any, *, max_bytes: int) -> CheckedFile:
     if extension not in ATTACHMENT_TYPES:
         allowed = ", ".join(sorted(ATTACHMENT_TYPES))
         raise UploadRejected(
-            f"Files of type .{extension or '?'} are not allowed. Allowed: {allowed}."
+            _("Files of type .%(extension)s are not allowed. Allowed: %(allowed)s.")
+            % {"extension": extension or "?", "allowed": allowed}
         )
     head = _head(upload)
     if head.startswith(EXECUTABLE_SIGNATURES):
-        raise UploadRejected("Programs and scripts cannot be uploaded.")
+        raise UploadRejected(_("Programs and scripts cannot be uploaded."))
     content_type, signatures = ATTACHMENT_TYPES[extension]
     if signatures is None:
         if b"\x00" in head:
-            raise UploadRejected(f"This .{extension} file is not plain text.")
+            raise UploadRejected(
+                _("This .%(extension)s file is not plain text.") % {"extension": extension}
+            )
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
             # Only a multi-byte character cut by the 64 KB read window is forgiven.
             if exc.start < len(head) - 3:
-                raise UploadRejected(f"This .{extension} file is not UTF-8 text.") from exc
+                raise UploadRejected(
+                    _("This .%(extension)s file is not UTF-8 text.") % {"extension": extension}
+                ) from exc
     elif not head.startswith(signatures):
-        raise UploadRejected(f"The content of this file does not match its .{extension} extension.")
+        raise UploadRejected(
+            _("The content of this file does not match its .%(extension)s extension.")
+            % {"extension": extension}
+        )
     return CheckedFile(content_type, extension, size)
 
 

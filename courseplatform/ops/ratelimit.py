@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+
+from courseplatform.tenancy.languages import render_status_page
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,12 @@ def reset(scope: str, ident: str, spec: str) -> None:
 
 
 def too_many_requests(request: HttpRequest, retry_after: int, message: str) -> HttpResponse:
-    response = TemplateResponse(
+    response = render_status_page(
         request,
         "ops/rate_limited.html",
         {"message": message, "retry_after": retry_after, "retry_minutes": (retry_after + 59) // 60},
         status=429,
-    ).render()
+        school=getattr(request, "school", None),
+    )
     response["Retry-After"] = str(retry_after)
     return response

@@ -18,10 +18,12 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_noop
 
 # C0, DEL, C1 (includes U+0085 NEL) and the Unicode line/paragraph separators.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-CONTROL_CHARACTERS_MESSAGE = (
+# Marked here, translated where it is raised (a str, so services can hold it in their dicts).
+CONTROL_CHARACTERS_MESSAGE = gettext_noop(
     "Use one line of text: line breaks, tabs and other control characters are not allowed."
 )
 
@@ -30,7 +32,7 @@ def validate_single_line(value: str, *, field: str | None = None) -> None:
     """Refuse ``value`` when it holds a control character (the form validator; with
     ``field`` the error is keyed by that field, as services raise them)."""
     if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-        message = CONTROL_CHARACTERS_MESSAGE
+        message = gettext(CONTROL_CHARACTERS_MESSAGE)
         if field is not None:
             raise ValidationError({field: message}, code="control_characters")
         raise ValidationError(message, code="control_characters")

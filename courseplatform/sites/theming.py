@@ -64,12 +64,16 @@ DEFAULTS = {
 ON_LIGHT = "#0f172a"
 ON_DARK = "#ffffff"
 
+# Arabic script first among the fallbacks: no theme font has Arabic glyphs, so Arabic text
+# takes the self-hosted Noto Sans Arabic (frontend/src/fonts.css) rather than whatever the
+# device has; Latin text keeps the theme's font.
+_ARABIC = '"Noto Sans Arabic Variable"'
 _SANS_FALLBACK = (
-    'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
+    f'{_ARABIC}, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
     'sans-serif, "Apple Color Emoji", "Segoe UI Emoji"'
 )
 
-_SERIF_FALLBACK = 'ui-serif, Georgia, Cambria, "Times New Roman", serif'
+_SERIF_FALLBACK = f'{_ARABIC}, ui-serif, Georgia, Cambria, "Times New Roman", serif'
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ FONTS: dict[str, Font] = {
         Font(
             "jetbrains-mono",
             "JetBrains Mono",
-            '"JetBrains Mono Variable", ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+            f'"JetBrains Mono Variable", {_ARABIC}, ui-monospace, SFMono-Regular, Menlo, Consolas, '
+            "monospace",
             "dist/fonts/jetbrains-mono.css",
         ),
         Font("system", "System UI", _SANS_FALLBACK, ""),

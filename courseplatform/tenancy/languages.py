@@ -7,12 +7,19 @@ A school's language is one of them, or "" to follow each visitor's browser
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import trans_real
+
+if TYPE_CHECKING:  # models.py imports this module for its validator
+    from .models import School
 
 FOLLOW_BROWSER = ""
 
@@ -60,3 +67,35 @@ def visitor_language(request: HttpRequest) -> str:
     if is_language(chosen):
         return chosen
     return browser_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+def status_page_language(request: HttpRequest, school: School | None = None) -> str:
+    """The language of a page answered before ``LanguageMiddleware`` (an unknown host, a
+    suspended or closing school, a rate limit): nobody is signed in yet, so the visitor's
+    switcher cookie, else the school's language, else the browser's, else English."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if is_language(chosen):
+        return chosen
+    if school is not None and is_language(school.language):
+        return school.language
+    found = browser_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+    return found or settings.LANGUAGE_CODE
+
+
+def render_status_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int,
+    school: School | None = None,
+) -> HttpResponse:
+    """Render a status page in the visitor's best language (``status_page_language``)
+    unless ``LanguageMiddleware`` has already chosen the request's language."""
+    code = getattr(request, "LANGUAGE_CODE", None) or status_page_language(request, school)
+    with translation.override(code):
+        response = TemplateResponse(request, template, context, status=status).render()
+    response.headers.setdefault("Content-Language", code)
+    # The language may come from the cookie or the browser: caches must keep them apart.
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return response

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import structlog
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 
 from .generation import read_once_per_request
+from .languages import render_status_page
 from .models import School
 from .rls import school_context
 from .selectors import resolve_host
@@ -53,16 +53,20 @@ class TenantMiddleware:
                 "Bad Request: invalid Host header.", status=400, content_type="text/plain"
             )
         if match.kind == "unknown":
-            return TemplateResponse(request, "tenancy/unknown_host.html", status=404).render()
+            return render_status_page(request, "tenancy/unknown_host.html", status=404)
         if match.kind == "platform":
             request.urlconf = PLATFORM_URLCONF  # type: ignore[attr-defined]
             with school_context(None):
                 return self.get_response(request)
         assert match.school is not None
         if not match.school.is_active:
-            return TemplateResponse(
-                request, "tenancy/suspended.html", {"school": match.school}, status=403
-            ).render()
+            return render_status_page(
+                request,
+                "tenancy/suspended.html",
+                {"school": match.school},
+                status=403,
+                school=match.school,
+            )
         if match.school.is_closing:
             closed = _closing_page(request, match.school)
             if closed is not None:
@@ -76,11 +80,13 @@ class TenantMiddleware:
 def _closing_page(request: HttpRequest, school: School) -> HttpResponse | None:
     """The page a closing (or closed) school answers instead, or None to serve the path."""
     if school.purge_due:
-        return TemplateResponse(
-            request, "tenancy/closed.html", {"school": school}, status=410
-        ).render()
+        return render_status_page(
+            request, "tenancy/closed.html", {"school": school}, status=410, school=school
+        )
     if request.path.startswith(OPEN_WHILE_CLOSING):
         return None
-    response = TemplateResponse(request, "tenancy/closing.html", {"school": school}, status=503)
+    response = render_status_page(
+        request, "tenancy/closing.html", {"school": school}, status=503, school=school
+    )
     response["Cache-Control"] = "no-store"
-    return response.render()
+    return response

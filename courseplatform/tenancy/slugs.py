@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 SLUG_MIN = 3
 SLUG_MAX = 40
@@ -95,18 +96,18 @@ def normalize_slug(value: str) -> str:
 def slug_problem(value: str) -> str | None:
     """The reason ``value`` (already normalised) cannot be a school slug, or None."""
     if len(value) < SLUG_MIN:
-        return f"Use at least {SLUG_MIN} characters."
+        return _("Use at least %(count)d characters.") % {"count": SLUG_MIN}
     if len(value) > SLUG_MAX:
-        return f"Use at most {SLUG_MAX} characters."
+        return _("Use at most %(count)d characters.") % {"count": SLUG_MAX}
     if not _SLUG_RE.fullmatch(value):
-        return (
+        return _(
             "Use only lowercase letters, digits and hyphens, "
             "starting and ending with a letter or digit."
         )
     if "--" in value:
-        return "Two hyphens in a row are not allowed."
+        return _("Two hyphens in a row are not allowed.")
     if value in RESERVED_SLUGS:
-        return "This subdomain is reserved."
+        return _("This subdomain is reserved.")
     return None
 
 

@@ -19,3 +19,8 @@ urlpatterns = [
     path("console/", include("courseplatform.console.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the visitor's language even when the error came before LanguageMiddleware.
+handler403 = "courseplatform.tenancy.errors.permission_denied"
+handler404 = "courseplatform.tenancy.errors.page_not_found"
+handler500 = "courseplatform.tenancy.errors.server_error"

@@ -57,3 +57,8 @@ urlpatterns = [
     # Between the platform subdomain and the primary custom domain (domains/views_hop.py).
     path("manage/switch-host/", views_hop.switch_host, name="switch_host"),
 ]
+
+# Error pages in the visitor's language even when the error came before LanguageMiddleware.
+handler403 = "courseplatform.tenancy.errors.permission_denied"
+handler404 = "courseplatform.tenancy.errors.page_not_found"
+handler500 = "courseplatform.tenancy.errors.server_error"

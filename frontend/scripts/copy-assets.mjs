@@ -36,8 +36,10 @@ copy(join(modulesDir, "hls.js", "dist", "hls.min.js"), join(distDir, "hls.min.js
 copy(join(frontendDir, "src", "js", "player.js"), join(distDir, "player.js"));
 
 // Every font file named by src/fonts.css as url(./fonts/<name>.woff2); the CSS ends up
-// in dist/app.css, so ./fonts/ resolves to dist/fonts/.
-const fontSource = join(modulesDir, "@fontsource-variable", "inter");
+// in dist/app.css, so ./fonts/ resolves to dist/fonts/. A file comes from the
+// @fontsource-variable package its name starts with (Inter, and Noto Sans Arabic for
+// Arabic text).
+const fontPackages = ["inter", "noto-sans-arabic"];
 const fontsCss = readFileSync(join(frontendDir, "src", "fonts.css"), "utf8");
 const names = [...new Set([...fontsCss.matchAll(/url\(\s*["']?\.\/fonts\/([\w.-]+\.woff2)["']?\s*\)/g)].map((m) => m[1]))];
 if (names.length === 0) {
@@ -45,10 +47,19 @@ if (names.length === 0) {
   process.exit(1);
 }
 for (const name of names) {
-  copy(join(fontSource, "files", name), join(fontsDir, name));
+  const pkg = fontPackages.find((p) => name.startsWith(`${p}-`));
+  if (!pkg) {
+    console.error(`copy-assets: no package in fontPackages provides ${name}`);
+    process.exit(1);
+  }
+  copy(join(modulesDir, "@fontsource-variable", pkg, "files", name), join(fontsDir, name));
 }
 // The SIL Open Font License asks that the licence travel with the fonts.
-copy(join(fontSource, "LICENSE"), join(fontsDir, "LICENSE.txt"));
+copy(join(modulesDir, "@fontsource-variable", "inter", "LICENSE"), join(fontsDir, "LICENSE.txt"));
+copy(
+  join(modulesDir, "@fontsource-variable", "noto-sans-arabic", "LICENSE"),
+  join(fontsDir, "LICENSE-noto-sans-arabic.txt"),
+);
 
 // The theme fonts a school can choose (sites/theming.py FONTS): for each package, one
 // stylesheet dist/fonts/<key>.css (its upright and italic @font-face rules, pointing at

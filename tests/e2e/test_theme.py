@@ -151,7 +151,9 @@ def test_theme_editor_live_preview_then_themed_public_pages(
     # Fonts and button shape.
     page.locator('select[name="heading_font"]').select_option("lora")
     expect(page.locator("[data-theme-preview] [data-preview-heading]")).to_have_css(
-        "font-family", '"Lora Variable", ui-serif, Georgia, Cambria, "Times New Roman", serif'
+        "font-family",
+        '"Lora Variable", "Noto Sans Arabic Variable", ui-serif, Georgia, Cambria, '
+        '"Times New Roman", serif',
     )
     page.locator('select[name="body_font"]').select_option("source-sans-3")
     page.locator('input[name="button_shape"][value="pill"]').check()

@@ -119,7 +119,7 @@ def test_school_signup_creates_school_and_logs_owner_in_via_link(
         created = AuditLog.objects.get(action="school.created")
         assert created.target_id == str(school.pk)
         assert created.actor_id == owner.pk
-        assert created.data == {"slug": "engines", "plan": "free"}
+        assert created.data == {"slug": "engines", "plan": "free", "language": "en"}
         assert LoginLink.objects.get(user=owner).used_at is not None
 
     # The school's public home page answers on its host.
