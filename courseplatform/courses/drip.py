@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext, ngettext, pgettext
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -100,14 +101,26 @@ def when_label(opens: datetime, *, now: datetime, zone: ZoneInfo) -> str:
     local = opens.astimezone(zone)
     days = (local.date() - local_date(now, zone)).days
     same_year = local.year == now.astimezone(zone).year
-    day = date_format(local.date(), "j F" if same_year else "j F Y")
+    day = date_format(local.date(), _day_month() if same_year else _day_month_year())
     if days <= 0:
-        return f"Opens today at {local:%H:%M}"
+        return gettext("Opens today at %(time)s") % {"time": time_format(local, "H:i")}
     if days == 1:
-        return f"Opens tomorrow ({day})"
+        return gettext("Opens tomorrow (%(day)s)") % {"day": day}
     if days <= COUNTDOWN_DAYS:
-        return f"Opens on {day} (in {days} days)"
-    return f"Opens on {day}"
+        return ngettext(
+            "Opens on %(day)s (in %(count)d day)", "Opens on %(day)s (in %(count)d days)", days
+        ) % {"day": day, "count": days}
+    return gettext("Opens on %(day)s") % {"day": day}
+
+
+# Date patterns (Django's date format letters) translated per language: "12 March" in
+# English, "12. März" in German, "12 de marzo" in Spanish.
+def _day_month() -> str:
+    return pgettext("date format: day and month (Django date letters)", "j F")
+
+
+def _day_month_year() -> str:
+    return pgettext("date format: day, month and year (Django date letters)", "j F Y")
 
 
 def section_release(
@@ -127,7 +140,10 @@ def section_release(
         return OPEN
     if section.release == Section.Release.DAYS and section.release_days and enrolled_at is None:
         days = section.release_days
-        return Release(True, None, f"Opens {days} day{'s' if days != 1 else ''} after you enrol")
+        label = ngettext(
+            "Opens %(count)d day after you enrol", "Opens %(count)d days after you enrol", days
+        ) % {"count": days}
+        return Release(True, None, label)
     opens = opens_at(section, enrolled_at=enrolled_at, zone=zone)
     if opens is None or opens <= now:
         return OPEN
@@ -138,9 +154,12 @@ def schedule_label(section: Section, *, zone: ZoneInfo) -> str:
     """The rule in words for the author's outline: "Opens 7 days after enrolment"."""
     if section.release == Section.Release.DAYS and section.release_days is not None:
         days = section.release_days
-        return f"Opens {days} day{'s' if days != 1 else ''} after enrolment"
+        return ngettext(
+            "Opens %(count)d day after enrolment", "Opens %(count)d days after enrolment", days
+        ) % {"count": days}
     if section.release == Section.Release.DATE and section.release_date is not None:
-        return f"Opens on {date_format(section.release_date, 'j F Y')} ({zone.key})"
+        day = date_format(section.release_date, _day_month_year())
+        return gettext("Opens on %(day)s (%(zone)s)") % {"day": day, "zone": zone.key}
     return ""
 
 
@@ -155,11 +174,13 @@ def parse_release(*, release: str, days: Any = None, on_date: Any = None) -> tup
         try:
             count = int(str(days).strip())
         except (TypeError, ValueError):
-            raise DripError("Enter the number of days as a whole number, e.g. 7.") from None
+            raise DripError(
+                gettext("Enter the number of days as a whole number, e.g. 7.")
+            ) from None
         if count < 0:
-            raise DripError("The number of days cannot be negative.")
+            raise DripError(gettext("The number of days cannot be negative."))
         if count > MAX_RELEASE_DAYS:
-            raise DripError(f"At most {MAX_RELEASE_DAYS} days.")
+            raise DripError(gettext("At most %(count)d days.") % {"count": MAX_RELEASE_DAYS})
         return release, count, None
     if release == Section.Release.DATE:
         if isinstance(on_date, date):
@@ -167,11 +188,13 @@ def parse_release(*, release: str, days: Any = None, on_date: Any = None) -> tup
         try:
             parsed = date.fromisoformat(str(on_date or "").strip())
         except ValueError:
-            raise DripError("Enter the date as YYYY-MM-DD, e.g. 2027-03-12.") from None
+            raise DripError(gettext("Enter the date as YYYY-MM-DD, e.g. 2027-03-12.")) from None
         if not 2000 <= parsed.year <= 2200:
-            raise DripError("Enter a date between the years 2000 and 2200.")
+            raise DripError(gettext("Enter a date between the years 2000 and 2200."))
         return release, None, parsed
-    raise DripError("Choose when the section opens: immediately, after days, or on a date.")
+    raise DripError(
+        gettext("Choose when the section opens: immediately, after days, or on a date.")
+    )
 
 
 def set_section_release(

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.ops.text import SingleLineField
 
 from .models import TITLE_MAX, Lesson, Section
 
-MARKDOWN_HELP = (
+MARKDOWN_HELP = _(
     "Markdown: **bold**, _italic_, [links](https://example.com), lists, headings. "
     "Scripts and unsafe HTML are removed. Images must be uploaded to this school "
     "(e.g. through the page builder); images from other sites are refused."
@@ -42,16 +43,20 @@ def _markdown_widget(preview_url: str | None, target: str, rows: int = 8) -> for
 
 class CourseCreateForm(StyledFormMixin, forms.Form):
     title = SingleLineField(
+        label=_("Title"),
         max_length=TITLE_MAX,
-        widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "e.g. Watercolour basics"}),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "placeholder": _("e.g. Watercolour basics")}
+        ),
     )
     subtitle = SingleLineField(
+        label=_("Subtitle"),
         max_length=300,
         required=False,
-        help_text="One line shown under the title in your catalogue.",
+        help_text=_("One line shown under the title in your catalogue."),
     )
     description_md = forms.CharField(
-        label="Description",
+        label=_("Description"),
         required=False,
         help_text=MARKDOWN_HELP,
         widget=forms.Textarea(attrs={"rows": 6, "class": "font-mono"}),
@@ -59,14 +64,16 @@ class CourseCreateForm(StyledFormMixin, forms.Form):
 
 
 class CourseDetailsForm(StyledFormMixin, forms.Form):
-    title = SingleLineField(max_length=TITLE_MAX)
+    title = SingleLineField(label=_("Title"), max_length=TITLE_MAX)
     slug = forms.CharField(
-        label="Address",
+        label=_("Address"),
         max_length=80,
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
     )
-    subtitle = SingleLineField(max_length=300, required=False)
-    description_md = forms.CharField(label="Description", required=False, help_text=MARKDOWN_HELP)
+    subtitle = SingleLineField(label=_("Subtitle"), max_length=300, required=False)
+    description_md = forms.CharField(
+        label=_("Description"), required=False, help_text=MARKDOWN_HELP
+    )
 
     def __init__(self, *args: Any, preview_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,32 +84,34 @@ class CourseDetailsForm(StyledFormMixin, forms.Form):
 
 class CoverForm(StyledFormMixin, forms.Form):
     cover = forms.FileField(
-        label="Image file",
-        help_text="JPEG, PNG, WebP or GIF; a 16:9 image of at least 1280 by 720 pixels looks best.",
+        label=_("Image file"),
+        help_text=_(
+            "JPEG, PNG, WebP or GIF; a 16:9 image of at least 1280 by 720 pixels looks best."
+        ),
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
     )
 
 
 class SectionForm(StyledFormMixin, forms.Form):
     title = SingleLineField(
-        label="Section title",
+        label=_("Section title"),
         max_length=TITLE_MAX,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Getting started"}),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Getting started")}),
     )
 
 
 class SectionReleaseForm(StyledFormMixin, forms.Form):
     """When a section opens; the rules (days >= 0, a real date) are drip.parse_release's."""
 
-    release = forms.ChoiceField(label="Opens", choices=Section.Release.choices)
+    release = forms.ChoiceField(label=_("Opens"), choices=Section.Release.choices)
     days = forms.CharField(
-        label="Days after enrolment",
+        label=_("Days after enrolment"),
         required=False,
         max_length=10,
         widget=forms.NumberInput(attrs={"min": 0, "max": 3650, "inputmode": "numeric"}),
     )
     on_date = forms.CharField(
-        label="Date (school time zone)",
+        label=_("Date (school time zone)"),
         required=False,
         max_length=20,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -111,28 +120,28 @@ class SectionReleaseForm(StyledFormMixin, forms.Form):
 
 class LessonAddForm(StyledFormMixin, forms.Form):
     title = SingleLineField(
-        label="Lesson title",
+        label=_("Lesson title"),
         max_length=TITLE_MAX,
-        widget=forms.TextInput(attrs={"placeholder": "New lesson title"}),
+        widget=forms.TextInput(attrs={"placeholder": _("New lesson title")}),
     )
-    kind = forms.ChoiceField(label="Type", choices=Lesson.Kind.choices, initial=Lesson.Kind.TEXT)
+    kind = forms.ChoiceField(label=_("Type"), choices=Lesson.Kind.choices, initial=Lesson.Kind.TEXT)
 
 
 class LessonForm(StyledFormMixin, forms.Form):
-    title = SingleLineField(max_length=TITLE_MAX)
-    kind = forms.ChoiceField(label="Type", choices=Lesson.Kind.choices)
+    title = SingleLineField(label=_("Title"), max_length=TITLE_MAX)
+    kind = forms.ChoiceField(label=_("Type"), choices=Lesson.Kind.choices)
     duration_minutes = forms.IntegerField(
-        label="Estimated duration (minutes)",
+        label=_("Estimated duration (minutes)"),
         min_value=0,
         max_value=24 * 60,
         required=False,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     is_preview = forms.BooleanField(
-        label="Free preview: anyone can open this lesson without enrolling",
+        label=_("Free preview: anyone can open this lesson without enrolling"),
         required=False,
     )
-    body_md = forms.CharField(label="Lesson text", required=False, help_text=MARKDOWN_HELP)
+    body_md = forms.CharField(label=_("Lesson text"), required=False, help_text=MARKDOWN_HELP)
 
     def __init__(self, *args: Any, preview_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,6 +153,6 @@ class LessonForm(StyledFormMixin, forms.Form):
 
 class AttachmentForm(StyledFormMixin, forms.Form):
     file = forms.FileField(
-        label="Add a file",
-        help_text="PDF, ZIP, Word, Excel, PowerPoint, EPUB, images, MP3, TXT, Markdown or CSV.",
+        label=_("Add a file"),
+        help_text=_("PDF, ZIP, Word, Excel, PowerPoint, EPUB, images, MP3, TXT, Markdown or CSV."),
     )

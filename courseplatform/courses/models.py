@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import TenantModel
 
@@ -17,8 +18,8 @@ TITLE_MAX = 200
 
 class Course(TenantModel):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
     title = models.CharField(max_length=TITLE_MAX)
     slug = models.SlugField(max_length=80)
@@ -65,9 +66,9 @@ class Section(TenantModel):
     class Release(models.TextChoices):
         """When enrolled students may open the section (drip.py holds the rules)."""
 
-        IMMEDIATELY = "immediately", "Immediately"
-        DAYS = "days", "Days after enrolment"
-        DATE = "date", "On a date"
+        IMMEDIATELY = "immediately", _("Immediately")
+        DAYS = "days", _("Days after enrolment")
+        DATE = "date", _("On a date")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
     title = models.CharField(max_length=TITLE_MAX)
@@ -97,11 +98,11 @@ class Section(TenantModel):
 
 class Lesson(TenantModel):
     class Kind(models.TextChoices):
-        VIDEO = "video", "Video"
-        TEXT = "text", "Text"
-        FILE = "file", "File download"
+        VIDEO = "video", _("Video")
+        TEXT = "text", _("Text")
+        FILE = "file", _("File download")
         # Questions and attempts live in the quizzes app (courses/lesson_kinds.py).
-        QUIZ = "quiz", "Quiz"
+        QUIZ = "quiz", _("Quiz")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="lessons")
@@ -143,9 +144,9 @@ class Attachment(TenantModel):
 
 class Enrollment(TenantModel):
     class Source(models.TextChoices):
-        CODE = "code", "Access code"
-        MANUAL = "manual", "Added by instructor"
-        API = "api", "API"
+        CODE = "code", _("Access code")
+        MANUAL = "manual", _("Added by instructor")
+        API = "api", _("API")
 
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"

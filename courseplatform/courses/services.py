@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -67,9 +68,11 @@ def student_event_ref(student: User) -> dict[str, Any]:
 def _clean_title(title: str, what: str = "title") -> str:
     title = (title or "").strip()
     if not title:
-        raise ValidationError({what: "This field is required."})
+        raise ValidationError({what: gettext("This field is required.")})
     if len(title) > TITLE_MAX:
-        raise ValidationError({what: f"Use at most {TITLE_MAX} characters."})
+        raise ValidationError(
+            {what: gettext("Use at most %(count)d characters.") % {"count": TITLE_MAX}}
+        )
     validate_single_line(title, field=what)
     return title
 
@@ -108,9 +111,12 @@ def create_course(
         limit = locked.plan.max_courses
         if limit is not None and count_courses(school=school) >= limit:
             raise CourseError(
-                f"Your {locked.plan.name} plan includes up to {limit} courses. Delete a course "
-                "or upgrade to a bigger plan (Premium: 70 courses, Enterprise: unlimited) "
-                "to create more."
+                gettext(
+                    "Your %(plan)s plan includes up to %(limit)d courses. Delete a course "
+                    "or upgrade to a bigger plan (Premium: 70 courses, Enterprise: unlimited) "
+                    "to create more."
+                )
+                % {"plan": locked.plan.name, "limit": limit}
             )
         course = Course.objects.create(
             school=school,
@@ -141,15 +147,17 @@ def update_course(
     course.subtitle = (subtitle or "").strip()
     validate_single_line(course.subtitle, field="subtitle")
     if len(course.subtitle) > 300:
-        raise ValidationError({"subtitle": "Use at most 300 characters."})
+        raise ValidationError(
+            {"subtitle": gettext("Use at most %(count)d characters.") % {"count": 300}}
+        )
     course.description_md = description_md or ""
     course.description_html = description_html
     if slug is not None and slug != course.slug:
         wanted = slugify(slug)[:80]
         if not wanted:
-            raise ValidationError({"slug": "Use letters, digits and hyphens."})
+            raise ValidationError({"slug": gettext("Use letters, digits and hyphens.")})
         if Course.objects.filter(school=school, slug=wanted).exclude(pk=course.pk).exists():
-            raise ValidationError({"slug": "Another course already uses this address."})
+            raise ValidationError({"slug": gettext("Another course already uses this address.")})
         course.slug = wanted
     course.save()
     return course
@@ -176,7 +184,7 @@ def set_course_cover(*, school: School, actor: User, course: Course, upload: Any
 def set_course_status(*, school: School, actor: User, course: Course, publish: bool) -> Course:
     permissions.require_course_manager(school, actor, course)
     if publish and not Lesson.objects.filter(course=course).exists():
-        raise CourseError("Add at least one lesson before publishing.")
+        raise CourseError(gettext("Add at least one lesson before publishing."))
     was_published = course.status == Course.Status.PUBLISHED
     course.status = Course.Status.PUBLISHED if publish else Course.Status.DRAFT
     if publish and course.published_at is None:
@@ -254,7 +262,7 @@ def add_lesson(
     permissions.require_in_school(school, section)
     permissions.require_course_manager(school, actor, section.course)
     if kind not in Lesson.Kind.values:
-        raise ValidationError({"kind": "Choose video, text, file download or quiz."})
+        raise ValidationError({"kind": gettext("Choose video, text, file download or quiz.")})
     position = (section.lessons.aggregate(m=Max("position"))["m"] or 0) + 1
     return Lesson.objects.create(
         school=school,
@@ -280,9 +288,11 @@ def update_lesson(
     permissions.require_in_school(school, lesson)
     permissions.require_course_manager(school, actor, lesson.course)
     if kind not in Lesson.Kind.values:
-        raise ValidationError({"kind": "Choose video, text, file download or quiz."})
+        raise ValidationError({"kind": gettext("Choose video, text, file download or quiz.")})
     if not 0 <= duration_minutes <= 24 * 60:
-        raise ValidationError({"duration_minutes": "Use a duration between 0 and 1440 minutes."})
+        raise ValidationError(
+            {"duration_minutes": gettext("Use a duration between 0 and 1440 minutes.")}
+        )
     body_html = _render_markdown(body_md or "", "body_md")
     lesson.title = _clean_title(title)
     lesson.kind = kind
@@ -311,7 +321,9 @@ def reorder_sections(
     permissions.require_course_manager(school, actor, course)
     current = set(Section.objects.filter(school=school, course=course).values_list("pk", flat=True))
     if len(section_ids) != len(set(section_ids)) or set(section_ids) != current:
-        raise CourseError("The new order must list each section of this course exactly once.")
+        raise CourseError(
+            gettext("The new order must list each section of this course exactly once.")
+        )
     with transaction.atomic():
         for position, pk in enumerate(section_ids, start=1):
             Section.objects.filter(school=school, course=course, pk=pk).update(position=position)
@@ -337,10 +349,12 @@ def reorder_lessons(
         ).values_list("pk", flat=True)
     )
     if found != set(lesson_ids):
-        raise CourseError("The new order contains lessons that are not part of this course.")
+        raise CourseError(
+            gettext("The new order contains lessons that are not part of this course.")
+        )
     remaining = set(section.lessons.values_list("pk", flat=True)) - found
     if remaining:
-        raise CourseError("The new order must keep every lesson of the section.")
+        raise CourseError(gettext("The new order must keep every lesson of the section."))
     with transaction.atomic():
         for position, pk in enumerate(lesson_ids, start=1):
             Lesson.objects.filter(school=school, pk=pk).update(section=section, position=position)
@@ -358,8 +372,11 @@ def add_attachment(*, school: School, actor: User, lesson: Lesson, upload: Any) 
     if quota is not None and storage_used_bytes(school=school) + checked.size > quota:
         raise ValidationError(
             {
-                "file": f"Not enough storage left on your {school.plan.name} plan for this "
-                "file. Delete videos or files you no longer need, or upgrade your plan."
+                "file": gettext(
+                    "Not enough storage left on your %(plan)s plan for this file. Delete "
+                    "videos or files you no longer need, or upgrade your plan."
+                )
+                % {"plan": school.plan.name}
             }
         )
     key = files.store_school_file(
@@ -464,7 +481,11 @@ def invite_student(
     with transaction.atomic():
         if User.objects.filter(school=school, email=address).exists():
             raise ValidationError(
-                {"email": ValidationError("This address already has an account.", code="duplicate")}
+                {
+                    "email": ValidationError(
+                        gettext("This address already has an account."), code="duplicate"
+                    )
+                }
             )
         student = create_invited_student(school=school, actor=actor, address=address, name=name)
     send_invitation(school=school, user=student, port=port)
@@ -523,7 +544,7 @@ def set_lesson_completed(
     """Mark a lesson (in)complete for an enrolled student; others are refused."""
     permissions.require_in_school(school, lesson, student)
     if not is_enrolled(student=student, course_id=lesson.course_id):
-        raise PermissionDenied("Enrol in this course to track your progress.")
+        raise PermissionDenied(gettext("Enrol in this course to track your progress."))
     now = timezone.now()
     with transaction.atomic():
         progress, _ = LessonProgress.objects.get_or_create(
@@ -617,10 +638,10 @@ def set_course_instructor(
     """
     permissions.require_in_school(school, course, user)
     permissions.require_school_owner(
-        school, actor, message="Only the school owner assigns instructors."
+        school, actor, message=gettext("Only the school owner assigns instructors.")
     )
     if teaching and user.role not in {User.Role.OWNER, User.Role.INSTRUCTOR}:
-        raise CourseError("Make this person an instructor on the People page first.")
+        raise CourseError(gettext("Make this person an instructor on the People page first."))
     with transaction.atomic():
         if teaching:
             _, created = CourseInstructor.objects.get_or_create(

@@ -31,8 +31,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import number_format
 from django.utils.http import parse_etags
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from courseplatform.accounts import permissions
@@ -178,18 +180,18 @@ class Syllabus:
 
     @property
     def kind_counts(self) -> list[tuple[str, str, int]]:
-        """(kind, label, count) for each lesson kind present, e.g. ("video", "videos", 4)."""
+        """(kind, label, count) for each lesson kind present, e.g. ("video", "4 videos", 4)."""
         labels = {
-            Lesson.Kind.VIDEO: ("video", "videos"),
-            Lesson.Kind.TEXT: ("reading", "readings"),
-            Lesson.Kind.FILE: ("download", "downloads"),
-            Lesson.Kind.QUIZ: ("quiz", "quizzes"),
+            Lesson.Kind.VIDEO: lambda n: ngettext("%(count)s video", "%(count)s videos", n),
+            Lesson.Kind.TEXT: lambda n: ngettext("%(count)s reading", "%(count)s readings", n),
+            Lesson.Kind.FILE: lambda n: ngettext("%(count)s download", "%(count)s downloads", n),
+            Lesson.Kind.QUIZ: lambda n: ngettext("%(count)s quiz", "%(count)s quizzes", n),
         }
         result = []
-        for kind, (one, many) in labels.items():
+        for kind, label in labels.items():
             count = sum(1 for item in self.flat if item.lesson.kind == kind)
             if count:
-                result.append((str(kind), one if count == 1 else many, count))
+                result.append((str(kind), label(count) % {"count": number_format(count)}, count))
         return result
 
     def position(self, lesson_id: int) -> int:
@@ -466,10 +468,10 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
     completed = request.POST.get("completed", "1") != "0"
     viewer = _viewer(request, course)
     if _drip_refusal(viewer, tree, lesson) is not None:
-        raise PermissionDenied("This lesson is not open yet.")
+        raise PermissionDenied(gettext("This lesson is not open yet."))
     if not lesson_kinds.completes_by_hand(lesson):
         # A quiz lesson is completed by passing the quiz, never by ticking it off.
-        raise PermissionDenied("Pass the quiz to complete this lesson.")
+        raise PermissionDenied(gettext("Pass the quiz to complete this lesson."))
     services.set_lesson_completed(
         school=school,
         student=user,  # type: ignore[arg-type]
@@ -480,7 +482,10 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
     target = lesson_url
     if completed and context["next"] is not None:
         target = reverse("courses:lesson", args=[course.slug, context["next"].lesson.pk])
-        messages.success(request, f"“{lesson.title}” completed. On to the next lesson.")
+        messages.success(
+            request,
+            gettext("“%(title)s” completed. On to the next lesson.") % {"title": lesson.title},
+        )
     if _is_htmx(request):
         if completed and target != lesson_url:
             response = HttpResponse(status=204)

@@ -365,7 +365,9 @@ def test_delete_course_asks_first(client: Client, alpha: Any, built: Outline) ->
     url = f"/manage/courses/{built.course.pk}/delete/"
     confirm = client.get(url)
     assert confirm.status_code == 200
-    assert "This cannot be undone" in _text(confirm) and "3 lesson(s)" in _text(confirm)
+    assert "This cannot be undone" in _text(
+        confirm
+    ) and "3 lessons with their text and files" in _text(confirm)
     with school_context(alpha):
         assert Course.objects.filter(pk=built.course.pk).exists()
     done = client.post(url)
@@ -456,7 +458,7 @@ def test_delete_section_and_lesson(client: Client, alpha: Any, built: Outline) -
     assert response.status_code == 200 and "Mixing greens" not in _text(response)
     section = built.sections[0]
     confirm = client.get(f"/manage/courses/sections/{section.pk}/delete/")
-    assert "2 lesson(s) in this section" in _text(confirm)
+    assert "2 lessons in this section" in _text(confirm)
     client.post(f"/manage/courses/sections/{section.pk}/delete/")
     with school_context(alpha):
         assert list(Section.objects.filter(course=built.course).values_list("pk", flat=True)) == [

@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from courseplatform.accounts.decorators import manager_required
@@ -99,7 +101,7 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
         ),
     )
     if saved is not None:
-        messages.success(request, "Course details saved.")
+        messages.success(request, gettext("Course details saved."))
         return redirect(editor_url(course.pk, "details"))
     # A refusing service may have changed the in-memory course: show the stored one.
     return render_editor(request, get_course(request, course.pk), details_form=form)
@@ -118,7 +120,7 @@ def course_cover(request: HttpRequest, course_id: int) -> HttpResponse:
         ),
     )
     if saved is not None:
-        messages.success(request, "Cover image updated.")
+        messages.success(request, gettext("Cover image updated."))
         return redirect(editor_url(course.pk, "cover"))
     return render_editor(request, get_course(request, course.pk), cover_form=form)
 
@@ -137,11 +139,16 @@ def course_status(request: HttpRequest, course_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         if publish:
-            messages.success(request, f"“{course.title}” is published: students can see it now.")
+            messages.success(
+                request,
+                gettext("“%(title)s” is published: students can see it now.")
+                % {"title": course.title},
+            )
         else:
             messages.success(
                 request,
-                f"“{course.title}” is back to draft: students no longer see it in the catalogue.",
+                gettext("“%(title)s” is back to draft: students no longer see it in the catalogue.")
+                % {"title": course.title},
             )
     return redirect(editor_url(course.pk))
 
@@ -153,21 +160,35 @@ def course_delete(request: HttpRequest, course_id: int) -> HttpResponse:
     if request.method == "POST":
         title = course.title
         services.delete_course(school=school, actor=user, course=course)
-        messages.success(request, f"“{title}” and everything in it was deleted.")
+        messages.success(
+            request, gettext("“%(title)s” and everything in it was deleted.") % {"title": title}
+        )
         return redirect("courses_manage:list")
     counted = selectors.courses_for_manager(school=school, user=user).filter(pk=course.pk).first()
+    lessons = getattr(counted, "lesson_count", 0)
+    students = getattr(counted, "student_count", 0)
     return render(
         request,
         "courses/manage/confirm_delete.html",
         {
             "nav_active": "courses",
             "course": course,
-            "heading": f"Delete “{course.title}”?",
+            "heading": gettext("Delete “%(title)s”?") % {"title": course.title},
             "consequences": [
-                f"{getattr(counted, 'lesson_count', 0)} lesson(s) with their text and files",
-                f"{getattr(counted, 'student_count', 0)} student enrolment(s) and their progress",
+                ngettext(
+                    "%(count)d lesson with its text and files",
+                    "%(count)d lessons with their text and files",
+                    lessons,
+                )
+                % {"count": lessons},
+                ngettext(
+                    "%(count)d student enrolment and its progress",
+                    "%(count)d student enrolments and their progress",
+                    students,
+                )
+                % {"count": students},
             ],
-            "button": "Delete course",
+            "button": gettext("Delete course"),
             "cancel_url": editor_url(course.pk),
         },
     )
@@ -184,7 +205,12 @@ def markdown_preview(request: HttpRequest) -> HttpResponse:
             break
     notice = None
     if len(source) > MAX_PREVIEW_CHARS:
-        html = safe_html('<p class="muted">This text is too long to preview; save to see it.</p>')
+        html = safe_html(
+            format_html(
+                '<p class="muted">{}</p>',
+                gettext("This text is too long to preview; save to see it."),
+            )
+        )
     else:
         html = safe_html(markdown_to_html(source))
         # Said before saving, in the same words the save uses to refuse.

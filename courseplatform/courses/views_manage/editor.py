@@ -13,6 +13,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from courseplatform.accounts import permissions
 from courseplatform.tenancy.selectors import school_url
@@ -70,7 +71,7 @@ def lesson_add_form(section: Section, data: Any = None) -> LessonAddForm:
 
 def section_add_form(data: Any = None) -> SectionForm:
     form = SectionForm(data, auto_id="id_new_section_%s")
-    form.fields["title"].label = "New section"
+    form.fields["title"].label = gettext("New section")
     return form
 
 
@@ -131,15 +132,20 @@ def outline_context(
 
 
 def render_outline(
-    request: HttpRequest, course: Course, status: str, **kwargs: Any
+    request: HttpRequest, course: Course, status: str, *, failed: bool = False, **kwargs: Any
 ) -> HttpResponse:
-    """The outline partial with an ``authoringStatus`` for the aria-live region."""
+    """The outline partial with an ``authoringStatus`` for the aria-live region
+    (``authoringFailed`` too when refused: the status is translated, so outline.js
+    cannot tell a refusal by its words)."""
     response = render(
         request,
         "courses/manage/_outline.html",
         outline_context(course, zone=school_zone(school_of(request)), **kwargs),
     )
-    response["HX-Trigger"] = json.dumps({"authoringStatus": status})
+    events: dict[str, Any] = {"authoringStatus": status}
+    if failed:
+        events["authoringFailed"] = True
+    response["HX-Trigger"] = json.dumps(events)
     return response
 
 
@@ -172,10 +178,10 @@ def render_editor(
             },
             preview_url=preview_url,
         )
-    details_form.fields["slug"].help_text = (
-        "Students find the course at "
-        + school_url(school, student_url(course), port=request.host_port)  # type: ignore[attr-defined]
-    )
+    address = school_url(school, student_url(course), port=request.host_port)  # type: ignore[attr-defined]
+    details_form.fields["slug"].help_text = gettext("Students find the course at %(url)s") % {
+        "url": address
+    }
     context = {
         "nav_active": "courses",
         "details_form": details_form,

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.ops import files
@@ -108,7 +109,7 @@ def lesson_edit(request: HttpRequest, lesson_id: int) -> HttpResponse:
         ),
     )
     if saved is not None:
-        messages.success(request, "Lesson saved.")
+        messages.success(request, gettext("Lesson saved."))
         return redirect(lesson_url(lesson.pk))
     # A refusing service may have changed the in-memory lesson: show the stored one.
     return _render_lesson(request, get_lesson(request, lesson.pk), form=form)
@@ -128,7 +129,7 @@ def attachment_add(request: HttpRequest, lesson_id: int) -> HttpResponse:
     )
     if attachment is None:
         return _render_lesson(request, lesson, attachment_form=form)
-    messages.success(request, f"“{attachment.filename}” attached.")
+    messages.success(request, gettext("“%(name)s” attached.") % {"name": attachment.filename})
     return redirect(lesson_url(lesson.pk, "attachments"))
 
 
@@ -141,15 +142,16 @@ def attachment_delete(request: HttpRequest, attachment_id: int) -> HttpResponse:
         services.delete_attachment(
             school=school_of(request), actor=user_of(request), attachment=attachment
         )
+        removed = gettext("“%(name)s” removed.") % {"name": filename}
         if is_htmx(request):
             response = render(
                 request,
                 "courses/manage/_attachments.html",
                 {"lesson": lesson, "attachments": _attachment_rows(school_of(request), lesson)},
             )
-            response["HX-Trigger"] = json.dumps({"authoringStatus": f"“{filename}” removed."})
+            response["HX-Trigger"] = json.dumps({"authoringStatus": removed})
             return response
-        messages.success(request, f"“{filename}” removed.")
+        messages.success(request, removed)
         return redirect(lesson_url(lesson.pk, "attachments"))
     return render(
         request,
@@ -157,9 +159,11 @@ def attachment_delete(request: HttpRequest, attachment_id: int) -> HttpResponse:
         {
             "nav_active": "courses",
             "course": lesson.course,
-            "heading": f"Remove “{attachment.filename}”?",
-            "consequences": [f"the file from the lesson “{lesson.title}”"],
-            "button": "Remove file",
+            "heading": gettext("Remove “%(name)s”?") % {"name": attachment.filename},
+            "consequences": [
+                gettext("the file from the lesson “%(title)s”") % {"title": lesson.title}
+            ],
+            "button": gettext("Remove file"),
             "cancel_url": lesson_url(lesson.pk, "attachments"),
         },
     )

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 
 from courseplatform.accounts.decorators import manager_required
 from courseplatform.tenancy.timezones import school_zone
@@ -56,8 +57,12 @@ def _outline_failed(request: HttpRequest, course: Course, **kwargs: Any) -> Http
     course = get_course(request, course.pk)
     if is_htmx(request):
         error = kwargs.get("outline_error")
-        status = f"Could not save: {error}" if error else "Could not save: check the marked field."
-        return render_outline(request, course, status, **kwargs)
+        status = (
+            gettext("Could not save: %(error)s") % {"error": error}
+            if error
+            else gettext("Could not save: check the marked field.")
+        )
+        return render_outline(request, course, status, failed=True, **kwargs)
     return render_editor(request, course, **kwargs)
 
 
@@ -121,7 +126,10 @@ def section_add(request: HttpRequest, course_id: int) -> HttpResponse:
     if section is None:
         return _outline_failed(request, course, new_section_form=form)
     return _outline_done(
-        request, course, f"Section “{section.title}” added.", anchor=f"section-{section.pk}"
+        request,
+        course,
+        gettext("Section “%(title)s” added.") % {"title": section.title},
+        anchor=f"section-{section.pk}",
     )
 
 
@@ -141,7 +149,10 @@ def section_rename(request: HttpRequest, section_id: int) -> HttpResponse:
     if renamed is None:
         return _outline_failed(request, course, bound={("rename", section.pk): form})
     return _outline_done(
-        request, course, f"Section renamed to “{renamed.title}”.", anchor=f"section-{section.pk}"
+        request,
+        course,
+        gettext("Section renamed to “%(title)s”.") % {"title": renamed.title},
+        anchor=f"section-{section.pk}",
     )
 
 
@@ -167,10 +178,15 @@ def section_release(request: HttpRequest, section_id: int) -> HttpResponse:
     if saved is None:
         return _outline_failed(request, course, bound={("release", section.pk): form})
     schedule = drip.schedule_label(saved, zone=school_zone(school_of(request)))
+    status = (
+        gettext("“%(title)s”: %(schedule)s.") % {"title": saved.title, "schedule": schedule}
+        if schedule
+        else gettext("“%(title)s”: opens immediately.") % {"title": saved.title}
+    )
     return _outline_done(
         request,
         course,
-        f"“{saved.title}”: {schedule or 'opens immediately'}.",
+        status,
         anchor=f"section-{section.pk}",
     )
 
@@ -182,7 +198,12 @@ def section_delete(request: HttpRequest, section_id: int) -> HttpResponse:
     if request.method == "POST":
         title = section.title
         services.delete_section(school=school_of(request), actor=user_of(request), section=section)
-        return _outline_done(request, course, f"Section “{title}” deleted.", anchor="outline")
+        return _outline_done(
+            request,
+            course,
+            gettext("Section “%(title)s” deleted.") % {"title": title},
+            anchor="outline",
+        )
     lessons = section.lessons.count()
     return render(
         request,
@@ -190,9 +211,16 @@ def section_delete(request: HttpRequest, section_id: int) -> HttpResponse:
         {
             "nav_active": "courses",
             "course": course,
-            "heading": f"Delete the section “{section.title}”?",
-            "consequences": [f"{lessons} lesson(s) in this section, with their text and files"],
-            "button": "Delete section",
+            "heading": gettext("Delete the section “%(title)s”?") % {"title": section.title},
+            "consequences": [
+                ngettext(
+                    "%(count)d lesson in this section, with its text and files",
+                    "%(count)d lessons in this section, with their text and files",
+                    lessons,
+                )
+                % {"count": lessons}
+            ],
+            "button": gettext("Delete section"),
             "cancel_url": editor_url(course.pk, f"section-{section.pk}"),
         },
     )
@@ -210,11 +238,15 @@ def section_move(request: HttpRequest, section_id: int) -> HttpResponse:
     index = ids.index(section.pk)
     target = index - 1 if direction == "up" else index + 1 if direction == "down" else -1
     if not 0 <= target < len(ids):
-        where = "first" if direction == "up" else "last"
+        already = (
+            gettext("“%(title)s” is already the first section.")
+            if direction == "up"
+            else gettext("“%(title)s” is already the last section.")
+        )
         return _outline_done(
             request,
             course,
-            f"“{section.title}” is already the {where} section.",
+            already % {"title": section.title},
             anchor=f"section-{section.pk}",
         )
     ids[index], ids[target] = ids[target], ids[index]
@@ -227,7 +259,12 @@ def section_move(request: HttpRequest, section_id: int) -> HttpResponse:
     return _outline_done(
         request,
         course,
-        f"Moved “{section.title}” {direction}: now section {target + 1}.",
+        (
+            gettext("Moved “%(title)s” up: now section %(number)d.")
+            if direction == "up"
+            else gettext("Moved “%(title)s” down: now section %(number)d.")
+        )
+        % {"title": section.title, "number": target + 1},
         anchor=f"section-{section.pk}",
     )
 
@@ -244,7 +281,7 @@ def reorder_sections(request: HttpRequest, course_id: int) -> HttpResponse:
         )
     except (ValueError, CourseError) as exc:
         return _reorder_error(str(exc))
-    return JsonResponse({"ok": True, "message": "Saved"})
+    return JsonResponse({"ok": True, "message": gettext("Saved")})
 
 
 # --- lessons in the outline ---------------------------------------------------------------
@@ -272,7 +309,8 @@ def lesson_add(request: HttpRequest, section_id: int) -> HttpResponse:
     return _outline_done(
         request,
         course,
-        f"Lesson “{lesson.title}” added to “{section.title}”.",
+        gettext("Lesson “%(lesson)s” added to “%(section)s”.")
+        % {"lesson": lesson.title, "section": section.title},
         anchor=f"lesson-{lesson.pk}",
     )
 
@@ -289,7 +327,7 @@ def reorder_lessons(request: HttpRequest, section_id: int) -> HttpResponse:
         )
     except (ValueError, CourseError) as exc:
         return _reorder_error(str(exc))
-    return JsonResponse({"ok": True, "message": "Saved"})
+    return JsonResponse({"ok": True, "message": gettext("Saved")})
 
 
 @manager_required
@@ -312,28 +350,38 @@ def lesson_move(request: HttpRequest, lesson_id: int) -> HttpResponse:
         if direction == "up" and position > 0:
             ids[position - 1], ids[position] = ids[position], ids[position - 1]
             services.reorder_lessons(school=school, actor=user, section=section, lesson_ids=ids)
-            status = f"Moved “{lesson.title}” up."
+            status = gettext("Moved “%(title)s” up.") % {"title": lesson.title}
         elif direction == "down" and position < len(ids) - 1:
             ids[position + 1], ids[position] = ids[position], ids[position + 1]
             services.reorder_lessons(school=school, actor=user, section=section, lesson_ids=ids)
-            status = f"Moved “{lesson.title}” down."
+            status = gettext("Moved “%(title)s” down.") % {"title": lesson.title}
         elif direction == "up" and index > 0:
             target = sections[index - 1]
             target_ids = [item.pk for item in target.lessons.all()] + [lesson.pk]
             services.reorder_lessons(
                 school=school, actor=user, section=target, lesson_ids=target_ids
             )
-            status = f"Moved “{lesson.title}” to the end of “{target.title}”."
+            status = gettext("Moved “%(title)s” to the end of “%(section)s”.") % {
+                "title": lesson.title,
+                "section": target.title,
+            }
         elif direction == "down" and index < len(sections) - 1:
             target = sections[index + 1]
             target_ids = [lesson.pk] + [item.pk for item in target.lessons.all()]
             services.reorder_lessons(
                 school=school, actor=user, section=target, lesson_ids=target_ids
             )
-            status = f"Moved “{lesson.title}” to the start of “{target.title}”."
+            status = gettext("Moved “%(title)s” to the start of “%(section)s”.") % {
+                "title": lesson.title,
+                "section": target.title,
+            }
         else:
-            where = "first" if direction == "up" else "last"
-            status = f"“{lesson.title}” is already the {where} lesson of the course."
+            already = (
+                gettext("“%(title)s” is already the first lesson of the course.")
+                if direction == "up"
+                else gettext("“%(title)s” is already the last lesson of the course.")
+            )
+            status = already % {"title": lesson.title}
     except CourseError as exc:
         return _outline_failed(request, course, outline_error=str(exc))
     return _outline_done(request, course, status, anchor=anchor)
@@ -347,7 +395,10 @@ def lesson_delete(request: HttpRequest, lesson_id: int) -> HttpResponse:
         title = lesson.title
         services.delete_lesson(school=school_of(request), actor=user_of(request), lesson=lesson)
         return _outline_done(
-            request, course, f"Lesson “{title}” deleted.", anchor=f"section-{lesson.section_id}"
+            request,
+            course,
+            gettext("Lesson “%(title)s” deleted.") % {"title": title},
+            anchor=f"section-{lesson.section_id}",
         )
     files_count = lesson.attachments.count()
     return render(
@@ -356,13 +407,14 @@ def lesson_delete(request: HttpRequest, lesson_id: int) -> HttpResponse:
         {
             "nav_active": "courses",
             "course": course,
-            "heading": f"Delete the lesson “{lesson.title}”?",
+            "heading": gettext("Delete the lesson “%(title)s”?") % {"title": lesson.title},
             "consequences": [
-                "its text and settings",
-                f"{files_count} attached file(s)",
-                "students' progress on this lesson",
+                gettext("its text and settings"),
+                ngettext("%(count)d attached file", "%(count)d attached files", files_count)
+                % {"count": files_count},
+                gettext("students' progress on this lesson"),
             ],
-            "button": "Delete lesson",
+            "button": gettext("Delete lesson"),
             "cancel_url": lesson_url(lesson.pk),
         },
     )

@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courseplatform.accounts.decorators import manager_required
@@ -42,16 +44,17 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 class AddStudentForm(StyledFormMixin, forms.Form):
     email = forms.EmailField(
+        label=_("Email"),
         max_length=254,
         widget=forms.EmailInput(
             attrs={"autocomplete": "off", "placeholder": "student@example.com"}
         ),
     )
     full_name = SingleLineField(
-        label="Name",
+        label=_("Name"),
         max_length=120,
         required=False,
-        help_text="Used only when we create a new account.",
+        help_text=_("Used only when we create a new account."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
@@ -94,9 +97,12 @@ def course_instructor(request: HttpRequest, course_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         name = person.full_name or person.email
-        messages.success(
-            request, f"{name} {'now teaches' if teaching else 'no longer teaches'} this course."
+        done = (
+            gettext("%(name)s now teaches this course.")
+            if teaching
+            else gettext("%(name)s no longer teaches this course.")
         )
+        messages.success(request, done % {"name": name})
     return redirect(editor_url(course.pk, "instructors"))
 
 
@@ -131,14 +137,20 @@ def roster_add(request: HttpRequest, course_id: int) -> HttpResponse:
         if invited:
             messages.success(
                 request,
-                f"{student.email} is enrolled. We created an account and emailed an "
-                "invitation to choose a password.",
+                gettext(
+                    "%(email)s is enrolled. We created an account and emailed an "
+                    "invitation to choose a password."
+                )
+                % {"email": student.email},
             )
         else:
             messages.success(
                 request,
-                f"{student.full_name or student.email} ({student.email}) is enrolled. "
-                "No invitation was sent: they already have an account and can log in.",
+                gettext(
+                    "%(name)s (%(email)s) is enrolled. "
+                    "No invitation was sent: they already have an account and can log in."
+                )
+                % {"name": student.full_name or student.email, "email": student.email},
             )
         return redirect("courses:roster", course_id=course.pk)
     return _render_roster(request, course, form, status=400)
@@ -163,7 +175,11 @@ def roster_remove(request: HttpRequest, course_id: int, enrollment_id: int) -> H
             actor=user_of(request),
             enrollment=enrollment,
         )
-        messages.success(request, f"{name} was removed from “{course.title}”.")
+        messages.success(
+            request,
+            gettext("%(name)s was removed from “%(title)s”.")
+            % {"name": name, "title": course.title},
+        )
         return redirect("courses:roster", course_id=course.pk)
     return render(
         request,

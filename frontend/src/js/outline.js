@@ -13,10 +13,26 @@
  *   .section-handle / .lesson-handle drag handles (shown only once this script runs)
  *   #authoring-status                aria-live status line ("Saved" / "Could not save")
  *   [data-return-focus="#sel"]       after an htmx swap, focus goes there if it was lost
- * The server answers htmx requests with HX-Trigger {"authoringStatus": "..."}.
+ * The server answers htmx requests with HX-Trigger {"authoringStatus": "..."} (already
+ * in the page's language), plus "authoringFailed" when the action was refused.
+ * Strings of this script go through Django's JavaScript catalog (base.html loads it
+ * first); the fallbacks keep the editor usable if the catalog did not load.
  */
 (function () {
   "use strict";
+
+  var gettext =
+    window.gettext ||
+    function (text) {
+      return text;
+    };
+  var interpolate =
+    window.interpolate ||
+    function (format, values) {
+      return format.replace(/%\((\w+)\)s/g, function (all, name) {
+        return String(values[name]);
+      });
+    };
 
   var clearTimer = null;
 
@@ -75,7 +91,7 @@
   }
 
   function save(url, ids, outline) {
-    setStatus("Saving…", "busy");
+    setStatus(gettext("Saving…"), "busy");
     var body = new URLSearchParams();
     ids.forEach(function (id) {
       body.append("ids", id);
@@ -88,7 +104,7 @@
     })
       .then(function (response) {
         if (response.ok) {
-          setStatus("Saved", "ok");
+          setStatus(gettext("Saved"), "ok");
           return;
         }
         return response
@@ -97,11 +113,15 @@
             return {};
           })
           .then(function (data) {
-            setStatus("Could not save" + (data && data.error ? ": " + data.error : "."), "error");
+            var text =
+              data && data.error
+                ? interpolate(gettext("Could not save: %(error)s"), { error: data.error }, true)
+                : gettext("Could not save.");
+            setStatus(text, "error");
           });
       })
       .catch(function () {
-        setStatus("Could not save: check your connection and try again.", "error");
+        setStatus(gettext("Could not save: check your connection and try again."), "error");
       })
       .then(function () {
         refreshOutline(outline);
@@ -168,17 +188,30 @@
     init(evt.target);
   });
 
-  // Status from the server (HX-Trigger: {"authoringStatus": "..."}).
+  // Status from the server (HX-Trigger: {"authoringStatus": "...", "authoringFailed": true}).
+  // The text is translated, so a refusal is told by its own event, not by its wording;
+  // htmx fires the events in the order of the header's keys.
   document.addEventListener("authoringStatus", function (evt) {
-    var text = evt.detail && typeof evt.detail.value === "string" ? evt.detail.value : "Saved";
-    setStatus(text, /^Could not/.test(text) ? "error" : "ok");
+    var text = evt.detail && typeof evt.detail.value === "string" ? evt.detail.value : gettext("Saved");
+    setStatus(text, "ok");
+  });
+  document.addEventListener("authoringFailed", function () {
+    var el = document.getElementById("authoring-status");
+    if (el) setStatus(el.textContent, "error");
   });
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail && evt.detail.xhr ? evt.detail.xhr.status : "";
-    setStatus("Could not save (the server answered " + status + "). Reload the page and try again.", "error");
+    setStatus(
+      interpolate(
+        gettext("Could not save (the server answered %(status)s). Reload the page and try again."),
+        { status: status },
+        true
+      ),
+      "error"
+    );
   });
   document.addEventListener("htmx:sendError", function () {
-    setStatus("Could not save: check your connection and try again.", "error");
+    setStatus(gettext("Could not save: check your connection and try again."), "error");
   });
 
   // Focus: htmx already restores focus to an element with the same id after a swap.
