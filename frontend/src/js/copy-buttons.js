@@ -1,5 +1,6 @@
 // Copy buttons: any <button data-copy="text"> copies its text to the clipboard and says
 // so for two seconds. A plain script (no inline JS: the CSP allows only static files).
+// gettext() is the global of Django's JavaScript catalog, which base.html loads first.
 (function () {
   "use strict";
 
@@ -38,11 +39,12 @@
     button.dataset.copyLabel = label;
     copy(button.dataset.copy).then(
       function () {
-        button.textContent = "Copied";
+        button.textContent = gettext("Copied");
         button.setAttribute("data-copied", "true");
       },
       function () {
-        button.textContent = "Press Ctrl+C";
+        // The clipboard refused: the person copies by hand ("Ctrl" as printed on keyboards).
+        button.textContent = gettext("Press Ctrl+C to copy");
       }
     ).then(function () {
       window.setTimeout(function () {
