@@ -11,6 +11,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.courses.models import Course
 from courseplatform.ops.text import SingleLineField
@@ -18,6 +23,9 @@ from courseplatform.ops.text import SingleLineField
 from .models import MAX_BATCH_SIZE, MAX_USES_PER_CODE
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# A number grouped the way the reader's language groups digits (1,000 / 1.000),
+# decided when the label is shown, not when the module is imported.
+grouped = lazy(lambda number: number_format(number, force_grouping=True), str)
 
 
 class CourseIdsField(forms.TypedMultipleChoiceField):
@@ -37,43 +45,45 @@ class CourseIdsField(forms.TypedMultipleChoiceField):
 
 class NewBatchForm(forms.Form):
     name = SingleLineField(
-        label="Batch name",
+        label=_("Batch name"),
         max_length=120,
-        help_text="For you only, e.g. “Spring workshop” or “Partner: Acme”.",
+        help_text=_("For you only, e.g. “Spring workshop” or “Partner: Acme”."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     courses = CourseIdsField(
-        label="Courses",
-        error_messages={"required": "Choose at least one course."},  # the service's words
+        label=_("Courses"),
+        error_messages={"required": _("Choose at least one course.")},  # the service's words
         widget=forms.CheckboxSelectMultiple,
-        help_text="A code enrols its student in every course ticked here.",
+        help_text=_("A code enrols its student in every course ticked here."),
     )
     code_count = forms.IntegerField(
-        label="Number of codes",
+        label=_("Number of codes"),
         initial=10,
-        help_text=f"1 to {MAX_BATCH_SIZE:,}. Each code is for one student.",
+        help_text=format_lazy(
+            _("1 to {maximum}. Each code is for one student."), maximum=grouped(MAX_BATCH_SIZE)
+        ),
         widget=forms.NumberInput(attrs={"min": 1, "max": MAX_BATCH_SIZE, "inputmode": "numeric"}),
     )
     uses_per_code = forms.IntegerField(
-        label="Uses per code",
+        label=_("Uses per code"),
         initial=1,
-        help_text="1 = single-use. More lets several students share one code.",
+        help_text=_("1 = single-use. More lets several students share one code."),
         widget=forms.NumberInput(
             attrs={"min": 1, "max": MAX_USES_PER_CODE, "inputmode": "numeric"}
         ),
     )
     expires_at = forms.DateTimeField(
-        label="Expires",
+        label=_("Expires"),
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        help_text="Leave empty for codes that never expire. Time in UTC.",
+        help_text=_("Leave empty for codes that never expire. Time in UTC."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
     note = forms.CharField(
-        label="Note",
+        label=_("Note"),
         required=False,
         max_length=2000,
-        help_text="Who the codes are for, where they were handed out…",
+        help_text=_("Who the codes are for, where they were handed out…"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -82,7 +92,8 @@ class NewBatchForm(forms.Form):
         field = self.fields["courses"]
         assert isinstance(field, CourseIdsField)
         field.choices = [
-            (c.pk, c.title if c.is_published else f"{c.title} (draft)") for c in courses
+            (c.pk, c.title if c.is_published else gettext("%(title)s (draft)") % {"title": c.title})
+            for c in courses
         ]
         for bound in self.fields.values():
             if not isinstance(bound.widget, forms.CheckboxSelectMultiple):
@@ -101,7 +112,7 @@ class CodeInput(forms.CharField):
 
 class RedeemForm(forms.Form):
     code = CodeInput(
-        label="Your access code",
+        label=_("Your access code"),
         required=False,
         strip=True,
         widget=forms.TextInput(
@@ -116,8 +127,9 @@ class RedeemForm(forms.Form):
                 "placeholder": "XXXX-XXXX-XXXX-XXXX",
             }
         ),
-        help_text="16 letters and digits, like K7QM-3XTA-9BDR-W2HN. Case, spaces and "
-        "dashes don't matter.",
+        help_text=_(
+            "16 letters and digits, like K7QM-3XTA-9BDR-W2HN. Case, spaces and dashes don't matter."
+        ),
     )
 
     def raw_code(self) -> str:

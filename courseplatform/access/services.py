@@ -18,11 +18,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -45,7 +50,7 @@ from .models import (
 )
 
 BULK_SIZE = 1000
-MANAGERS_ONLY = "Only the school's owner and instructors can manage codes."
+MANAGERS_ONLY = _("Only the school's owner and instructors can manage codes.")
 
 
 @dataclass(frozen=True)
@@ -65,32 +70,36 @@ def create_batch(
     expires_at: datetime | None = None,
     note: str = "",
 ) -> NewBatch:
-    permissions.require_school_manager(school, actor, message=MANAGERS_ONLY)
-    errors: dict[str, str] = {}
+    permissions.require_school_manager(school, actor, message=str(MANAGERS_ONLY))
+    errors: dict[str, Any] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Give the batch a name, e.g. “Spring workshop”."
+        errors["name"] = gettext("Give the batch a name, e.g. “Spring workshop”.")
     elif len(name) > 120:
-        errors["name"] = "Use at most 120 characters."
+        errors["name"] = gettext("Use at most 120 characters.")
     elif CONTROL_CHARACTERS.search(name):
         errors["name"] = CONTROL_CHARACTERS_MESSAGE
     if not 1 <= code_count <= MAX_BATCH_SIZE:
-        errors["code_count"] = f"Create between 1 and {MAX_BATCH_SIZE:,} codes."
+        errors["code_count"] = gettext("Create between 1 and %(maximum)s codes.") % {
+            "maximum": number_format(MAX_BATCH_SIZE, force_grouping=True)
+        }
     if not 1 <= uses_per_code <= MAX_USES_PER_CODE:
-        errors["uses_per_code"] = f"Each code can be used 1 to {MAX_USES_PER_CODE:,} times."
+        errors["uses_per_code"] = gettext("Each code can be used 1 to %(maximum)s times.") % {
+            "maximum": number_format(MAX_USES_PER_CODE, force_grouping=True)
+        }
     if expires_at is not None and expires_at <= timezone.now():
-        errors["expires_at"] = "The expiry must be in the future."
+        errors["expires_at"] = gettext("The expiry must be in the future.")
     unique_ids = sorted(set(course_ids))
     courses = list(Course.objects.filter(school=school, pk__in=unique_ids))
     if not unique_ids:
-        errors["courses"] = "Choose at least one course."
+        errors["courses"] = gettext("Choose at least one course.")
     elif len(courses) != len(unique_ids):
-        errors["courses"] = "Choose courses of this school only."
+        errors["courses"] = gettext("Choose courses of this school only.")
     if errors:
         raise ValidationError(errors)
     taught = permissions.manageable_courses(actor, Course.objects.filter(school=school))
     if taught.filter(pk__in=unique_ids).count() != len(unique_ids):
-        raise PermissionDenied("You can only make codes for courses you teach.")
+        raise PermissionDenied(gettext("You can only make codes for courses you teach."))
 
     plaintexts: list[str] = []
     seen: set[str] = set()
@@ -209,7 +218,7 @@ GUESS_REASONS = frozenset({"format", "invalid"})
 class RedeemError(Exception):
     """Why a code was not accepted. ``reason`` is stable for logs and tests."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str | Promise) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -219,13 +228,16 @@ class RedeemError(Exception):
         return self.reason in GUESS_REASONS
 
 
-MESSAGES = {
-    "format": "That does not look like a code. Codes have 16 letters and digits, "
-    "like K7QM-3XTA-9BDR-W2HN.",
-    "invalid": "We could not find that code. Check it for typos and try again.",
-    "revoked": "This code has been withdrawn by the school.",
-    "expired": "This code has expired.",
-    "exhausted": "This code has been fully used.",
+# Lazy: the words are chosen in the language of whoever reads them (page or API).
+MESSAGES: dict[str, Promise] = {
+    "format": _(
+        "That does not look like a code. Codes have 16 letters and digits, "
+        "like K7QM-3XTA-9BDR-W2HN."
+    ),
+    "invalid": _("We could not find that code. Check it for typos and try again."),
+    "revoked": _("This code has been withdrawn by the school."),
+    "expired": _("This code has expired."),
+    "exhausted": _("This code has been fully used."),
 }
 
 

@@ -26,8 +26,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courseplatform.accounts.decorators import manager_required
@@ -53,7 +56,7 @@ BATCHES_PER_PAGE = 50
 CODES_PER_PAGE = 100
 REDEMPTIONS_SHOWN = 50
 MAX_DB_ID = 2**63 - 1
-THROTTLED = "Too many attempts to redeem a code. Please wait before trying again."
+THROTTLED = _("Too many attempts to redeem a code. Please wait before trying again.")
 
 
 def _id(value: int) -> int:
@@ -64,10 +67,14 @@ def _id(value: int) -> int:
 
 
 def _course_names(courses: list[Course]) -> str:
-    titles = [f"“{c.title}”" for c in courses]
+    """“A”, “B” and “C” in the reader's language (its quotes, commas and "and")."""
+    titles = [gettext("“%(title)s”") % {"title": c.title} for c in courses]
     if len(titles) <= 1:
         return "".join(titles)
-    return ", ".join(titles[:-1]) + " and " + titles[-1]
+    return gettext("%(items)s and %(last)s") % {
+        "items": pgettext("list separator", ", ").join(titles[:-1]),
+        "last": titles[-1],
+    }
 
 
 # --- management: batches -------------------------------------------------------------------
@@ -103,9 +110,14 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         else:
             request.session[NEW_BATCH_KEY] = new.batch.pk
             count = len(new.codes)
-            plural = "s" if count != 1 else ""
             messages.success(
-                request, f"Batch “{new.batch.name}” created with {count:,} code{plural}."
+                request,
+                ngettext(
+                    "Batch “%(name)s” created with %(count)s code.",
+                    "Batch “%(name)s” created with %(count)s codes.",
+                    count,
+                )
+                % {"name": new.batch.name, "count": number_format(count, force_grouping=True)},
             )
             return redirect("access:batch", batch_id=new.batch.pk)
     page = Paginator(
@@ -222,7 +234,9 @@ def batch_revoke(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.get_batch_for_manager(school=school, user=user, batch_id=_id(batch_id))
     services.revoke_batch(school=school, actor=user, batch=batch)
     messages.success(
-        request, f"Batch “{batch.name}” is revoked: none of its codes can be redeemed any more."
+        request,
+        gettext("Batch “%(name)s” is revoked: none of its codes can be redeemed any more.")
+        % {"name": batch.name},
     )
     return redirect("access:batch", batch_id=batch.pk)
 
@@ -268,7 +282,7 @@ def code_revoke(request: HttpRequest, code_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     code = selectors.get_code_for_manager(school=school, user=user, code_id=_id(code_id))
     services.revoke_code(school=school, actor=user, code=code)
-    messages.success(request, "The code is revoked: it can no longer be redeemed.")
+    messages.success(request, gettext("The code is revoked: it can no longer be redeemed."))
     return redirect(_back(request, reverse("access:code", kwargs={"code_id": code.pk})))
 
 
@@ -331,7 +345,7 @@ def _attempt(request: HttpRequest, form: RedeemForm, raw: str) -> HttpResponse:
                 data={"scope": scope},
                 ip=ip,
             )
-            return ratelimit.too_many_requests(request, status.retry_after, THROTTLED)
+            return ratelimit.too_many_requests(request, status.retry_after, str(THROTTLED))
     try:
         result = services.redeem_code(school=school, student=user, raw_code=raw, ip=ip)
     except services.RedeemError as exc:
@@ -347,14 +361,18 @@ def _attempt(request: HttpRequest, form: RedeemForm, raw: str) -> HttpResponse:
     if result.already_enrolled:
         messages.info(
             request,
-            f"You already have access to {names}, so your code was not used."
+            gettext("You already have access to %(courses)s, so your code was not used.")
+            % {"courses": names}
             if names
-            else "You have already redeemed this code.",
+            else gettext("You have already redeemed this code."),
         )
     elif names:
-        messages.success(request, f"Code accepted! You're now enrolled in {names}.")
+        messages.success(
+            request,
+            gettext("Code accepted! You're now enrolled in %(courses)s.") % {"courses": names},
+        )
     else:
-        messages.success(request, "Code accepted!")
+        messages.success(request, gettext("Code accepted!"))
     return redirect(_after_redeem_url(result.newly_enrolled or result.courses))
 
 
@@ -372,12 +390,15 @@ def _redeem_signed_out(request: HttpRequest) -> HttpResponse:
         normalized = codes.normalize_code(raw)
     except codes.CodeFormatError:
         # The shape is checked at once; whether the code exists waits for an account.
-        form.add_error("code", services.MESSAGES["format"])
+        form.add_error("code", str(services.MESSAGES["format"]))
         return _render_redeem(request, form, reason="format")
     _keep_pending(request, normalized, submitted=submitted)
     messages.info(
         request,
-        "Create an account or log in to redeem your code. We'll keep your code until you're back.",
+        gettext(
+            "Create an account or log in to redeem your code. "
+            "We'll keep your code until you're back."
+        ),
     )
     return redirect(SIGNUP_URL)
 

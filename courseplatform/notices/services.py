@@ -11,6 +11,8 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -39,18 +41,22 @@ def create_announcement(
     body_md = (body_md or "").strip()
     errors: dict[str, str] = {}
     if not title:
-        errors["title"] = "Give the announcement a title."
+        errors["title"] = gettext("Give the announcement a title.")
     elif len(title) > TITLE_MAX:
-        errors["title"] = f"At most {TITLE_MAX} characters."
+        errors["title"] = gettext("At most %(maximum)s characters.") % {
+            "maximum": number_format(TITLE_MAX, force_grouping=True)
+        }
     else:
         try:
             validate_single_line(title)
         except ValidationError as exc:
             errors["title"] = exc.messages[0]
     if not body_md:
-        errors["body_md"] = "Write the announcement."
+        errors["body_md"] = gettext("Write the announcement.")
     elif len(body_md) > BODY_MAX:
-        errors["body_md"] = f"At most {BODY_MAX:,} characters."
+        errors["body_md"] = gettext("At most %(maximum)s characters.") % {
+            "maximum": number_format(BODY_MAX, force_grouping=True)
+        }
     elif problem := external_image_problem(body_md):
         errors["body_md"] = problem
     if errors:
@@ -104,15 +110,15 @@ def unsubscribe(*, school: School, token: str) -> User:
     with transaction.atomic():
         user = User.objects.filter(school=school, pk=parsed.user_id).first()
         if user is None:
-            raise UnsubscribeError("This unsubscribe link is not valid for this school.")
+            raise UnsubscribeError(gettext("This unsubscribe link is not valid for this school."))
         pref = EmailPreference.objects.select_for_update().filter(school=school, user=user).first()
         if (pref.token_version if pref else 0) != parsed.version:
             raise UnsubscribeError(
-                "This unsubscribe link has already been used. "
-                + (
-                    "You are unsubscribed."
-                    if pref and pref.unsubscribed_at
-                    else "You chose to receive emails again since; use the link in a newer email."
+                gettext("This unsubscribe link has already been used. You are unsubscribed.")
+                if pref and pref.unsubscribed_at
+                else gettext(
+                    "This unsubscribe link has already been used. You chose to receive "
+                    "emails again since; use the link in a newer email."
                 )
             )
         _set_subscribed(school=school, user=user, subscribed=False)

@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext
 
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import send_school_email
@@ -217,11 +219,22 @@ def run_unlock_notices(*, school_id: int, now: datetime | None = None) -> dict[s
     return outcome
 
 
+def _unlock_subject(course_title: str, section_titles: list[str]) -> str:
+    quoted = [gettext("“%(title)s”") % {"title": title} for title in section_titles]
+    return gettext("Now open in %(course)s: %(sections)s") % {
+        "course": course_title,
+        "sections": pgettext("list separator", ", ").join(quoted),
+    }
+
+
+# Lazy: send_school_email turns it into text in the student's language.
+unlock_subject = lazy(_unlock_subject, str)
+
+
 def _send_unlock(
     school: School, user: User, sections: list[Section], pref: EmailPreference | None
 ) -> str:
     course = sections[0].course
-    titles = ", ".join(f"“{section.title}”" for section in sections)
     context: dict[str, Any] = {
         "course": course,
         "sections": sections,
@@ -232,7 +245,7 @@ def _send_unlock(
         send_school_email(
             school=school,
             user=user,
-            subject=f"Now open in {course.title}: {titles}",
+            subject=unlock_subject(course.title, [section.title for section in sections]),
             template="notices/email/unlocked",
             context=context,
         )

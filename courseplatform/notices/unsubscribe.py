@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core import signing
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import School
 
@@ -29,21 +31,20 @@ class UnsubscribeToken:
     version: int
 
 
+NOT_VALID = _("This unsubscribe link is not valid. Use the link in your latest email.")
+
+
 def make_token(*, school: School, user_id: int, version: int) -> str:
     return signing.dumps({"s": school.pk, "u": user_id, "v": version}, salt=SALT, compress=False)
 
 
 def read_token(*, school: School, token: str) -> UnsubscribeToken:
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise UnsubscribeError(
-            "This unsubscribe link is not valid. Use the link in your latest email."
-        )
+        raise UnsubscribeError(NOT_VALID)
     try:
         data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
-        raise UnsubscribeError(
-            "This unsubscribe link is not valid. Use the link in your latest email."
-        ) from None
+        raise UnsubscribeError(NOT_VALID) from None
     if (
         not isinstance(data, dict)
         or data.get("s") != school.pk
@@ -51,6 +52,9 @@ def read_token(*, school: School, token: str) -> UnsubscribeToken:
         or not isinstance(data.get("v"), int)
     ):
         raise UnsubscribeError(
-            "This unsubscribe link is not valid for this school. Use the link in your latest email."
+            gettext(
+                "This unsubscribe link is not valid for this school. "
+                "Use the link in your latest email."
+            )
         )
     return UnsubscribeToken(data["u"], data["v"])

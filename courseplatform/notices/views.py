@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courseplatform.accounts import permissions
@@ -66,7 +67,11 @@ def manage_announcements(request: HttpRequest, course_id: int) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, f"“{announcement.title}” posted; emails are on their way.")
+            messages.success(
+                request,
+                gettext("“%(title)s” posted; emails are on their way.")
+                % {"title": announcement.title},
+            )
             return redirect("notices:manage", course_id=course.pk)
     items = [
         (announcement, selectors.delivery_progress(announcement=announcement))
@@ -147,9 +152,9 @@ def course_emails(request: HttpRequest) -> HttpResponse:
     services.set_course_emails(school=_school(request), user=_user(request), subscribed=subscribed)
     messages.success(
         request,
-        "You will receive course emails again."
+        gettext("You will receive course emails again.")
         if subscribed
-        else "You will no longer receive course emails from this school.",
+        else gettext("You will no longer receive course emails from this school."),
     )
     return redirect(reverse("courses:my_courses"))
 

@@ -101,7 +101,7 @@ def test_manage_codes_create_batch_shows_the_codes_once(
 
     listing = owner.get("/manage/codes/").content.decode()
     assert "Spring workshop" in listing and "Watercolour Basics" in listing
-    assert "2 \u00d7 1 use" in listing and "0 / 2" in listing
+    assert "2 codes \u00d7 1 use" in listing and "0 / 2" in listing
 
 
 @pytest.mark.parametrize(

@@ -295,3 +295,23 @@ def test_a_batch_left_sending_by_a_dead_worker_is_resumed_and_each_email_goes_on
     assert stalled_announcements(now=later) == []
     call_command("resume_announcements", "--quiet")
     assert capsys.readouterr().out == ""
+
+
+def test_announcement_emails_are_written_in_each_students_language(cohort_a: Cohort) -> None:
+    """The school writes in Portuguese; one student reads Arabic: the course and title
+    stay as written, everything around them is in the reader's language."""
+    school = cohort_a.school
+    ann, bad, cat, dan = cohort_a.students
+    with school_context(school):
+        type(school).objects.filter(pk=school.pk).update(language="pt-br")
+        type(ann).objects.filter(pk=ann.pk).update(language="ar")
+        type(ann).objects.filter(pk__in=[bad.pk, cat.pk]).update(is_active=False)
+    announcement = _post(cohort_a)
+    assert _run(cohort_a, announcement)["sent"] == 2
+    by_address = {m.to[0]: m for m in mail.outbox}
+    arabic, portuguese = by_address[ann.email], by_address[dan.email]
+    assert arabic.body.startswith("إعلان في Cohort")
+    assert "إلغاء الاشتراك في رسائل الدورات" in arabic.alternatives[0][0]  # type: ignore[attr-defined]
+    assert portuguese.body.startswith("Aviso em Cohort")
+    assert "Abrir o curso" in portuguese.alternatives[0][0]  # type: ignore[attr-defined]
+    assert "Announcement in" not in f"{arabic.body} {portuguese.body}"

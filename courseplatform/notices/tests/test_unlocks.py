@@ -289,3 +289,38 @@ def test_the_platform_scan_agrees_with_each_schools_own_rule_across_zones_and_ds
         assert named == expected, now
         named_any.update(named)
     assert named_any == {school.pk for school in schools}  # the test saw each one due
+
+
+@pytest.mark.django_db
+def test_unlock_emails_are_written_in_each_students_language(cohort_a: Cohort) -> None:
+    """One run mails three students three languages: each one's own (User.language),
+    else the school's; subject, text and HTML alike, whatever language the task runs in."""
+    school = cohort_a.school
+    ann, bad, cat, _dan = cohort_a.students
+    with school_context(school):
+        School.objects.filter(pk=school.pk).update(language="es")
+        User = type(ann)
+        User.objects.filter(pk=ann.pk).update(language="de")
+        User.objects.filter(pk=cat.pk).update(language="ar")
+        User.objects.filter(pk=bad.pk).update(is_active=False)
+    section = _schedule(cohort_a, release="days", days=1)
+    enrolled = timezone.now() - timedelta(days=1, hours=1)
+    _enrolled_at(cohort_a, enrolled)
+
+    outcome = tasks.run_unlock_notices(school_id=school.pk)
+
+    assert outcome["sent"] == 3
+    by_address = {m.to[0]: m for m in mail.outbox}
+    german, arabic, spanish = (
+        by_address["ann@alpha.test"],
+        by_address["cat@alpha.test"],
+        by_address["dan@alpha.test"],
+    )
+    assert german.subject == f"Jetzt freigeschaltet in Cohort: „{section.title}“"
+    assert "Neue Inhalte in Cohort sind freigeschaltet:" in german.body
+    assert "Kurs fortsetzen" in german.alternatives[0][0]  # type: ignore[attr-defined]
+    assert arabic.subject == f"متاح الآن في Cohort: «{section.title}»"
+    assert "محتوى جديد متاح الآن في" in arabic.body
+    assert spanish.subject == f"Ya disponible en Cohort: “{section.title}”"
+    assert "Continuar el curso" in spanish.alternatives[0][0]  # type: ignore[attr-defined]
+    assert not any("Now open" in m.subject or "New content" in m.body for m in mail.outbox)
