@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.tasks import task
+from django.utils.translation import gettext as _
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -30,9 +31,9 @@ def issue_to_qualifying(*, school: School, actor: User, course: Course) -> tuple
     """ "Issue to everyone who qualifies": students who completed the course before the
     certificate was enabled. Up to CERTIFICATE_BULK_INLINE_MAX are issued now; more are
     handed to the task worker. Returns (issued now, queued)."""
-    permissions.require_school_owner(school, actor, course, message=OWNER_ONLY)
+    permissions.require_school_owner(school, actor, course, message=str(OWNER_ONLY))
     if not CertificateSettings.objects.filter(school=school, course=course, enabled=True).exists():
-        raise CertificateError("Turn the certificate on first.")
+        raise CertificateError(_("Turn the certificate on first."))
     pending = qualifying_without_certificate(school=school, course=course)
     limit = settings.CERTIFICATE_BULK_INLINE_MAX
     student_ids = list(pending.values_list("student_id", flat=True)[: limit + 1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.courses.models import Course
 from courseplatform.tenancy.models import TenantModel
@@ -19,7 +20,7 @@ DEFAULT_TITLE = "Certificate of Completion"
 
 class PaperSize(models.TextChoices):
     A4 = "a4", "A4"
-    LETTER = "letter", "US Letter"
+    LETTER = "letter", _("US Letter")
 
 
 class CertificateSettings(TenantModel):

@@ -9,6 +9,12 @@ Dockerfile), else DejaVu, else the Bitstream Vera files that ship inside ReportL
 a PDF renders on any machine. The browser fonts of the theme are variable WOFF2 files,
 which ReportLab cannot embed.
 
+The fixed wording ("This certifies that", the date, "Verify this certificate at") is in
+``Design.language``: the school's language, else the reader's (``pdf_language``).
+ReportLab draws glyphs one by one, left to right, without Arabic shaping or bidi
+reordering, so a right-to-left language falls back to English for the fixed wording
+(names and titles are printed as stored).
+
 The QR code is drawn as vector squares from the ``qrcode`` library's matrix of the
 verification URL. The signed fields and their signature (``signing.py``) go into the
 document information, written with pypdf after ReportLab has drawn the page.
@@ -24,6 +30,8 @@ from pathlib import Path
 import qrcode
 import reportlab
 from django.core.files.storage import default_storage
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.utils import ImageReader, simpleSplit
@@ -193,10 +201,27 @@ class Design:
     theme: Theme | None
     signature_key: str
     paper: str
+    language: str = "en"
+
+
+def pdf_language(school_language: str, reader_language: str | None) -> str:
+    """The language of the PDF's fixed wording: the school's, else the reader's; English
+    for a right-to-left language, which ReportLab cannot shape (module docstring)."""
+    language = school_language or reader_language or "en"
+    try:
+        bidi = translation.get_language_info(language)["bidi"]
+    except KeyError:
+        return "en"
+    return "en" if bidi else language
 
 
 def render_pdf(certificate: Certificate, *, design: Design, verify_url: str) -> bytes:
     """The certificate's PDF bytes, signed (see the module docstring)."""
+    with translation.override(design.language):
+        return _render_pdf(certificate, design=design, verify_url=verify_url)
+
+
+def _render_pdf(certificate: Certificate, *, design: Design, verify_url: str) -> bytes:
     theme = design.theme
     page_w, page_h = PAGE_SIZES.get(design.paper, PAGE_SIZES[PaperSize.A4])
     heading = fonts_for(theme.heading_font if theme else None)
@@ -243,7 +268,7 @@ def render_pdf(certificate: Certificate, *, design: Design, verify_url: str) -> 
     )
     canvas.setFillColor(muted)
     canvas.setFont(body.regular, 14)
-    canvas.drawCentredString(cx, y - 14, "This certifies that")
+    canvas.drawCentredString(cx, y - 14, _("This certifies that"))
 
     canvas.setFillColor(ink)
     size = _fit_size(certificate.student_name, heading.bold, 32, width, 16)
@@ -262,7 +287,7 @@ def render_pdf(certificate: Certificate, *, design: Design, verify_url: str) -> 
 
     canvas.setFillColor(muted)
     canvas.setFont(body.regular, 14)
-    canvas.drawCentredString(cx, y - 6, "has successfully completed the course")
+    canvas.drawCentredString(cx, y - 6, _("has successfully completed the course"))
     canvas.setFillColor(primary)
     size = _fit_size(certificate.course_title, heading.bold, 24, width, 14)
     y = _centred_lines(
@@ -276,8 +301,12 @@ def render_pdf(certificate: Certificate, *, design: Design, verify_url: str) -> 
     )
     canvas.setFillColor(ink)
     canvas.setFont(body.regular, 12)
-    issued = certificate.issued_at.strftime("%B %-d, %Y")
-    canvas.drawCentredString(cx, y - 8, f"Issued on {issued} by {certificate.school_name}")
+    issued = formats.date_format(certificate.issued_at, "DATE_FORMAT")
+    canvas.drawCentredString(
+        cx,
+        y - 8,
+        _("Issued on %(date)s by %(school)s") % {"date": issued, "school": certificate.school_name},
+    )
 
     # Bottom left: the signature over the signer's name.
     base = 70
@@ -303,9 +332,11 @@ def render_pdf(certificate: Certificate, *, design: Design, verify_url: str) -> 
     _draw_qr(canvas, verify_url, x=qr_x, y=base + 10, size=qr_size)
     canvas.setFillColor(muted)
     canvas.setFont(body.regular, 8)
-    canvas.drawRightString(qr_x - 14, base + 52, "Verify this certificate at")
+    canvas.drawRightString(qr_x - 14, base + 52, _("Verify this certificate at"))
     canvas.drawRightString(qr_x - 14, base + 40, verify_url)
-    canvas.drawRightString(qr_x - 14, base + 22, f"Certificate ID {certificate.code}")
+    canvas.drawRightString(
+        qr_x - 14, base + 22, _("Certificate ID %(code)s") % {"code": certificate.code}
+    )
     canvas.showPage()
     canvas.save()
     return _with_signature(buffer.getvalue(), certificate, verify_url)

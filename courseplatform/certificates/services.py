@@ -18,6 +18,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -38,7 +41,7 @@ from .models import Certificate, CertificateSettings, PaperSize
 
 logger = logging.getLogger(__name__)
 
-OWNER_ONLY = "Only the school owner manages certificates."
+OWNER_ONLY = gettext_lazy("Only the school owner manages certificates.")
 SIGNATURE_FOLDER = "certificates"
 TEXT_MAX = 120
 REASON_MAX = 300
@@ -61,9 +64,11 @@ def _clean(value: str, *, field: str, required: bool, max_length: int = TEXT_MAX
     value = (value or "").strip()
     validate_single_line(value, field=field)
     if required and not value:
-        raise ValidationError({field: "This field is required."})
+        raise ValidationError({field: _("This field is required.")})
     if len(value) > max_length:
-        raise ValidationError({field: f"Use at most {max_length} characters."})
+        raise ValidationError(
+            {field: _("Use at most %(count)s characters.") % {"count": max_length}}
+        )
     return value
 
 
@@ -85,7 +90,7 @@ def update_settings(
     ip: str | None = None,
 ) -> CertificateSettings:
     """Turn the course's certificate on or off and set its wording (audited)."""
-    permissions.require_school_owner(school, actor, course, message=OWNER_ONLY)
+    permissions.require_school_owner(school, actor, course, message=str(OWNER_ONLY))
     values: dict[str, Any] = {
         "enabled": bool(enabled),
         "title": _clean(title, field="title", required=True),
@@ -93,7 +98,7 @@ def update_settings(
         "signer_title": _clean(signer_title, field="signer_title", required=False),
     }
     if paper_size not in PaperSize.values:
-        raise ValidationError({"paper_size": "Choose A4 or US Letter."})
+        raise ValidationError({"paper_size": _("Choose A4 or US Letter.")})
     values["paper_size"] = paper_size
     with transaction.atomic():
         current = _locked_settings(school, course)
@@ -120,7 +125,7 @@ def set_signature_image(
     """Store a signature image (validated and re-encoded like the logo: JPEG, PNG, WebP or
     GIF within MAX_IMAGE_BYTES, at most 512 px a side, saved as PNG), or remove it with
     ``upload=None``. Raises UploadRejected with a message for the uploader."""
-    permissions.require_school_owner(school, actor, course, message=OWNER_ONLY)
+    permissions.require_school_owner(school, actor, course, message=str(OWNER_ONLY))
     new_key = ""
     if upload is not None:
         image = make_logo(upload)
@@ -184,9 +189,9 @@ def issue_certificate(
         return existing, False
     conf = CertificateSettings.objects.filter(school=school, course=course, enabled=True).first()
     if conf is None:
-        raise CertificateError("This course has no certificate.")
+        raise CertificateError(_("This course has no certificate."))
     if not has_completed_course(school=school, student=student, course_id=course.pk):
-        raise CertificateError("The student has not completed every lesson of this course.")
+        raise CertificateError(_("The student has not completed every lesson of this course."))
     try:
         with transaction.atomic():
             certificate = Certificate.objects.create(
@@ -220,7 +225,9 @@ def _email_issued(school: School, certificate: Certificate, student: User) -> No
         send_school_email(
             school=school,
             user=student,
-            subject=f"Your certificate for {certificate.course_title}",
+            subject=format_lazy(
+                gettext_lazy("Your certificate for {course}"), course=certificate.course_title
+            ),
             template="certificates/email/issued",
             context={
                 "certificate": certificate,
@@ -268,12 +275,12 @@ def revoke_certificate(
     *, school: School, actor: User, certificate: Certificate, reason: str, ip: str | None = None
 ) -> Certificate:
     """Revoke (audited): its page then says so, and its PDF no longer verifies as valid."""
-    permissions.require_school_owner(school, actor, certificate, message=OWNER_ONLY)
+    permissions.require_school_owner(school, actor, certificate, message=str(OWNER_ONLY))
     reason = _clean(reason, field="reason", required=False, max_length=REASON_MAX)
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(school=school, pk=certificate.pk)
         if locked.revoked_at is not None:
-            raise CertificateError("This certificate is already revoked.")
+            raise CertificateError(_("This certificate is already revoked."))
         locked.revoked_at = timezone.now()
         locked.revoked_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_reason"])

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from courseplatform.tenancy.models import School
 
@@ -61,26 +63,29 @@ def read_pdf(upload: Any) -> PdfReader:
 
     size = getattr(upload, "size", None)
     if not size:
-        raise UnreadableUpload("The file is empty.")
+        raise UnreadableUpload(_("The file is empty."))
     limit = settings.CERTIFICATE_UPLOAD_MAX_BYTES
     if size > limit:
         raise UnreadableUpload(
-            f"The file is {size / 1048576:.1f} MB; a certificate PDF is at most "
-            f"{limit / 1048576:.0f} MB."
+            _("The file is %(size)s MB; a certificate PDF is at most %(limit)s MB.")
+            % {
+                "size": number_format(size / 1048576, 1, use_l10n=True),
+                "limit": number_format(limit / 1048576, 0, use_l10n=True),
+            }
         )
     upload.seek(0)
     data = upload.read(limit + 1)
     if b"%PDF-" not in data[:1024]:
-        raise UnreadableUpload("This file is not a PDF.")
+        raise UnreadableUpload(_("This file is not a PDF."))
     try:
         reader = PdfReader(io.BytesIO(data))
         if len(reader.pages) < 1:
-            raise UnreadableUpload("This PDF has no pages.")
+            raise UnreadableUpload(_("This PDF has no pages."))
         reader.metadata  # noqa: B018 - parse the document information now
     except UnreadableUpload:
         raise
     except Exception as exc:  # pypdf raises many kinds on a damaged file
-        raise UnreadableUpload("This PDF is damaged and cannot be read.") from exc
+        raise UnreadableUpload(_("This PDF is damaged and cannot be read.")) from exc
     return reader
 
 
@@ -91,23 +96,25 @@ def verify_pdf(*, school: School, upload: Any) -> Verdict:
     payload = info.get(PAYLOAD_KEY)
     signature = info.get(SIGNATURE_KEY)
     if not isinstance(payload, str) or not isinstance(signature, str):
-        return Verdict(NOT_OURS, "This PDF carries no certificate signature of this school.")
+        return Verdict(NOT_OURS, _("This PDF carries no certificate signature of this school."))
     if not signing.is_valid(payload, signature):
         return Verdict(
-            ALTERED, "The signature does not match: this PDF was changed after it was issued."
+            ALTERED, _("The signature does not match: this PDF was changed after it was issued.")
         )
     try:
         fields = json.loads(payload)
     except ValueError:  # pragma: no cover - only our own key signs payloads
-        return Verdict(ALTERED, "The signed fields cannot be read.")
+        return Verdict(ALTERED, _("The signed fields cannot be read."))
     code = str(fields.get("id", ""))
     if fields.get("school_id") != school.pk or not CODE_PATTERN.match(code):
-        return Verdict(NOT_OURS, "This certificate was not issued by this school.")
+        return Verdict(NOT_OURS, _("This certificate was not issued by this school."))
     certificate = Certificate.objects.filter(school=school, code=code).first()
     if certificate is None:
-        return Verdict(NOT_OURS, "This certificate was not issued by this school.")
+        return Verdict(NOT_OURS, _("This certificate was not issued by this school."))
     if signing.certificate_fields(certificate) != fields:
-        return Verdict(ALTERED, "The signed fields differ from the certificate this school issued.")
+        return Verdict(
+            ALTERED, _("The signed fields differ from the certificate this school issued.")
+        )
     try:
         text = _normalise(reader.pages[0].extract_text() or "")
     except Exception:  # a page whose text cannot be extracted cannot be checked
@@ -117,12 +124,18 @@ def verify_pdf(*, school: School, upload: Any) -> Verdict:
     if not all(_normalise(value) in text for value in printed):
         return Verdict(
             ALTERED,
-            "The text on this PDF differs from what was signed: it was changed after it "
-            "was issued.",
+            _(
+                "The text on this PDF differs from what was signed: it was changed after it "
+                "was issued."
+            ),
             certificate,
         )
     if certificate.is_revoked:
         return Verdict(
-            REVOKED, "This certificate was issued by this school but has been revoked.", certificate
+            REVOKED,
+            _("This certificate was issued by this school but has been revoked."),
+            certificate,
         )
-    return Verdict(GENUINE, "This PDF is a genuine certificate issued by this school.", certificate)
+    return Verdict(
+        GENUINE, _("This PDF is a genuine certificate issued by this school."), certificate
+    )

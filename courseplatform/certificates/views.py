@@ -12,6 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import (
     require_GET,
@@ -36,7 +39,7 @@ from courseplatform.tenancy.selectors import school_url
 from . import bulk, selectors, services
 from .forms import RevokeForm, SettingsForm, SignatureForm, VerifyForm
 from .models import Certificate, CertificateSettings, PaperSize
-from .pdf import Design, render_pdf
+from .pdf import Design, pdf_language, render_pdf
 from .verify import UnreadableUpload, verify_pdf
 
 ISSUED_SHOWN = 200  # certificates listed on the settings page (newest first)
@@ -54,7 +57,7 @@ def _owned_course(request: HttpRequest, course_id: int) -> Course:
     """The course (404 for another school's or a missing one), owner only (403)."""
     school, user = _school(request), _user(request)
     course = get_course_for_manager(school=school, user=user, course_id=course_id)
-    permissions.require_school_owner(school, user, course, message=services.OWNER_ONLY)
+    permissions.require_school_owner(school, user, course, message=str(services.OWNER_ONLY))
     return course
 
 
@@ -120,7 +123,7 @@ def settings_page(request: HttpRequest, course_id: int) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "Certificate settings saved.")
+            messages.success(request, _("Certificate settings saved."))
             return redirect(_settings_url(course))
     return _render_settings(request, course, form=form, status=400)
 
@@ -133,7 +136,7 @@ def signature(request: HttpRequest, course_id: int) -> HttpResponse:
         services.set_signature_image(
             school=_school(request), actor=_user(request), course=course, upload=None
         )
-        messages.success(request, "Signature image removed.")
+        messages.success(request, _("Signature image removed."))
         return redirect(_settings_url(course))
     form = SignatureForm(request.POST, request.FILES)
     if form.is_valid():
@@ -148,7 +151,7 @@ def signature(request: HttpRequest, course_id: int) -> HttpResponse:
         except UploadRejected as exc:
             form.add_error("signature", str(exc))
         else:
-            messages.success(request, "Signature image saved.")
+            messages.success(request, _("Signature image saved."))
             return redirect(_settings_url(course))
     return _render_settings(request, course, signature_form=form, status=400)
 
@@ -166,12 +169,22 @@ def issue_all(request: HttpRequest, course_id: int) -> HttpResponse:
         return redirect(_settings_url(course))
     if queued:
         messages.success(
-            request, f"Issuing {queued} certificates in the background; refresh in a minute."
+            request,
+            ngettext(
+                "Issuing %(count)s certificate in the background; refresh in a minute.",
+                "Issuing %(count)s certificates in the background; refresh in a minute.",
+                queued,
+            )
+            % {"count": queued},
         )
     elif issued:
-        messages.success(request, f"Issued {issued} certificate{'s' if issued != 1 else ''}.")
+        messages.success(
+            request,
+            ngettext("Issued %(count)s certificate.", "Issued %(count)s certificates.", issued)
+            % {"count": issued},
+        )
     else:
-        messages.info(request, "Everyone who completed the course already has a certificate.")
+        messages.info(request, _("Everyone who completed the course already has a certificate."))
     return redirect(_settings_url(course))
 
 
@@ -182,7 +195,7 @@ def revoke(request: HttpRequest, course_id: int, certificate_id: int) -> HttpRes
     school = _school(request)
     certificate = selectors.get_certificate_by_id(school=school, certificate_id=certificate_id)
     if certificate.course_id != course.pk:
-        raise PermissionDenied("This certificate belongs to another course.")
+        raise PermissionDenied(_("This certificate belongs to another course."))
     form = RevokeForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
@@ -198,7 +211,10 @@ def revoke(request: HttpRequest, course_id: int, certificate_id: int) -> HttpRes
     except services.CertificateError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Certificate of {certificate.student_name} revoked.")
+        messages.success(
+            request,
+            _("Certificate of %(name)s revoked.") % {"name": certificate.student_name},
+        )
     return redirect(_settings_url(course))
 
 
@@ -213,9 +229,9 @@ def download(request: HttpRequest, code: str) -> HttpResponse:
     school, user = _school(request), _user(request)
     certificate = selectors.get_certificate(school=school, code=code)
     if certificate.student_id != user.pk and not permissions.is_school_owner(user, school):
-        raise PermissionDenied("This is another student's certificate.")
+        raise PermissionDenied(_("This is another student's certificate."))
     if certificate.is_revoked:
-        raise PermissionDenied("This certificate was revoked.")
+        raise PermissionDenied(_("This certificate was revoked."))
     conf = CertificateSettings.objects.filter(
         school=school, course_id=certificate.course_id
     ).first()
@@ -226,6 +242,7 @@ def download(request: HttpRequest, code: str) -> HttpResponse:
         theme=get_cached_theme(school),
         signature_key=conf.signature_key if conf else "",
         paper=paper,
+        language=pdf_language(school.language, translation.get_language()),
     )
     verify_url = school_url(
         school, services.verify_path(certificate.code), port=getattr(request, "host_port", None)
@@ -271,7 +288,9 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     rate = ratelimit.hit("certificate-verify", ip, settings.RATE_LIMIT_CERTIFICATE_VERIFY_IP)
     if rate.limited:
         return ratelimit.too_many_requests(
-            request, rate.retry_after, "Too many verifications from your address; try again later."
+            request,
+            rate.retry_after,
+            _("Too many verifications from your address; try again later."),
         )
     form = VerifyForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.courses.forms import MARKDOWN_HELP
@@ -21,26 +23,26 @@ MAX_POSTED_ROWS = MAX_OPTIONS + BLANK_OPTION_ROWS
 
 class QuizSettingsForm(StyledFormMixin, forms.Form):
     pass_mark = forms.IntegerField(
-        label="Pass mark (%)",
+        label=_("Pass mark (%)"),
         min_value=0,
         max_value=100,
-        help_text="The share of questions a student must answer right to pass.",
+        help_text=_("The share of questions a student must answer right to pass."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     max_attempts = forms.IntegerField(
-        label="Attempts allowed",
+        label=_("Attempts allowed"),
         min_value=1,
         max_value=1000,
         required=False,
-        help_text="Leave empty for unlimited attempts.",
+        help_text=_("Leave empty for unlimited attempts."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    shuffle_questions = forms.BooleanField(label="Shuffle the questions", required=False)
+    shuffle_questions = forms.BooleanField(label=_("Shuffle the questions"), required=False)
     shuffle_options = forms.BooleanField(
-        label="Shuffle the options of each question", required=False
+        label=_("Shuffle the options of each question"), required=False
     )
     reveal = forms.ChoiceField(
-        label="Show the correct answers and explanations",
+        label=_("Show the correct answers and explanations"),
         choices=Quiz.Reveal.choices,
         widget=forms.RadioSelect,
     )
@@ -62,34 +64,34 @@ class QuizSettingsForm(StyledFormMixin, forms.Form):
 
 
 class AddQuestionForm(StyledFormMixin, forms.Form):
-    kind = forms.ChoiceField(label="Question type", choices=Question.Kind.choices)
+    kind = forms.ChoiceField(label=_("Question type"), choices=Question.Kind.choices)
 
 
 class QuestionForm(StyledFormMixin, forms.Form):
     prompt_md = forms.CharField(
-        label="Question",
+        label=_("Question"),
         help_text=MARKDOWN_HELP,
         widget=forms.Textarea(attrs={"rows": 4, "class": "font-mono"}),
     )
     explanation_md = forms.CharField(
-        label="Explanation",
+        label=_("Explanation"),
         required=False,
-        help_text="Shown with the result once the student may see the correct answers.",
+        help_text=_("Shown with the result once the student may see the correct answers."),
         widget=forms.Textarea(attrs={"rows": 3, "class": "font-mono"}),
     )
     true_false = forms.ChoiceField(
-        label="The statement is",
-        choices=[("true", "True"), ("false", "False")],
+        label=_("The statement is"),
+        choices=[("true", _("True")), ("false", _("False"))],
         required=False,
         widget=forms.RadioSelect,
     )
     accepted_answers = forms.CharField(
-        label="Accepted answers",
+        label=_("Accepted answers"),
         required=False,
-        help_text="One per line. Spaces at the ends and repeated spaces are ignored.",
+        help_text=_("One per line. Spaces at the ends and repeated spaces are ignored."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    case_sensitive = forms.BooleanField(label="Upper and lower case must match", required=False)
+    case_sensitive = forms.BooleanField(label=_("Upper and lower case must match"), required=False)
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -154,7 +156,10 @@ def parse_options(data: QueryDict, kind: str, form: QuestionForm) -> list[Option
         ]
     count = _row_count(data)
     if count > MAX_POSTED_ROWS:
-        raise TooManyRows(f"A question can have at most {MAX_OPTIONS} options; remove some.")
+        raise TooManyRows(
+            gettext("A question can have at most %(count)s options; remove some.")
+            % {"count": MAX_OPTIONS}
+        )
     options = []
     for i in range(count):
         if data.get(f"option-{i}-remove") == "on":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import TenantModel
 
@@ -20,8 +21,8 @@ ANSWER_TEXT_MAX = 200
 
 class Quiz(TenantModel):
     class Reveal(models.TextChoices):
-        AFTER_SUBMISSION = "submission", "After every submission"
-        AFTER_PASSING = "passing", "Only once the student has passed"
+        AFTER_SUBMISSION = "submission", _("After every submission")
+        AFTER_PASSING = "passing", _("Only once the student has passed")
 
     lesson = models.OneToOneField("courses.Lesson", on_delete=models.CASCADE, related_name="quiz")
     course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
@@ -52,10 +53,10 @@ class Quiz(TenantModel):
 
 class Question(TenantModel):
     class Kind(models.TextChoices):
-        SINGLE = "single", "Single choice"
-        MULTIPLE = "multiple", "Multiple choice"
-        TRUE_FALSE = "true_false", "True or false"
-        TEXT = "text", "Short text answer"
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        TRUE_FALSE = "true_false", _("True or false")
+        TEXT = "text", _("Short text answer")
 
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     kind = models.CharField(max_length=12, choices=Kind.choices)

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from courseplatform.courses.models import Course, Lesson
 from courseplatform.sanitize.markdown import sanitize_html
@@ -153,4 +154,4 @@ def roster_links(course: Course) -> list[tuple[str, Callable[[int], str]]]:
     if not selectors.course_has_quizzes(course=course):
         return []
     prefix = reverse("quizzes_manage:student_attempts", args=[course.pk, 0]).removesuffix("0/")
-    return [("Quiz attempts", lambda student_id: f"{prefix}{student_id}/")]
+    return [(_("Quiz attempts"), lambda student_id: f"{prefix}{student_id}/")]

@@ -17,6 +17,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -47,15 +49,17 @@ def _require_quiz_lesson(school: School, actor: User, lesson: Lesson) -> None:
     permissions.require_in_school(school, lesson)
     permissions.require_course_manager(school, actor, lesson.course)
     if lesson.kind != Lesson.Kind.QUIZ:
-        raise QuizError("This lesson is not a quiz: change its type to Quiz first.")
+        raise QuizError(_("This lesson is not a quiz: change its type to Quiz first."))
 
 
 def _markdown(source: str, field: str, *, required: bool = False) -> str:
     source = source or ""
     if required and not source.strip():
-        raise ValidationError({field: "This field is required."})
+        raise ValidationError({field: _("This field is required.")})
     if len(source) > MAX_PROMPT_CHARS:
-        raise ValidationError({field: f"Use at most {MAX_PROMPT_CHARS} characters."})
+        raise ValidationError(
+            {field: _("Use at most %(count)s characters.") % {"count": MAX_PROMPT_CHARS}}
+        )
     problem = external_image_problem(source)
     if problem:
         raise ValidationError({field: problem})
@@ -95,13 +99,13 @@ def update_quiz_settings(
     """Change the quiz's settings; the change (before and after) is audited."""
     _require_quiz_lesson(school, actor, lesson)
     if not isinstance(pass_mark, int) or not 0 <= pass_mark <= 100:
-        raise ValidationError({"pass_mark": "Use a pass mark between 0 and 100 percent."})
+        raise ValidationError({"pass_mark": _("Use a pass mark between 0 and 100 percent.")})
     if max_attempts is not None and not 1 <= max_attempts <= 1000:
         raise ValidationError(
-            {"max_attempts": "Allow between 1 and 1000 attempts, or leave empty for unlimited."}
+            {"max_attempts": _("Allow between 1 and 1000 attempts, or leave empty for unlimited.")}
         )
     if reveal not in Quiz.Reveal.values:
-        raise ValidationError({"reveal": "Choose when students see the correct answers."})
+        raise ValidationError({"reveal": _("Choose when students see the correct answers.")})
     quiz = ensure_quiz(school=school, actor=actor, lesson=lesson)
     wanted: dict[str, Any] = {
         "pass_mark": pass_mark,
@@ -147,11 +151,14 @@ class OptionInput:
 def _clean_options(kind: str, options: Sequence[OptionInput]) -> list[OptionInput]:
     if kind == Question.Kind.TRUE_FALSE:
         if len(options) != 2 or sum(1 for o in options if o.is_correct) != 1:
-            raise ValidationError({"options": "Choose whether the statement is true or false."})
+            raise ValidationError({"options": _("Choose whether the statement is true or false.")})
         return list(options)
     if len(options) > MAX_OPTIONS:
         raise ValidationError(
-            {"options": f"A question can have at most {MAX_OPTIONS} options; remove some."}
+            {
+                "options": _("A question can have at most %(count)s options; remove some.")
+                % {"count": MAX_OPTIONS}
+            }
         )
     cleaned = []
     for option in options:
@@ -160,20 +167,23 @@ def _clean_options(kind: str, options: Sequence[OptionInput]) -> list[OptionInpu
             continue
         if len(text) > OPTION_TEXT_MAX:
             raise ValidationError(
-                {"options": f"Keep each option under {OPTION_TEXT_MAX} characters."}
+                {
+                    "options": _("Keep each option under %(count)s characters.")
+                    % {"count": OPTION_TEXT_MAX}
+                }
             )
         validate_single_line(text, field="options")
         cleaned.append(OptionInput(text, bool(option.is_correct), option.id))
     if len(cleaned) < 2:
-        raise ValidationError({"options": "Give at least two options."})
+        raise ValidationError({"options": _("Give at least two options.")})
     if len({o.text for o in cleaned}) != len(cleaned):
-        raise ValidationError({"options": "Two options have the same text."})
+        raise ValidationError({"options": _("Two options have the same text.")})
     correct_count = sum(1 for o in cleaned if o.is_correct)
     if correct_count == 0:
-        raise ValidationError({"options": "Mark the correct option: none is marked correct."})
+        raise ValidationError({"options": _("Mark the correct option: none is marked correct.")})
     if kind == Question.Kind.SINGLE and correct_count != 1:
         raise ValidationError(
-            {"options": "A single-choice question has exactly one correct option."}
+            {"options": _("A single-choice question has exactly one correct option.")}
         )
     return cleaned
 
@@ -181,14 +191,20 @@ def _clean_options(kind: str, options: Sequence[OptionInput]) -> list[OptionInpu
 def _clean_accepted(answers: Sequence[str]) -> list[str]:
     cleaned = list(dict.fromkeys(" ".join(a.split()) for a in answers if a and a.strip()))
     if not cleaned:
-        raise ValidationError({"accepted_answers": "Give at least one accepted answer."})
+        raise ValidationError({"accepted_answers": _("Give at least one accepted answer.")})
     if len(cleaned) > MAX_ACCEPTED_ANSWERS:
         raise ValidationError(
-            {"accepted_answers": f"Give at most {MAX_ACCEPTED_ANSWERS} accepted answers."}
+            {
+                "accepted_answers": _("Give at most %(count)s accepted answers.")
+                % {"count": MAX_ACCEPTED_ANSWERS}
+            }
         )
     if any(len(a) > ANSWER_TEXT_MAX for a in cleaned):
         raise ValidationError(
-            {"accepted_answers": f"Keep each answer under {ANSWER_TEXT_MAX} characters."}
+            {
+                "accepted_answers": _("Keep each answer under %(count)s characters.")
+                % {"count": ANSWER_TEXT_MAX}
+            }
         )
     for answer in cleaned:
         validate_single_line(answer, field="accepted_answers")
@@ -215,10 +231,10 @@ def save_question(
     if question is not None:
         permissions.require_in_school(school, question)
         if question.quiz.lesson_id != lesson.pk:
-            raise QuizError("This question belongs to another quiz.")
+            raise QuizError(_("This question belongs to another quiz."))
         kind = question.kind  # the kind is chosen when the question is added
     if kind not in Question.Kind.values:
-        raise ValidationError({"kind": "Choose a question type."})
+        raise ValidationError({"kind": _("Choose a question type.")})
     prompt_html = _markdown(prompt_md, "prompt_md", required=True)
     explanation_html = _markdown(explanation_md, "explanation_md") if explanation_md else ""
     cleaned_options: list[OptionInput] = []
@@ -231,14 +247,16 @@ def save_question(
     if question is not None:
         known = set(question.options.values_list("pk", flat=True))
     if any(o.id is not None and o.id not in known for o in cleaned_options):
-        raise QuizError("The form names an option that is not part of this question.")
+        raise QuizError(_("The form names an option that is not part of this question."))
     quiz = ensure_quiz(school=school, actor=actor, lesson=lesson)
     with transaction.atomic():
         quiz = Quiz.objects.select_for_update().get(pk=quiz.pk, school=school)
         if question is None:
             count = Question.objects.filter(school=school, quiz=quiz).count()
             if count >= MAX_QUESTIONS:
-                raise QuizError(f"A quiz can have at most {MAX_QUESTIONS} questions.")
+                raise QuizError(
+                    _("A quiz can have at most %(count)s questions.") % {"count": MAX_QUESTIONS}
+                )
             top = Question.objects.filter(school=school, quiz=quiz).aggregate(m=Max("position"))
             question = Question(school=school, quiz=quiz, kind=kind, position=(top["m"] or 0) + 1)
         question.prompt_md = prompt_md
@@ -278,7 +296,7 @@ def move_question(*, school: School, actor: User, question: Question, direction:
     permissions.require_in_school(school, question)
     _require_quiz_lesson(school, actor, question.quiz.lesson)
     if direction not in ("up", "down"):
-        raise QuizError("Move a question up or down.")
+        raise QuizError(_("Move a question up or down."))
     with transaction.atomic():
         Quiz.objects.select_for_update().filter(pk=question.quiz_id, school=school).get()
         ids = list(
@@ -323,7 +341,7 @@ def start_attempt(*, school: School, student: User, lesson: Lesson) -> Attempt:
     ``quiz_attempt_one_open`` backs this up)."""
     permissions.require_in_school(school, lesson, student)
     if lesson.kind != Lesson.Kind.QUIZ:
-        raise QuizError("This lesson is not a quiz.")
+        raise QuizError(_("This lesson is not a quiz."))
     with transaction.atomic():
         enrollment = (
             Enrollment.objects.select_for_update()
@@ -331,7 +349,7 @@ def start_attempt(*, school: School, student: User, lesson: Lesson) -> Attempt:
             .first()
         )
         if enrollment is None:
-            raise PermissionDenied("Enrol in this course to take the quiz.")
+            raise PermissionDenied(_("Enrol in this course to take the quiz."))
         if not lesson.is_preview:
             # The drip schedule (courses/drip.py) may keep the lesson's section closed.
             release = drip.section_release(
@@ -341,10 +359,12 @@ def start_attempt(*, school: School, student: User, lesson: Lesson) -> Attempt:
                 zone=school_zone(school),
             )
             if release.locked:
-                raise QuizError(f"This quiz is not open yet. {release.label}.")
+                raise QuizError(
+                    _("This quiz is not open yet. %(release)s.") % {"release": release.label}
+                )
         quiz = Quiz.objects.filter(school=school, lesson=lesson).first()
         if quiz is None or not Question.objects.filter(school=school, quiz=quiz).exists():
-            raise QuizError("This quiz has no questions yet.")
+            raise QuizError(_("This quiz has no questions yet."))
         attempts = Attempt.objects.filter(school=school, quiz=quiz, student=student)
         open_attempt = attempts.filter(submitted_at__isnull=True).first()
         if open_attempt is not None:
@@ -352,7 +372,12 @@ def start_attempt(*, school: School, student: User, lesson: Lesson) -> Attempt:
         used = attempts.count()
         if quiz.max_attempts is not None and used >= quiz.max_attempts:
             raise QuizError(
-                f"You have used all {quiz.max_attempts} attempt(s) allowed for this quiz."
+                ngettext(
+                    "You have used the %(count)s attempt allowed for this quiz.",
+                    "You have used all %(count)s attempts allowed for this quiz.",
+                    quiz.max_attempts,
+                )
+                % {"count": quiz.max_attempts}
             )
         return Attempt.objects.create(
             school=school, quiz=quiz, student=student, number=used + 1, layout=_layout(quiz)
@@ -379,23 +404,25 @@ def _parse_answers(
         values = [v for v in answers.get(f"q{question_id}", []) if v != ""]
         if question.kind == Question.Kind.TEXT:
             if len(values) > 1:
-                raise QuizError("Give one answer per question.")
+                raise QuizError(_("Give one answer per question."))
             text = values[0] if values else ""
             if len(text) > ANSWER_TEXT_MAX:
-                raise QuizError(f"Keep each answer under {ANSWER_TEXT_MAX} characters.")
+                raise QuizError(
+                    _("Keep each answer under %(count)s characters.") % {"count": ANSWER_TEXT_MAX}
+                )
             if text.strip():
                 parsed[str(question_id)] = text
             continue
         if len(values) > len(option_ids):
-            raise QuizError("The answer chooses more options than the question has.")
+            raise QuizError(_("The answer chooses more options than the question has."))
         try:
             chosen = [int(v) for v in values]
         except ValueError as exc:
-            raise QuizError("The answer names an option that is not part of the quiz.") from exc
+            raise QuizError(_("The answer names an option that is not part of the quiz.")) from exc
         if any(option_id not in option_ids for option_id in chosen):
-            raise QuizError("The answer names an option that is not part of the quiz.")
+            raise QuizError(_("The answer names an option that is not part of the quiz."))
         if question.kind != Question.Kind.MULTIPLE and len(chosen) > 1:
-            raise QuizError("Choose one option for a single-choice question.")
+            raise QuizError(_("Choose one option for a single-choice question."))
         if chosen:
             parsed[str(question_id)] = sorted(set(chosen))
     return parsed

@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courseplatform.accounts.models import User
@@ -75,18 +76,23 @@ def submit(request: HttpRequest, slug: str, lesson_id: int, attempt_id: int) -> 
             answers=answers,
         )
     except QuizError as exc:
-        messages.error(request, f"{exc} Your answers were not submitted.")
+        messages.error(
+            request, _("%(problem)s Your answers were not submitted.") % {"problem": exc}
+        )
         return redirect(_lesson_url(lesson))
     attempt = done.attempt
     if done.replayed:
-        messages.info(request, "This attempt was already submitted; nothing was changed.")
+        messages.info(request, _("This attempt was already submitted; nothing was changed."))
     elif attempt.passed:
         messages.success(
-            request, f"You passed with {attempt.score}%. The lesson is marked complete."
+            request,
+            _("You passed with %(score)s%%. The lesson is marked complete.")
+            % {"score": attempt.score},
         )
     else:
         messages.warning(
             request,
-            f"You scored {attempt.score}%; the pass mark is {attempt.quiz.pass_mark}%.",
+            _("You scored %(score)s%%; the pass mark is %(pass_mark)s%%.")
+            % {"score": attempt.score, "pass_mark": attempt.quiz.pass_mark},
         )
     return redirect(_lesson_url(lesson))

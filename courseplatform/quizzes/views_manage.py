@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from courseplatform.accounts.decorators import manager_required
@@ -82,7 +83,7 @@ def quiz_settings(request: HttpRequest, lesson_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Quiz settings saved.")
+            messages.success(request, _("Quiz settings saved."))
             return redirect(_editor_url(lesson, "quiz-settings"))
     return render(
         request,
@@ -156,7 +157,7 @@ def _save_question(
         except (QuizError, TooManyRows) as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Question saved.")
+            messages.success(request, _("Question saved."))
             return redirect(_editor_url(lesson, f"question-{saved.pk}"))
     return _render_question(request, lesson, form, question=question, rows=rows, status=400)
 
@@ -166,7 +167,7 @@ def question_add(request: HttpRequest, lesson_id: int) -> HttpResponse:
     lesson = _lesson(request, lesson_id)
     picked = AddQuestionForm(request.GET)
     if not picked.is_valid():
-        messages.error(request, "Choose a question type.")
+        messages.error(request, _("Choose a question type."))
         return redirect(_editor_url(lesson))
     kind = picked.cleaned_data["kind"]
     if request.method == "POST":
@@ -209,7 +210,7 @@ def question_move(request: HttpRequest, question_id: int) -> HttpResponse:
         moved = services.move_question(
             school=_school(request), actor=_user(request), question=question, direction=direction
         )
-        status = "Question moved." if moved else "The question is already there."
+        status = _("Question moved.") if moved else _("The question is already there.")
     except QuizError as exc:
         status = str(exc)
     if request.headers.get("HX-Request") == "true":
@@ -232,7 +233,7 @@ def question_delete(request: HttpRequest, question_id: int) -> HttpResponse:
     lesson = question.quiz.lesson
     if request.method == "POST":
         services.delete_question(school=_school(request), actor=_user(request), question=question)
-        messages.success(request, "Question deleted.")
+        messages.success(request, _("Question deleted."))
         return redirect(_editor_url(lesson, "questions"))
     return render(
         request,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseplatform.accounts import permissions
 from courseplatform.tenancy.models import School
@@ -75,7 +76,7 @@ def _s3_key(asset: VideoAsset) -> str:
 
 def _require_multipart(asset: VideoAsset) -> str:
     if asset.status != VideoAsset.Status.UPLOADING or not asset.multipart_upload_id:
-        raise UploadError("This upload is finished or was cancelled.", status=409)
+        raise UploadError(_("This upload is finished or was cancelled."), status=409)
     return asset.multipart_upload_id
 
 
@@ -109,7 +110,7 @@ def s3_create(
         logger.exception("CreateMultipartUpload failed for asset %s", asset.pk)
         VideoAsset.objects.filter(school=school, pk=asset.pk).delete()
         raise UploadError(
-            "The video storage did not accept the upload; try again in a minute.", status=502
+            _("The video storage did not accept the upload; try again in a minute."), status=502
         ) from exc
     asset.multipart_upload_id = response["UploadId"]
     asset.save(update_fields=["multipart_upload_id", "updated_at"])
@@ -156,7 +157,7 @@ def s3_list_parts(*, school: School, asset: VideoAsset) -> list[dict[str, Any]]:
                 PartNumberMarker=marker,
             )
         except client.exceptions.NoSuchUpload as exc:
-            raise UploadError("This upload was cancelled; start it again.", status=410) from exc
+            raise UploadError(_("This upload was cancelled; start it again."), status=410) from exc
         parts += [
             {"PartNumber": p["PartNumber"], "Size": p["Size"], "ETag": p["ETag"]}
             for p in page.get("Parts", [])
@@ -174,7 +175,7 @@ def s3_complete(
     require_mode("s3")
     if asset.status != VideoAsset.Status.UPLOADING:
         if asset.status == VideoAsset.Status.FAILED:
-            raise UploadError(asset.error_message or "This upload failed.", status=410)
+            raise UploadError(asset.error_message or _("This upload failed."), status=410)
         return asset  # completed already (a retried request): nothing to do
     upload_id = _require_multipart(asset)
     parts = s3_list_parts(school=school, asset=asset)
@@ -182,8 +183,11 @@ def s3_complete(
     received = sum(int(p["Size"]) for p in parts)
     if numbers != list(range(1, len(parts) + 1)) or received != asset.declared_size:
         raise UploadError(
-            f"The upload is not complete: {received} of {asset.declared_size} bytes arrived. "
-            "Resume it to send the rest.",
+            _(
+                "The upload is not complete: %(received)s of %(size)s bytes arrived. "
+                "Resume it to send the rest."
+            )
+            % {"received": received, "size": asset.declared_size},
             status=409,
         )
     client = _s3_client()
@@ -201,7 +205,7 @@ def s3_complete(
         asset.refresh_from_db()
         if asset.status != VideoAsset.Status.UPLOADING:
             return asset  # a concurrent request completed it
-        raise UploadError("This upload was cancelled; start it again.", status=410) from exc
+        raise UploadError(_("This upload was cancelled; start it again."), status=410) from exc
     size = int(client.head_object(Bucket=_s3_bucket(), Key=key)["ContentLength"])
     VideoAsset.objects.filter(school=school, pk=asset.pk).update(
         uploaded_bytes=size, updated_at=timezone.now()
@@ -216,9 +220,9 @@ def s3_abort(*, school: School, actor: User, asset: VideoAsset) -> None:
     require_mode("s3")
     if asset.status not in (VideoAsset.Status.UPLOADING, VideoAsset.Status.FAILED):
         raise UploadError(
-            "This upload is complete; delete the video from the video library instead.",
+            _("This upload is complete; delete the video from the video library instead."),
             status=403,
         )
     if not permissions.can_manage_video(actor, asset):
-        raise UploadError("Only the person who started this upload can cancel it.", status=403)
+        raise UploadError(_("Only the person who started this upload can cancel it."), status=403)
     services.delete_asset(school=school, actor=actor, asset=asset)

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseplatform.accounts import permissions
 from courseplatform.ops.services import record_audit
@@ -90,8 +91,15 @@ def check_video_file_type(filename: str, content_type: str = "") -> None:
     raise ValidationError(
         {
             "file": ValidationError(
-                f"This is not a video file ({media_type or 'no media type'}, "
-                f"“.{extension or '?'}”): choose a video such as {kinds}.",
+                _(
+                    "This is not a video file (%(media_type)s, “.%(extension)s”): choose a "
+                    "video such as %(kinds)s."
+                )
+                % {
+                    "media_type": media_type or _("no media type"),
+                    "extension": extension or "?",
+                    "kinds": kinds,
+                },
                 code="file_type",
             )
         }
@@ -112,8 +120,11 @@ def _check_size_limits(
         raise ValidationError(
             {
                 field: ValidationError(
-                    f"This video is {_mb(size)}; your plan ({plan.name}) accepts videos "
-                    f"up to {_mb(plan.max_upload_bytes)}.",
+                    _(
+                        "This video is %(size)s; your plan (%(plan)s) accepts videos "
+                        "up to %(limit)s."
+                    )
+                    % {"size": _mb(size), "plan": plan.name, "limit": _mb(plan.max_upload_bytes)},
                     code=PLAN_LIMIT,
                 )
             }
@@ -125,9 +136,17 @@ def _check_size_limits(
             raise ValidationError(
                 {
                     field: ValidationError(
-                        f"Not enough storage left: this video is {_mb(size)} and your plan "
-                        f"({plan.name}) has {_mb(free)} free of {_mb(plan.max_storage_bytes)}. "
-                        "Delete videos or files you no longer need, or upgrade your plan.",
+                        _(
+                            "Not enough storage left: this video is %(size)s and your plan "
+                            "(%(plan)s) has %(free)s free of %(total)s. "
+                            "Delete videos or files you no longer need, or upgrade your plan."
+                        )
+                        % {
+                            "size": _mb(size),
+                            "plan": plan.name,
+                            "free": _mb(free),
+                            "total": _mb(plan.max_storage_bytes),
+                        },
                         code=PLAN_LIMIT,
                     )
                 }
@@ -155,16 +174,16 @@ def create_asset(
         school, actor, message="Only the school's owner and instructors can manage videos."
     )
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        raise ValidationError({"file": "The file is empty."})
+        raise ValidationError({"file": _("The file is empty.")})
     # Browsers may send a path ("C:\\fakepath\\clip.mp4"); keep the last component.
     filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not filename:
-        raise ValidationError({"file": "The file has no name."})
+        raise ValidationError({"file": _("The file has no name.")})
     validate_single_line(filename, field="file")
     check_video_file_type(filename, content_type)
     title = (title or "").strip()
     if len(title) > 200:
-        raise ValidationError({"title": "Use at most 200 characters."})
+        raise ValidationError({"title": _("Use at most %(count)s characters.") % {"count": 200}})
     validate_single_line(title, field="title")
     with transaction.atomic():
         _check_size_limits(school=school, size=size)
@@ -202,9 +221,9 @@ def start_processing(*, school: School, asset: VideoAsset) -> None:
     if asset.status in ACTIVE_STATUSES:
         return
     if asset.status == VideoAsset.Status.READY:
-        raise ValidationError({"file": "This video has already been processed."})
+        raise ValidationError({"file": _("This video has already been processed.")})
     if not asset.source_key or not default_storage.exists(asset.source_key):
-        raise ValidationError({"file": "The upload is not complete yet: its file is missing."})
+        raise ValidationError({"file": _("The upload is not complete yet: its file is missing.")})
     size = int(default_storage.size(asset.source_key))
     try:
         _check_size_limits(school=school, size=size, exclude=asset)
@@ -244,9 +263,9 @@ def retry_processing(*, school: School, actor: Any, asset: VideoAsset) -> None:
     """Queue a failed (or ready) asset again, for an instructor's "try again" button."""
     permissions.require_video_manager(school, actor, asset)
     if asset.status not in (VideoAsset.Status.FAILED, VideoAsset.Status.READY):
-        raise ValidationError({"file": "This video is not finished processing yet."})
+        raise ValidationError({"file": _("This video is not finished processing yet.")})
     if not asset.source_key or not default_storage.exists(asset.source_key):
-        raise ValidationError({"file": "The original upload is gone; upload the video again."})
+        raise ValidationError({"file": _("The original upload is gone; upload the video again.")})
     with transaction.atomic():
         VideoAsset.objects.filter(school=school, pk=asset.pk).update(
             status=VideoAsset.Status.QUEUED,

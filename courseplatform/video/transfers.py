@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
+
 from courseplatform.tenancy.models import School
 
 from . import multipart, uploads
@@ -54,8 +56,11 @@ def complete_upload(*, school: School, actor: User, asset: VideoAsset) -> VideoA
     received = uploads.tus_offset(asset)
     if received != asset.declared_size:
         raise uploads.UploadError(
-            f"The upload is not complete: {received} of {asset.declared_size} bytes arrived. "
-            "Resume it to send the rest.",
+            _(
+                "The upload is not complete: %(received)s of %(size)s bytes arrived. "
+                "Resume it to send the rest."
+            )
+            % {"received": received, "size": asset.declared_size},
             status=409,
         )
     uploads.finish_upload(school=school, actor=actor, asset=asset, lesson=None)

@@ -44,6 +44,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseplatform.accounts import permissions
 from courseplatform.telemetry import metrics
@@ -109,7 +110,7 @@ def get_upload(*, school: School, actor: User, upload_id: uuid.UUID | str) -> Vi
     if asset is None:
         raise Http404("No such upload.")
     if not permissions.can_manage_video(actor, asset):
-        raise UploadError("Only the person who started this upload can continue it.", status=403)
+        raise UploadError(_("Only the person who started this upload can continue it."), status=403)
     return asset
 
 
@@ -144,12 +145,12 @@ def create_upload_asset(
     request (no name, not a video file), 413 (and nothing created) when the plan's
     limits refuse the size."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise UploadError("The upload must declare its size in bytes.")
+        raise UploadError(_("The upload must declare its size in bytes."))
     if size == 0:
-        raise UploadError("The file is empty: choose a video file.")
+        raise UploadError(_("The file is empty: choose a video file."))
     filename = (filename or "").strip()
     if not filename:
-        raise UploadError("The upload has no file name.")
+        raise UploadError(_("The upload has no file name."))
     try:
         return services.create_asset(
             school=school,
@@ -280,7 +281,7 @@ def tus_check_alive(asset: VideoAsset) -> None:
     client forgets it and starts a new upload when the file is chosen again."""
     if asset.status == VideoAsset.Status.FAILED:
         raise UploadError(
-            asset.error_message or "This upload failed; choose the file again.", status=410
+            asset.error_message or _("This upload failed; choose the file again."), status=410
         )
 
 
@@ -293,13 +294,13 @@ def _locked_source(asset: VideoAsset) -> Iterator[IO[bytes]]:
     try:
         handle = path.open("r+b")
     except FileNotFoundError as exc:
-        raise UploadError("This upload no longer exists.", status=410) from exc
+        raise UploadError(_("This upload no longer exists."), status=410) from exc
     with handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise UploadError(
-                "Another request is writing to this upload; retry in a moment.", status=423
+                _("Another request is writing to this upload; retry in a moment."), status=423
             ) from exc
         try:
             yield handle
@@ -341,7 +342,9 @@ def tus_append(
     require_mode("tus")
     tus_check_alive(asset)
     if asset.status != VideoAsset.Status.UPLOADING:
-        raise UploadError("This upload is already complete.", status=409, offset=tus_offset(asset))
+        raise UploadError(
+            _("This upload is already complete."), status=409, offset=tus_offset(asset)
+        )
     length = asset.declared_size
     if offset + content_length > length:
         raise UploadError(
@@ -395,11 +398,11 @@ def tus_terminate(*, school: School, actor: User, asset: VideoAsset) -> None:
     require_mode("tus")
     if asset.status not in (VideoAsset.Status.UPLOADING, VideoAsset.Status.FAILED):
         raise UploadError(
-            "This upload is complete; delete the video from the video library instead.",
+            _("This upload is complete; delete the video from the video library instead."),
             status=403,
         )
     if not permissions.can_manage_video(actor, asset):
-        raise UploadError("Only the person who started this upload can cancel it.", status=403)
+        raise UploadError(_("Only the person who started this upload can cancel it."), status=403)
     services.delete_asset(school=school, actor=actor, asset=asset)
 
 

@@ -34,6 +34,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
@@ -95,12 +96,12 @@ def _upload_endpoint(
         user = request.user
         if not user.is_authenticated:
             return error(
-                "Your session has ended. Sign in again, then choose the same file to resume.",
+                _("Your session has ended. Sign in again, then choose the same file to resume."),
                 403,
             )
         school = getattr(request, "school", None)
         if school is None or not permissions.can_manage_school(user, school):
-            return error("Only the school's owner and instructors can upload videos.", 403)
+            return error(_("Only the school's owner and instructors can upload videos."), 403)
         try:
             return view(request, *args, **kwargs)
         except UploadError as exc:
@@ -108,9 +109,9 @@ def _upload_endpoint(
                 return _tus_error(exc.message, exc.status, offset=exc.offset)
             return _json_error(exc.message, exc.status)
         except Http404 as exc:
-            return error(str(exc) or "Not found.", 404)
+            return error(str(exc) or _("Not found."), 404)
         except PermissionDenied as exc:  # e.g. a lesson of a course they do not teach
-            return error(str(exc) or "Not allowed.", 403)
+            return error(str(exc) or _("Not allowed."), 403)
 
     return wrapper
 
@@ -245,7 +246,7 @@ def tus_answer(
             lesson=completion_lesson() if completes else None,
         )
         if result.interrupted:
-            raise UploadError("The upload was interrupted; resume it.", offset=result.offset)
+            raise UploadError(_("The upload was interrupted; resume it."), offset=result.offset)
         response = HttpResponse(status=204)
         response["Upload-Offset"] = str(result.offset)
         return _tus_headers(response)
@@ -493,7 +494,7 @@ def delete(request: HttpRequest, asset_id: int) -> HttpResponse:
     back = _safe_next(request, reverse("video_manage:library"))
     if not permissions.can_manage_video(user, asset):
         messages.error(
-            request, "Only the school owner or the person who uploaded a video can delete it."
+            request, _("Only the school owner or the person who uploaded a video can delete it.")
         )
         return redirect(back)
     lessons = list(asset.lessons.filter(school=school).select_related("course"))
@@ -504,7 +505,7 @@ def delete(request: HttpRequest, asset_id: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"“{title}” deleted.")
+            messages.success(request, _("“%(title)s” deleted.") % {"title": title})
         return redirect(back)
     return render(
         request,

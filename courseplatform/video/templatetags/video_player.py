@@ -3,9 +3,11 @@ the player partial."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils import formats
 
 from courseplatform.video import playback
 
@@ -45,3 +47,14 @@ def clock(seconds: Any) -> str:
 def video_rates(value: str) -> list[str]:
     """``"0.5,1,2"`` → ``["0.5", "1", "2"]`` (the speed menu)."""
     return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+@register.filter
+def rate_label(value: str) -> str:
+    """``"1.5"`` → ``"1,5"`` in a language that writes decimals with a comma (the
+    menu's label; ``data-rate`` keeps the dot for the script)."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return formats.number_format(number, use_l10n=True)

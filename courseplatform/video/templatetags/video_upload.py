@@ -10,6 +10,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from courseplatform.tenancy.models import School
 from courseplatform.video import multipart, uploads
@@ -93,12 +94,16 @@ def video_eta(seconds: int | None) -> str:
     if seconds is None:
         return ""
     seconds = int(seconds)
+    # The same wording as the uploader's (frontend/src/js/uploader.js).
     if seconds < 60:
-        return f"about {max(seconds, 1)} s left"
+        return _("about %(seconds)s s left") % {"seconds": max(seconds, 1)}
     if seconds < 3600:
-        return f"about {round(seconds / 60)} min left"
+        return _("about %(minutes)s min left") % {"minutes": round(seconds / 60)}
     hours, rest = divmod(seconds, 3600)
-    return f"about {hours} h {round(rest / 60)} min left"
+    return _("about %(hours)s h %(minutes)s min left") % {
+        "hours": hours,
+        "minutes": round(rest / 60),
+    }
 
 
 @register.filter

@@ -365,6 +365,7 @@
     seek.addEventListener("input", function () {
       seeking = true;
       current.textContent = clock(parseFloat(seek.value));
+      seek.setAttribute("aria-valuetext", current.textContent);
     });
     seek.addEventListener("change", function () {
       seeking = false;
@@ -380,6 +381,7 @@
       if (!seeking) {
         seek.value = String(video.currentTime);
         current.textContent = clock(video.currentTime);
+        seek.setAttribute("aria-valuetext", current.textContent);
       }
     });
     var onState = function () {
