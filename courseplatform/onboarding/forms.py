@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.functional import lazy
@@ -33,8 +35,6 @@ class SchoolSignupForm(StyledFormMixin, forms.Form):
     language = forms.ChoiceField(
         label=_("School language"),
         choices=language_choices,
-        # Missing from a post (an older page, a script): the default the page offered.
-        required=False,
         help_text=_("The language of your school’s pages and emails. You can change it later."),  # noqa: RUF001
     )
     subdomain = forms.CharField(
@@ -54,9 +54,14 @@ class SchoolSignupForm(StyledFormMixin, forms.Form):
         help_text=_("Lowercase letters, digits and hyphens; 3 to 40 characters."),
     )
 
-    def clean_language(self) -> str:
-        language: str = self.cleaned_data.get("language") or ""
-        return language or self.initial.get("language") or "en"
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # A post without the field (an older page, a script) gets the default the page
+        # would have offered, not an error.
+        initial = kwargs.get("initial") or {}
+        if data is not None and "language" not in data:
+            data = data.copy()
+            data["language"] = initial.get("language") or "en"
+        super().__init__(data, *args, **kwargs)
 
     def clean_subdomain(self) -> str:
         slug = normalize_slug(self.cleaned_data["subdomain"])
