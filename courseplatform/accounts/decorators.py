@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from . import permissions
 
@@ -23,7 +24,7 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             return redirect_to_login(request.get_full_path(), "/accounts/login/")
         school = getattr(request, "school", None)
         if school is None or not permissions.can_manage_school(user, school):
-            raise PermissionDenied("Only the school's owner and instructors can open this page.")
+            raise PermissionDenied(_("Only the school's owner and instructors can open this page."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -36,7 +37,7 @@ def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not permissions.is_school_owner(request.user, request.school):  # type: ignore[attr-defined]
-            raise PermissionDenied("Only the school's owner can open this page.")
+            raise PermissionDenied(_("Only the school's owner can open this page."))
         return view(request, *args, **kwargs)
 
     return wrapper

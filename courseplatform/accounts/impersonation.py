@@ -25,6 +25,7 @@ from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseplatform.ops.services import record_audit
 from courseplatform.tenancy.models import School
@@ -58,14 +59,14 @@ def issue_link(*, school: School, staff: User, ip: str | None, port: str | None 
     Runs in the console (inside ``platform_bypass``): audits the start in the school's
     log and the platform's."""
     if not (staff.is_active and staff.is_staff and staff.school_id is None):
-        raise ImpersonationError("Only platform staff can open a school as its owner.")
+        raise ImpersonationError(_("Only platform staff can open a school as its owner."))
     if not school.is_active:
-        raise ImpersonationError("This school is suspended: reactivate it first.")
+        raise ImpersonationError(_("This school is suspended: reactivate it first."))
     owner = owner_of(school)
     if owner is None:
-        raise ImpersonationError("This school has no active owner to act as.")
+        raise ImpersonationError(_("This school has no active owner to act as."))
     if owner.is_staff or owner.is_superuser:
-        raise ImpersonationError("Staff accounts are never impersonated.")
+        raise ImpersonationError(_("Staff accounts are never impersonated."))
     nonce = secrets.token_urlsafe(32)
     minutes = settings.IMPERSONATION_MINUTES
     with transaction.atomic():
@@ -99,16 +100,16 @@ def consume_link(*, request: HttpRequest, school: School, token: str) -> User:
     try:
         payload = signing.loads(token, salt=SALT, max_age=settings.LOGIN_LINK_MAX_AGE)
     except signing.SignatureExpired as exc:
-        raise ImpersonationError("This link has expired: start again from the console.") from exc
+        raise ImpersonationError(_("This link has expired: start again from the console.")) from exc
     except signing.BadSignature as exc:
-        raise ImpersonationError("This link is not valid.") from exc
+        raise ImpersonationError(_("This link is not valid.")) from exc
     if (
         not isinstance(payload, dict)
         or payload.get("s") != school.pk
         or not isinstance(payload.get("u"), int)
         or not isinstance(payload.get("e"), str)
     ):
-        raise ImpersonationError("This link is not valid.")
+        raise ImpersonationError(_("This link is not valid."))
     now = timezone.now()
     with transaction.atomic():
         used = LoginLink.objects.filter(
@@ -119,10 +120,10 @@ def consume_link(*, request: HttpRequest, school: School, token: str) -> User:
             expires_at__gt=now,
         ).update(used_at=now)
         if used != 1:
-            raise ImpersonationError("This link has already been used or has expired.")
+            raise ImpersonationError(_("This link has already been used or has expired."))
         owner = User.objects.get(school=school, pk=payload["u"])
         if not owner.is_active or owner.is_staff or owner.is_superuser:
-            raise ImpersonationError("This account cannot be opened.")
+            raise ImpersonationError(_("This account cannot be opened."))
     until = now + timedelta(minutes=settings.IMPERSONATION_MINUTES)
     logout(request)
     login(request, owner, backend=settings.AUTHENTICATION_BACKENDS[0])

@@ -6,6 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.languages import validate_language
 from courseplatform.tenancy.models import School, TenantModel
@@ -51,9 +52,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        INSTRUCTOR = "instructor", "Instructor"
-        STUDENT = "student", "Student"
+        OWNER = "owner", _("Owner")
+        INSTRUCTOR = "instructor", _("Instructor")
+        STUDENT = "student", _("Student")
 
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.CASCADE, related_name="users"

@@ -34,26 +34,34 @@ and every app, ground floor excepted, can use it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from courseplatform.tenancy.models import School
+
+if TYPE_CHECKING:  # a development dependency (django-stubs), for the annotations only
+    from django_stubs_ext import StrOrPromise
 
 # The values of ``User.Role``. This module imports no model of its own app, so the
 # model's template helper ``User.can_manage_school`` can ask it without a cycle.
 OWNER = "owner"
 INSTRUCTOR = "instructor"
 
-NOT_MANAGER = "Only the school's owner and instructors can do this."
-NOT_OWNER = "Only the school owner can do this."
-NOT_COURSE_INSTRUCTOR = "You are not an instructor of this course."
-NOT_BATCH_MANAGER = (
+# Lazy: the refusal reads in the language of the request that meets it (API details,
+# JSON errors of the player and the uploader show ``str(exc)``).
+NOT_MANAGER = gettext_lazy("Only the school's owner and instructors can do this.")
+NOT_OWNER = gettext_lazy("Only the school owner can do this.")
+NOT_COURSE_INSTRUCTOR = gettext_lazy("You are not an instructor of this course.")
+NOT_BATCH_MANAGER = gettext_lazy(
     "Only the school owner can manage a batch that includes courses you do not teach."
 )
-NOT_VIDEO_MANAGER = "Only the school owner or the person who uploaded a video can change it."
+NOT_VIDEO_MANAGER = gettext_lazy(
+    "Only the school owner or the person who uploaded a video can change it."
+)
 
 
 def _school_id(school: School | int | None) -> int | None:
@@ -141,7 +149,7 @@ def require_in_school(school: School, *objects: Model | None) -> None:
 
 
 def require_school_manager(
-    school: School, user: Any, *objects: Model | None, message: str = NOT_MANAGER
+    school: School, user: Any, *objects: Model | None, message: StrOrPromise = NOT_MANAGER
 ) -> None:
     """404 unless ``objects`` are ``school``'s, then 403 unless ``user`` is its owner or
     one of its instructors (the site's pages, the video library, new courses)."""
@@ -151,7 +159,7 @@ def require_school_manager(
 
 
 def require_school_owner(
-    school: School, user: Any, *objects: Model | None, message: str = NOT_OWNER
+    school: School, user: Any, *objects: Model | None, message: StrOrPromise = NOT_OWNER
 ) -> None:
     """404 unless ``objects`` are ``school``'s, then 403 unless ``user`` is its owner."""
     require_in_school(school, *objects)
@@ -160,7 +168,7 @@ def require_school_owner(
 
 
 def _require_manager_of(
-    school: School, user: Any, obj: Any, can: Callable[[Any, Any], bool], message: str
+    school: School, user: Any, obj: Any, can: Callable[[Any, Any], bool], message: StrOrPromise
 ) -> None:
     require_school_manager(school, user, obj)
     if not can(user, obj):

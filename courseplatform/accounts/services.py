@@ -20,6 +20,9 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.functional import Promise
 from django.utils.http import urlsafe_base64_encode
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from courseplatform.ops.events import emit_event
 from courseplatform.ops.services import record_audit
@@ -52,11 +55,13 @@ def reserve_student_place(*, school: School) -> None:
     locked = School.objects.select_for_update(of=("self",)).select_related("plan").get(pk=school.pk)
     limit = locked.plan.max_students
     if limit is not None and count_students(school=school) >= limit:
-        message = (
-            f"{locked.name} has reached the limit of its {locked.plan.name} plan "
-            f"({limit} students): no new student accounts can be created until the "
-            "school upgrades."
-        )
+        message = ngettext(
+            "%(school)s has reached the limit of its %(plan)s plan (%(limit)d student): "
+            "no new student accounts can be created until the school upgrades.",
+            "%(school)s has reached the limit of its %(plan)s plan (%(limit)d students): "
+            "no new student accounts can be created until the school upgrades.",
+            limit,
+        ) % {"school": locked.name, "plan": locked.plan.name, "limit": limit}
         raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="student_limit")})
 
 
@@ -114,7 +119,7 @@ def register_user(
     except IntegrityError as exc:
         # Shown as a generic message by the views: never confirm that an email exists.
         raise ValidationError(
-            "An account with this email already exists.", code="duplicate_email"
+            _("An account with this email already exists."), code="duplicate_email"
         ) from exc
     return user
 
@@ -139,7 +144,7 @@ def _send_school_email(
     *,
     school: School,
     user: User,
-    subject: str,
+    subject: str | Promise,
     template: str,
     context: dict[str, Any],
     port: str | None,
@@ -204,7 +209,7 @@ def send_verification_email(*, school: School, user: User, port: str | None = No
     _send_school_email(
         school=school,
         user=user,
-        subject=f"Confirm your email for {school.name}",
+        subject=format_lazy(gettext_lazy("Confirm your email for {school}"), school=school.name),
         template="verify",
         context={"link": link},
         port=port,
@@ -232,7 +237,7 @@ def request_password_reset(
     _send_school_email(
         school=school,
         user=user,
-        subject=f"Reset your password for {school.name}",
+        subject=format_lazy(gettext_lazy("Reset your password for {school}"), school=school.name),
         template="password_reset",
         context={"link": _reset_link(school, user, port)},
         port=port,
@@ -244,7 +249,7 @@ def request_password_reset(
 
 def reset_password(*, school: School, user: User, token: str, password: str) -> None:
     if user.school_id != school.pk or not default_token_generator.check_token(user, token):
-        raise AccountError("This reset link is invalid or has expired. Request a new one.")
+        raise AccountError(_("This reset link is invalid or has expired. Request a new one."))
     validate_password(password, user=user)
     user.set_password(password)
     # Following the link proves the user reads that mailbox.
@@ -256,12 +261,12 @@ def reset_password(*, school: School, user: User, token: str, password: str) -> 
 
 def change_role(*, school: School, actor: User, user: User, role: str) -> User:
     permissions.require_school_owner(
-        school, actor, user, message="Only the school owner can change roles."
+        school, actor, user, message=_("Only the school owner can change roles.")
     )
     if role not in User.Role.values:
-        raise AccountError("Unknown role.")
+        raise AccountError(_("Unknown role."))
     if user.pk == actor.pk and role != User.Role.OWNER:
-        raise AccountError("An owner cannot demote themselves; transfer ownership first.")
+        raise AccountError(_("An owner cannot demote themselves; transfer ownership first."))
     previous = user.role
     with transaction.atomic():
         user.role = role
@@ -289,7 +294,7 @@ def issue_login_link(
     """A signed URL on ``school``'s host (its primary custom domain if it has one, or
     with ``subdomain=True`` its platform subdomain) that logs ``user`` in once, within 60 s."""
     if user.school_id != school.pk:
-        raise AccountError("No such user in this school.")
+        raise AccountError(_("No such user in this school."))
     nonce = secrets.token_urlsafe(32)
     LoginLink.objects.create(
         school=school,
@@ -308,15 +313,15 @@ def consume_login_link(*, school: School, token: str) -> User:
     try:
         payload = signing.loads(token, salt=LOGIN_LINK_SALT, max_age=settings.LOGIN_LINK_MAX_AGE)
     except signing.SignatureExpired as exc:
-        raise AccountError("This sign-in link has expired. Please log in.") from exc
+        raise AccountError(_("This sign-in link has expired. Please log in.")) from exc
     except signing.BadSignature as exc:
-        raise AccountError("This sign-in link is not valid.") from exc
+        raise AccountError(_("This sign-in link is not valid.")) from exc
     if (
         not isinstance(payload, dict)
         or payload.get("s") != school.pk
         or not isinstance(payload.get("u"), int)
     ):
-        raise AccountError("This sign-in link is not valid.")
+        raise AccountError(_("This sign-in link is not valid."))
     now = timezone.now()
     with transaction.atomic():
         consumed = LoginLink.objects.filter(
@@ -327,15 +332,15 @@ def consume_login_link(*, school: School, token: str) -> User:
             expires_at__gt=now,
         ).update(used_at=now)
         if consumed != 1:
-            raise AccountError("This sign-in link has already been used or has expired.")
+            raise AccountError(_("This sign-in link has already been used or has expired."))
         user = User.objects.get(school=school, pk=payload["u"])
         if not user.is_active:
-            raise AccountError("This account is disabled.")
+            raise AccountError(_("This account is disabled."))
         record_audit(school=school, actor=user, action="account.login_link_used", target=user)
     return user
 
 
-SIGNUP_NOT_POSSIBLE = (
+SIGNUP_NOT_POSSIBLE = gettext_lazy(
     "We could not create an account with these details. If you already have an account "
     "here, log in or reset your password."
 )
@@ -350,7 +355,9 @@ def notify_existing_account(*, school: School, email: str, port: str | None = No
     _send_school_email(
         school=school,
         user=user,
-        subject=f"Someone tried to create an account at {school.name}",
+        subject=format_lazy(
+            gettext_lazy("Someone tried to create an account at {school}"), school=school.name
+        ),
         template="account_exists",
         port=port,
         context={
@@ -367,7 +374,7 @@ def send_invitation(
     _send_school_email(
         school=school,
         user=user,
-        subject=f"You have been invited to {school.name}",
+        subject=format_lazy(gettext_lazy("You have been invited to {school}"), school=school.name),
         template="invitation",
         port=port,
         context={"link": _reset_link(school, user, port), "course_title": course_title},
@@ -383,7 +390,7 @@ def invitation_details(*, email: str, full_name: str = "") -> tuple[str, str]:
     try:
         validate_email(address)
     except ValidationError as exc:
-        raise ValidationError({"email": "Enter a valid email address."}) from exc
+        raise ValidationError({"email": _("Enter a valid email address.")}) from exc
     validate_single_line(full_name, field="full_name")
     return address, (full_name or "").strip()[:120] or address.split("@")[0]
 
@@ -407,10 +414,10 @@ def delete_student_account(*, school: School, actor: User, student: User) -> Non
     Call ``courses.services.remove_student``, which announces each enrolment it ends
     (``enrollment.deleted``) and then calls this."""
     permissions.require_school_owner(
-        school, actor, student, message="Only the school owner can remove students."
+        school, actor, student, message=_("Only the school owner can remove students.")
     )
     if student.role != User.Role.STUDENT:
-        raise AccountError("Only student accounts can be removed here; change the role first.")
+        raise AccountError(_("Only student accounts can be removed here; change the role first."))
     with transaction.atomic():
         record_audit(
             school=school,

@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from courseplatform.ops import ratelimit
@@ -23,7 +25,7 @@ from .forms import LoginForm, PasswordResetRequestForm, SetPasswordForm, SignupF
 from .models import User, normalize_email
 from .selectors import get_school_user, list_school_people
 
-GENERIC_LOGIN_ERROR = "The email or password is incorrect."
+GENERIC_LOGIN_ERROR = gettext_lazy("The email or password is incorrect.")
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -70,7 +72,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return ratelimit.too_many_requests(
                     request,
                     status.retry_after,
-                    "Too many sign-in attempts. Please wait before trying again.",
+                    _("Too many sign-in attempts. Please wait before trying again."),
                 )
         if form.is_valid():
             user = authenticate(
@@ -101,7 +103,9 @@ def signup_view(request: HttpRequest) -> HttpResponse:
         )
         if status.limited:
             return ratelimit.too_many_requests(
-                request, status.retry_after, "Too many sign-ups from your network. Try again later."
+                request,
+                status.retry_after,
+                _("Too many sign-ups from your network. Try again later."),
             )
         if form.is_valid():
             try:
@@ -131,7 +135,9 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 )
                 login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(
-                    request, f"Welcome to {school.name}! We sent a link to confirm your email."
+                    request,
+                    _("Welcome to %(school)s! We sent a link to confirm your email.")
+                    % {"school": school.name},
                 )
                 return redirect(_safe_next(request, "/"))
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
@@ -168,14 +174,14 @@ def verify_email_view(request: HttpRequest, uidb64: str, token: str) -> HttpResp
         token=token,
     )
     if ok:
-        messages.success(request, "Your email address is confirmed.")
+        messages.success(request, _("Your email address is confirmed."))
         return redirect("/")
     return render(
         request,
         "accounts/link_invalid.html",
         {
-            "title": "This confirmation link is not valid",
-            "detail": "It may have expired or been used already. Log in to request a new one.",
+            "title": _("This confirmation link is not valid"),
+            "detail": _("It may have expired or been used already. Log in to request a new one."),
         },
         status=400,
     )
@@ -188,7 +194,7 @@ def password_reset_request_view(request: HttpRequest) -> HttpResponse:
         status = ratelimit.hit("reset-ip", ip, settings.RATE_LIMIT_RESET_IP)
         if status.limited:
             return ratelimit.too_many_requests(
-                request, status.retry_after, "Too many reset requests. Try again later."
+                request, status.retry_after, _("Too many reset requests. Try again later.")
             )
         if form.is_valid():
             services.request_password_reset(
@@ -213,9 +219,11 @@ def password_reset_confirm_view(request: HttpRequest, uidb64: str, token: str) -
             request,
             "accounts/link_invalid.html",
             {
-                "title": "This reset link is not valid",
-                "detail": "It may have expired or been used already. "
-                "Request a new one from the login page.",
+                "title": _("This reset link is not valid"),
+                "detail": _(
+                    "It may have expired or been used already. "
+                    "Request a new one from the login page."
+                ),
             },
             status=400,
         )
@@ -233,7 +241,7 @@ def password_reset_confirm_view(request: HttpRequest, uidb64: str, token: str) -
         except services.AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Your password has been changed. You can log in now.")
+            messages.success(request, _("Your password has been changed. You can log in now."))
             return redirect("accounts:login")
     return render(request, "accounts/password_reset_confirm.html", {"form": form})
 
@@ -246,7 +254,7 @@ def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "accounts/link_invalid.html",
-            {"title": "This sign-in link cannot be used", "detail": str(exc)},
+            {"title": _("This sign-in link cannot be used"), "detail": str(exc)},
             status=400,
         )
     logout(request)
@@ -257,9 +265,14 @@ def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
     if next_path.startswith("/manage/") and url_has_allowed_host_and_scheme(
         next_path, allowed_hosts=None, require_https=False
     ):
-        messages.success(request, f"You are signed in on {request.get_host()}.")
+        messages.success(
+            request, _("You are signed in on %(host)s.") % {"host": request.get_host()}
+        )
         return HttpResponseRedirect(next_path)
-    messages.success(request, f"Welcome to {request.school.name}! Your school is live.")  # type: ignore[attr-defined]
+    messages.success(
+        request,
+        _("Welcome to %(school)s! Your school is live.") % {"school": request.school.name},  # type: ignore[attr-defined]
+    )
     return HttpResponseRedirect("/manage/")
 
 
@@ -299,7 +312,9 @@ def change_person_role(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, f"{person.full_name or person.email} is now {person.get_role_display()}."
+            request,
+            _("%(person)s is now %(role)s.")
+            % {"person": person.full_name or person.email, "role": person.get_role_display()},
         )
     return redirect("manage_people")
 
@@ -312,7 +327,7 @@ def impersonate_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "accounts/link_invalid.html",
-            {"title": "This link cannot be used", "detail": str(exc)},
+            {"title": _("This link cannot be used"), "detail": str(exc)},
             status=400,
         )
     return HttpResponseRedirect("/manage/")

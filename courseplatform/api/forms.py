@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.ops.text import SingleLineField
@@ -12,25 +13,26 @@ from courseplatform.ops.text import SingleLineField
 from .models import TOKEN_NAME_MAX, ApiToken
 
 EXPIRY_CHOICES = [
-    ("", "Never"),
-    ("30", "In 30 days"),
-    ("90", "In 90 days"),
-    ("365", "In a year"),
+    ("", _("Never")),
+    ("30", _("In 30 days")),
+    ("90", _("In 90 days")),
+    ("365", _("In a year")),
 ]
 
 
 class NewTokenForm(StyledFormMixin, forms.Form):
     name = SingleLineField(
+        label=_("Name"),
         max_length=TOKEN_NAME_MAX,
-        help_text="What uses it, e.g. “CRM sync” or “Shop”.",
+        help_text=_("What uses it, e.g. “CRM sync” or “Shop”."),
     )
     scope = forms.ChoiceField(
         choices=ApiToken.Scope.choices,
         initial=ApiToken.Scope.READ,
         widget=forms.RadioSelect,
-        label="Access",
+        label=_("Access"),
     )
-    expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+    expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label=_("Expires"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

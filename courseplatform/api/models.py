@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import TenantModel
 
@@ -20,8 +21,8 @@ TOKEN_NAME_MAX = 80
 
 class ApiToken(TenantModel):
     class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        WRITE = "write", "Read and write"
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
 
     name = models.CharField(max_length=TOKEN_NAME_MAX)
     # Public, random identifier inside the token (``cp_<key_id>_<secret>``): indexed lookup,

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -62,18 +63,18 @@ def create_token(
     ip: str | None = None,
 ) -> NewToken:
     permissions.require_school_owner(
-        school, actor, message="Only the school owner manages API tokens."
+        school, actor, message=_("Only the school owner manages API tokens.")
     )
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Give the token a name, e.g. “CRM sync”."
+        errors["name"] = _("Give the token a name, e.g. “CRM sync”.")
     elif len(name) > TOKEN_NAME_MAX:
-        errors["name"] = f"Use at most {TOKEN_NAME_MAX} characters."
+        errors["name"] = _("Use at most %(limit)d characters.") % {"limit": TOKEN_NAME_MAX}
     if scope not in ApiToken.Scope.values:
-        errors["scope"] = "Choose read or write."
+        errors["scope"] = _("Choose read or write.")
     if expires_at is not None and expires_at <= timezone.now():
-        errors["expires_at"] = "The expiry must be in the future."
+        errors["expires_at"] = _("The expiry must be in the future.")
     if errors:
         raise ValidationError(errors)
     validate_single_line(name, field="name")
@@ -104,7 +105,7 @@ def revoke_token(
     *, school: School, actor: User, token: ApiToken, ip: str | None = None
 ) -> ApiToken:
     permissions.require_school_owner(
-        school, actor, token, message="Only the school owner manages API tokens."
+        school, actor, token, message=_("Only the school owner manages API tokens.")
     )
     if token.revoked_at is None:
         with transaction.atomic():

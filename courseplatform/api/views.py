@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from courseplatform.accounts import permissions
@@ -20,7 +21,7 @@ from .forms import NewTokenForm
 
 def _require_owner(request: HttpRequest) -> None:
     if not permissions.is_school_owner(request.user, request.school):  # type: ignore[attr-defined]
-        raise PermissionDenied("Only the school owner manages API tokens.")
+        raise PermissionDenied(_("Only the school owner manages API tokens."))
 
 
 # The session key holding a token created by the previous POST, for one read.
@@ -92,5 +93,7 @@ def revoke_api_token(request: HttpRequest, token_id: int) -> HttpResponse:
         token=token,
         ip=client_ip(request),
     )
-    messages.success(request, f"Token “{token.name}” revoked: it stops working at once.")
+    messages.success(
+        request, _("Token “%(name)s” revoked: it stops working at once.") % {"name": token.name}
+    )
     return redirect("manage_api_tokens")

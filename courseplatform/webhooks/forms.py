@@ -5,13 +5,17 @@ things with the same words."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.ops.events import EVENT_TYPES
+
+from .event_labels import event_meaning
 
 
 class EndpointForm(forms.Form):
     url = forms.CharField(
-        label="Endpoint URL",
+        label=_("Endpoint URL"),
         strip=True,
         widget=forms.URLInput(
             attrs={
@@ -20,17 +24,17 @@ class EndpointForm(forms.Form):
                 "inputmode": "url",
             }
         ),
-        help_text="Where we POST events. It must be a public https:// (or http://) address.",
-        error_messages={"required": "Enter the address (URL) of your endpoint."},
+        help_text=_("Where we POST events. It must be a public https:// (or http://) address."),
+        error_messages={"required": _("Enter the address (URL) of your endpoint.")},
     )
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         required=False,
-        widget=forms.TextInput(attrs={"class": "input", "placeholder": "CRM sync"}),
+        widget=forms.TextInput(attrs={"class": "input", "placeholder": _("CRM sync")}),
     )
     event_types = forms.MultipleChoiceField(
-        label="Events",
-        choices=[(name, f"{name} — {meaning}") for name, meaning in EVENT_TYPES.items()],
+        label=_("Events"),
+        choices=[(name, format_lazy("{} — {}", name, event_meaning(name))) for name in EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one event."},
+        error_messages={"required": _("Choose at least one event.")},
     )

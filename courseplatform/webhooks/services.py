@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -34,7 +36,7 @@ from .tasks import enqueue_delivery
 from .urlguard import UnsafeDestination, check_destination
 
 TEST_EVENT_TYPE = "webhook.test"
-OWNERS_ONLY = "Only the school owner can manage webhooks."
+OWNERS_ONLY = gettext_lazy("Only the school owner can manage webhooks.")
 
 
 def payload_for(*, event_type: str, occurred_at: datetime, data: dict[str, Any]) -> str:
@@ -56,7 +58,7 @@ def _clean(
         errors["url"] = str(exc)
     description = (description or "").strip()
     if len(description) > 200:
-        errors["description"] = "Use at most 200 characters."
+        errors["description"] = _("Use at most %(limit)d characters.") % {"limit": 200}
     else:
         try:
             validate_single_line(description, field="description")
@@ -65,9 +67,9 @@ def _clean(
     chosen = [t for t in EVENT_TYPES if t in set(event_types)]
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown:
-        errors["event_types"] = f"Unknown events: {', '.join(unknown)}."
+        errors["event_types"] = _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}
     elif not chosen:
-        errors["event_types"] = "Choose at least one event."
+        errors["event_types"] = _("Choose at least one event.")
     if errors:
         raise ValidationError(errors)
     return url, description, chosen
@@ -91,7 +93,8 @@ def create_endpoint(
         School.objects.select_for_update(of=("self",)).get(pk=school.pk)
         if WebhookEndpoint.objects.filter(school=school).count() >= MAX_ENDPOINTS_PER_SCHOOL:
             raise ValidationError(
-                f"A school can have at most {MAX_ENDPOINTS_PER_SCHOOL} webhook endpoints."
+                _("A school can have at most %(limit)d webhook endpoints.")
+                % {"limit": MAX_ENDPOINTS_PER_SCHOOL}
             )
         endpoint = WebhookEndpoint.objects.create(
             school=school,
@@ -214,7 +217,9 @@ def set_endpoint_enabled(
         endpoint.disabled_reason, endpoint.disabled_at = "", None
         endpoint.consecutive_failures = 0
     else:
-        endpoint.disabled_reason = f"Disabled by {actor.full_name or actor.email}."
+        endpoint.disabled_reason = _("Disabled by %(person)s.") % {
+            "person": actor.full_name or actor.email
+        }
         endpoint.disabled_at = timezone.now()
     with transaction.atomic():
         endpoint.save(
@@ -278,7 +283,7 @@ def resend_delivery(*, school: School, actor: User, delivery: WebhookDelivery) -
     permissions.require_school_owner(school, actor, delivery, message=OWNERS_ONLY)
     endpoint = delivery.endpoint
     if not endpoint.is_enabled:
-        raise ValidationError("Enable the endpoint before resending.")
+        raise ValidationError(_("Enable the endpoint before resending."))
     with transaction.atomic():
         return _new_delivery(
             endpoint=endpoint,
@@ -292,7 +297,7 @@ def send_test_event(*, school: School, actor: User, endpoint: WebhookEndpoint) -
     """A ``webhook.test`` delivery to this endpoint, whatever events it chose."""
     permissions.require_school_owner(school, actor, endpoint, message=OWNERS_ONLY)
     if not endpoint.is_enabled:
-        raise ValidationError("Enable the endpoint before sending a test event.")
+        raise ValidationError(_("Enable the endpoint before sending a test event."))
     event = Event(
         school_id=school.pk,
         type=TEST_EVENT_TYPE,

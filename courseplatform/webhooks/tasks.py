@@ -27,8 +27,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.tasks import task
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from courseplatform.accounts.language import recipient_language
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import send_school_email
 from courseplatform.ops.services import record_audit
@@ -196,13 +199,19 @@ def _count_failure(endpoint: WebhookEndpoint) -> int:
 
 def auto_disable(*, endpoint: WebhookEndpoint, failures: int, last_error: str) -> None:
     """Disable an endpoint that keeps failing, audit it and tell the school's owners."""
-    reason = f"Disabled automatically after {failures} failed deliveries in a row."
+    school = School.objects.get(pk=endpoint.school_id)
+    # Stored, and shown on the endpoint's page: in the school's language (a task has none).
+    with translation.override(recipient_language(school=school, user=None)):
+        reason = ngettext(
+            "Disabled automatically after %(failures)d failed delivery in a row.",
+            "Disabled automatically after %(failures)d failed deliveries in a row.",
+            failures,
+        ) % {"failures": failures}
     changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_enabled=True).update(
         is_enabled=False, disabled_reason=reason, disabled_at=timezone.now()
     )
     if not changed:
         return
-    school = School.objects.get(pk=endpoint.school_id)
     record_audit(
         school=school,
         actor=None,
@@ -220,7 +229,10 @@ def auto_disable(*, endpoint: WebhookEndpoint, failures: int, last_error: str) -
             send_school_email(
                 school=school,
                 user=owner,
-                subject=f"A webhook endpoint of {school.name} was disabled",
+                subject=format_lazy(
+                    gettext_lazy("A webhook endpoint of {school} was disabled"),
+                    school=school.name,
+                ),
                 template="webhooks/email/endpoint_disabled",
                 context={
                     "endpoint": endpoint,

@@ -18,11 +18,17 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import URL_MAX
+
+if TYPE_CHECKING:  # django-stubs, a development dependency
+    from django_stubs_ext import StrOrPromise
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -62,8 +68,9 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
-def address_problem(address: IPAddress) -> str | None:
-    """Why ``address`` is not a public destination, or None when it is."""
+def address_problem(address: IPAddress) -> StrOrPromise | None:
+    """Why ``address`` is not a public destination, or None when it is: a whole sentence
+    (lazy, so it translates where it is shown) with a ``%(host)s`` placeholder."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(address)
         if embedded is not None:
@@ -73,47 +80,60 @@ def address_problem(address: IPAddress) -> str | None:
     if address.is_loopback:
         if getattr(settings, "WEBHOOKS_ALLOW_LOOPBACK", False):
             return None
-        return "a loopback address"
+        return gettext_lazy("%(host)s is a loopback address: webhooks go to public addresses only.")
     if address.is_unspecified:
-        return "an unspecified address"
+        return gettext_lazy(
+            "%(host)s is an unspecified address: webhooks go to public addresses only."
+        )
     if address.is_link_local:
-        return "a link-local address"
+        return gettext_lazy(
+            "%(host)s is a link-local address: webhooks go to public addresses only."
+        )
     if address.is_multicast:
-        return "a multicast address"
+        return gettext_lazy(
+            "%(host)s is a multicast address: webhooks go to public addresses only."
+        )
     if isinstance(address, ipaddress.IPv4Address) and address in CGNAT:
-        return "a shared (carrier-grade NAT) address"
+        return gettext_lazy(
+            "%(host)s is a shared (carrier-grade NAT) address: "
+            "webhooks go to public addresses only."
+        )
     if address.is_private:
-        return "a private address"
+        return gettext_lazy("%(host)s is a private address: webhooks go to public addresses only.")
     if address.is_reserved or not address.is_global:
-        return "a reserved address"
+        return gettext_lazy("%(host)s is a reserved address: webhooks go to public addresses only.")
     return None
 
 
 def parse_destination(url: str) -> Destination:
     """Check the URL's form (no DNS); raises UnsafeDestination with a clear message."""
     if not isinstance(url, str) or not url.strip():
-        raise UnsafeDestination("Enter the address (URL) of your endpoint.")
+        raise UnsafeDestination(_("Enter the address (URL) of your endpoint."))
     url = url.strip()
     if len(url) > URL_MAX:
-        raise UnsafeDestination(f"Use an address of at most {URL_MAX} characters.")
+        raise UnsafeDestination(
+            _("Use an address of at most %(limit)d characters.") % {"limit": URL_MAX}
+        )
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
-        raise UnsafeDestination("The address may not contain spaces or control characters.")
+        raise UnsafeDestination(_("The address may not contain spaces or control characters."))
     try:
         parts: SplitResult = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UnsafeDestination("This is not a valid address.") from None
+        raise UnsafeDestination(_("This is not a valid address.")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise UnsafeDestination("Use an address starting with https:// (or http://).")
+        raise UnsafeDestination(_("Use an address starting with https:// (or http://)."))
     if parts.username is not None or parts.password is not None:
         raise UnsafeDestination(
-            "Leave user names and passwords out of the address: verify deliveries with the "
-            "signing secret instead."
+            _(
+                "Leave user names and passwords out of the address: verify deliveries with "
+                "the signing secret instead."
+            )
         )
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise UnsafeDestination("The address needs a host name, like https://example.com/hooks.")
+        raise UnsafeDestination(_("The address needs a host name, like https://example.com/hooks."))
     try:
         ascii_host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
@@ -121,7 +141,7 @@ def parse_destination(url: str) -> Destination:
             ipaddress.ip_address(host)
             ascii_host = host
         except ValueError:
-            raise UnsafeDestination("The host name is not valid.") from None
+            raise UnsafeDestination(_("The host name is not valid.")) from None
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
@@ -153,23 +173,29 @@ def resolve_public(destination: Destination) -> list[str]:
         if (name == "localhost" or name.endswith(LOCAL_SUFFIXES)) and not getattr(
             settings, "WEBHOOKS_ALLOW_LOOPBACK", False
         ):
-            raise UnsafeDestination(f"{name} is a local name: use a public address.")
+            raise UnsafeDestination(
+                _("%(host)s is a local name: use a public address.") % {"host": name}
+            )
         try:
             answers = socket.getaddrinfo(name, destination.port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
-            raise UnsafeDestination(f"The host name {name} could not be resolved.") from None
+            raise UnsafeDestination(
+                _("The host name %(host)s could not be resolved.") % {"host": name}
+            ) from None
         addresses = []
-        for *_, sockaddr in answers:
+        for *_info, sockaddr in answers:
             address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
             if address not in addresses:
                 addresses.append(address)
         if not addresses:  # pragma: no cover - getaddrinfo raises instead
-            raise UnsafeDestination(f"The host name {name} could not be resolved.")
+            raise UnsafeDestination(
+                _("The host name %(host)s could not be resolved.") % {"host": name}
+            )
     for address in addresses:
         problem = address_problem(address)
         if problem:
             shown = destination.host if literal is not None else f"{destination.host} ({address})"
-            raise UnsafeDestination(f"{shown} is {problem}: webhooks go to public addresses only.")
+            raise UnsafeDestination(problem % {"host": shown})
     return [str(address) for address in addresses]
 
 

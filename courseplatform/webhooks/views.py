@@ -14,15 +14,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
-from courseplatform.ops.events import EVENT_TYPES
 from courseplatform.ops.forms import submit
 from courseplatform.ops.net import client_ip
 
 from . import selectors, services
+from .event_labels import event_meaning
 from .forms import EndpointForm
 from .models import WebhookEndpoint
 
@@ -72,7 +74,7 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
             ),
         )
         if endpoint is not None:
-            messages.success(request, "Endpoint added. Copy its signing secret below.")
+            messages.success(request, _("Endpoint added. Copy its signing secret below."))
             return redirect("webhooks:detail", endpoint_id=endpoint.pk)
     return render(
         request, "webhooks/endpoint_form.html", _context(request, form=form, endpoint=None)
@@ -101,7 +103,7 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             ),
         )
         if saved is not None:
-            messages.success(request, "Endpoint saved.")
+            messages.success(request, _("Endpoint saved."))
             return redirect("webhooks:detail", endpoint_id=endpoint.pk)
     return render(
         request,
@@ -124,7 +126,7 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             request,
             endpoint=endpoint,
             secret=selectors.current_secret(endpoint),
-            events=[(name, EVENT_TYPES.get(name, "")) for name in endpoint.event_types],
+            events=[(name, event_meaning(name)) for name in endpoint.event_types],
             page=page,
         ),
     )
@@ -153,12 +155,12 @@ def endpoint_rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpRespon
             ip=client_ip(request),
         )
         until = endpoint.previous_secret_expires_at
-        return (
+        if until is None:
+            return _("New signing secret created.")
+        return _(
             "New signing secret created. The previous one also signs deliveries until "
-            f"{until:%Y-%m-%d %H:%M} UTC."
-            if until
-            else "New signing secret created."
-        )
+            "%(until)s UTC."
+        ) % {"until": date_format(until, "DATETIME_FORMAT")}
 
     return _endpoint_action(request, endpoint_id, rotate)
 
@@ -176,7 +178,7 @@ def endpoint_set_enabled(request: HttpRequest, endpoint_id: int) -> HttpResponse
             enabled=enabled,
             ip=client_ip(request),
         )
-        return "Endpoint enabled." if enabled else "Endpoint disabled: nothing is sent to it."
+        return _("Endpoint enabled.") if enabled else _("Endpoint disabled: nothing is sent to it.")
 
     return _endpoint_action(request, endpoint_id, toggle)
 
@@ -190,7 +192,7 @@ def endpoint_send_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             endpoint=endpoint,
         )
-        return "Test event queued: it appears in the log below once sent."
+        return _("Test event queued: it appears in the log below once sent.")
 
     return _endpoint_action(request, endpoint_id, send)
 
@@ -206,7 +208,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         endpoint=endpoint,
         ip=client_ip(request),
     )
-    messages.success(request, f"Endpoint {endpoint.url} deleted.")
+    messages.success(request, _("Endpoint %(url)s deleted.") % {"url": endpoint.url})
     return redirect("webhooks:list")
 
 
@@ -241,5 +243,8 @@ def delivery_resend(request: HttpRequest, endpoint_id: int, delivery_id: int) ->
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{delivery.event_type} queued again (same webhook-id).")
+        messages.success(
+            request,
+            _("%(event)s queued again (same webhook-id).") % {"event": delivery.event_type},
+        )
     return redirect("webhooks:detail", endpoint_id=endpoint.pk)
