@@ -27,6 +27,7 @@ import logging
 from dataclasses import replace
 
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from courseplatform.tenancy.models import School
 
@@ -38,7 +39,7 @@ from .verification import CheckResult, Finding, Outcome, State, check_dns
 logger = logging.getLogger(__name__)
 
 CLOUDFLARE_FINDING = "Cloudflare"
-PENDING_REASON = (
+PENDING_REASON = gettext_lazy(
     "Cloudflare has not finished validating this domain yet: create the records below "
     "(including Cloudflare's) and check again in a few minutes."
 )
@@ -98,13 +99,15 @@ def check(
     Returns Cloudflare's fresh state too (None when it could not be read)."""
     result = check_dns(school=school, hostname=hostname, token=token)
     if not cloudflare_id:
-        finding = _finding(hostname, State.MISSING, "not registered with Cloudflare yet")
-        return _combine(result, finding, Outcome.UNVERIFIED, PENDING_REASON), None
+        finding = _finding(hostname, State.MISSING, gettext("not registered with Cloudflare yet"))
+        return _combine(result, finding, Outcome.UNVERIFIED, str(PENDING_REASON)), None
     try:
         state = cloudflare.get_hostname(cloudflare_id, hostname=hostname)
     except CloudflareProblem as problem:
         if problem.not_found:
-            finding = _finding(hostname, State.MISSING, "Cloudflare no longer has this hostname")
+            finding = _finding(
+                hostname, State.MISSING, gettext("Cloudflare no longer has this hostname")
+            )
             return _combine(result, finding, Outcome.UNVERIFIED, problem.message), None
         finding = _finding(hostname, State.UNKNOWN, problem.message)
         return _combine(result, finding, Outcome.UNKNOWN, problem.message), None
@@ -117,7 +120,7 @@ def check(
     )
     if ready:
         return _combine(result, finding, Outcome.VERIFIED, ""), state
-    return _combine(result, finding, Outcome.UNVERIFIED, PENDING_REASON), state
+    return _combine(result, finding, Outcome.UNVERIFIED, str(PENDING_REASON)), state
 
 
 def _finding(hostname: str, state: State, message: str, found: list[str] | None = None) -> Finding:

@@ -31,6 +31,7 @@ from typing import Any
 
 import cloudflare
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,10 @@ DUPLICATE_HOSTNAME = 1406
 # Cloudflare answers these for a hostname it refuses (invalid, not allowed, a
 # Cloudflare-owned or blocked name); the person gets Cloudflare's own words with ours.
 INVALID_HOSTNAME_CODES = frozenset({1400, 1401, 1404, 1407, 1408, 1409, 1411, 1412, 1413, 1414})
-RETRY_LATER = "Cloudflare is busy right now (rate limit). Try again later: nothing was changed."
-UNREACHABLE = "Cloudflare could not be reached. Try again later: nothing was changed."
+RETRY_LATER = gettext_lazy(
+    "Cloudflare is busy right now (rate limit). Try again later: nothing was changed."
+)
+UNREACHABLE = gettext_lazy("Cloudflare could not be reached. Try again later: nothing was changed.")
 
 
 class CloudflareProblem(Exception):
@@ -156,30 +159,34 @@ def _state(result: Any) -> HostnameState:
 def _problem(error: cloudflare.APIError, hostname: str) -> CloudflareProblem:
     """Our words for what the API answered."""
     if isinstance(error, cloudflare.RateLimitError):
-        return CloudflareProblem(RETRY_LATER, retry_later=True)
+        return CloudflareProblem(str(RETRY_LATER), retry_later=True)
     if isinstance(error, cloudflare.APIConnectionError):  # includes APITimeoutError
-        return CloudflareProblem(UNREACHABLE, retry_later=True)
+        return CloudflareProblem(str(UNREACHABLE), retry_later=True)
     codes = {getattr(e, "code", None) for e in getattr(error, "errors", [])}
     said = "; ".join(e.message for e in getattr(error, "errors", []) if getattr(e, "message", ""))
     status = getattr(error, "status_code", 0)
     if DUPLICATE_HOSTNAME in codes or status == 409:
         return CloudflareProblem(
-            f"{hostname} is already registered in our Cloudflare zone.", duplicate=True
+            gettext("%(name)s is already registered in our Cloudflare zone.") % {"name": hostname},
+            duplicate=True,
         )
     if codes & INVALID_HOSTNAME_CODES or status == 422:
-        detail = f" Cloudflare says: {said}" if said else ""
-        return CloudflareProblem(
-            f"Cloudflare does not accept {hostname} as a custom hostname.{detail}",
-            invalid_hostname=True,
-        )
+        refused = gettext("Cloudflare does not accept %(name)s as a custom hostname.") % {
+            "name": hostname
+        }
+        if said:
+            refused += " " + gettext("Cloudflare says: %(said)s") % {"said": said}
+        return CloudflareProblem(refused, invalid_hostname=True)
     if status == 404:
-        return CloudflareProblem("Cloudflare has no such custom hostname.", not_found=True)
+        return CloudflareProblem(gettext("Cloudflare has no such custom hostname."), not_found=True)
     if isinstance(error, cloudflare.InternalServerError):
-        return CloudflareProblem(UNREACHABLE, retry_later=True)
+        return CloudflareProblem(str(UNREACHABLE), retry_later=True)
     logger.warning("Cloudflare API error for %s: %s (%s)", hostname, said or error, status)
-    return CloudflareProblem(
-        f"Cloudflare refused the request{': ' + said if said else ''}. Try again later."
-    )
+    if said:
+        return CloudflareProblem(
+            gettext("Cloudflare refused the request: %(said)s. Try again later.") % {"said": said}
+        )
+    return CloudflareProblem(gettext("Cloudflare refused the request. Try again later."))
 
 
 def create_hostname(hostname: str) -> HostnameState:
@@ -192,7 +199,9 @@ def create_hostname(hostname: str) -> HostnameState:
     except cloudflare.APIError as error:
         raise _problem(error, hostname) from error
     if result is None:
-        raise CloudflareProblem("Cloudflare answered without the new hostname. Try again later.")
+        raise CloudflareProblem(
+            gettext("Cloudflare answered without the new hostname. Try again later.")
+        )
     return _state(result)
 
 
@@ -202,7 +211,7 @@ def get_hostname(hostname_id: str, *, hostname: str = "") -> HostnameState:
     except cloudflare.APIError as error:
         raise _problem(error, hostname or hostname_id) from error
     if result is None:
-        raise CloudflareProblem("Cloudflare has no such custom hostname.", not_found=True)
+        raise CloudflareProblem(gettext("Cloudflare has no such custom hostname."), not_found=True)
     return _state(result)
 
 

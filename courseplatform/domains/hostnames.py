@@ -22,6 +22,7 @@ from functools import cache
 import idna
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from publicsuffixlist import PublicSuffixList
 
 MAX_LABEL = 63
@@ -55,17 +56,25 @@ def _to_ascii_label(label: str, shown: str) -> str:
             try:
                 idna.ulabel(label)
             except idna.IDNAError:
-                raise _refuse(f"“{shown}” contains an invalid internationalised label.") from None
+                raise _refuse(
+                    gettext("“%(value)s” contains an invalid internationalised label.")
+                    % {"value": shown}
+                ) from None
         if not _ASCII_LABEL.match(label):
             raise _refuse(
-                f"“{shown}”: each part between dots may use only letters, digits and "
-                "hyphens, and may not start or end with a hyphen."
+                gettext(
+                    "“%(value)s”: each part between dots may use only letters, digits and "
+                    "hyphens, and may not start or end with a hyphen."
+                )
+                % {"value": shown}
             )
         return label
     try:
         return idna.alabel(label).decode("ascii")
     except idna.IDNAError:
-        raise _refuse(f"“{shown}” is not a valid internationalised domain name.") from None
+        raise _refuse(
+            gettext("“%(value)s” is not a valid internationalised domain name.") % {"value": shown}
+        ) from None
 
 
 def platform_domain() -> str:
@@ -76,62 +85,89 @@ def normalize_hostname(raw: str) -> str:
     """The stored form of ``raw``, or ``ValidationError`` saying what is wrong with it."""
     value = (raw or "").strip()
     if not value:
-        raise _refuse(f"Enter a domain name, such as {EXAMPLE}.")
+        raise _refuse(gettext("Enter a domain name, such as %(example)s.") % {"example": EXAMPLE})
     if "://" in value or "/" in value or "?" in value or "#" in value or "@" in value:
-        raise _refuse(f"Enter only the domain name, without http:// or a path: e.g. {EXAMPLE}.")
+        raise _refuse(
+            gettext("Enter only the domain name, without http:// or a path: e.g. %(example)s.")
+            % {"example": EXAMPLE}
+        )
     if any(char.isspace() for char in value):
-        raise _refuse("A domain name cannot contain spaces.")
+        raise _refuse(gettext("A domain name cannot contain spaces."))
     if "*" in value:
         raise _refuse(
-            f"Wildcard domains are not supported: enter one exact name, such as {EXAMPLE}."
+            gettext(
+                "Wildcard domains are not supported: enter one exact name, such as %(example)s."
+            )
+            % {"example": EXAMPLE}
         )
     if _is_ip_literal(value):
         raise _refuse(
-            "An IP address cannot be a custom domain: enter a domain name and point it at "
-            "us with the DNS records shown."
+            gettext(
+                "An IP address cannot be a custom domain: enter a domain name and point it at "
+                "us with the DNS records shown."
+            )
         )
     if ":" in value:
-        raise _refuse("Enter the domain name without a port.")
+        raise _refuse(gettext("Enter the domain name without a port."))
     try:
         mapped = idna.uts46_remap(value, std3_rules=True, transitional=False)
     except idna.IDNAError:
         raise _refuse(
-            f"“{value}” contains characters that are not allowed in domain names "
-            "(letters, digits and hyphens; e.g. underscores and symbols are not)."
+            gettext(
+                "“%(value)s” contains characters that are not allowed in domain names "
+                "(letters, digits and hyphens; e.g. underscores and symbols are not)."
+            )
+            % {"value": value}
         ) from None
     if mapped.endswith("."):
-        raise _refuse(f"Leave out the final dot: enter “{mapped.rstrip('.')}”.")
+        raise _refuse(
+            gettext("Leave out the final dot: enter “%(name)s”.") % {"name": mapped.rstrip(".")}
+        )
     labels = mapped.split(".")
     if any(not label for label in labels):
-        raise _refuse(f"“{value}” has an empty part between dots.")
+        raise _refuse(gettext("“%(value)s” has an empty part between dots.") % {"value": value})
     if len(labels) < 2:
         raise _refuse(
-            f"Enter a full domain name, such as {EXAMPLE}: a single word is not a domain."
+            gettext("Enter a full domain name, such as %(example)s: a single word is not a domain.")
+            % {"example": EXAMPLE}
         )
     ascii_labels = [_to_ascii_label(label, value) for label in labels]
     for label in ascii_labels:
         if len(label) > MAX_LABEL:
             raise _refuse(
-                f"Each part between dots can be at most {MAX_LABEL} characters; "
-                f"“{label[:20]}…” has {len(label)}."
+                gettext(
+                    "Each part between dots can be at most %(maximum)s characters; "
+                    "“%(part)s…” has %(length)s."
+                )
+                % {"maximum": MAX_LABEL, "part": label[:20], "length": len(label)}
             )
     hostname = ".".join(ascii_labels)
     if len(hostname) > MAX_NAME:
         raise _refuse(
-            f"A domain name can be at most {MAX_NAME} characters; this one has {len(hostname)}."
+            gettext("A domain name can be at most %(maximum)s characters; this one has %(length)s.")
+            % {"maximum": MAX_NAME, "length": len(hostname)}
         )
     if ascii_labels[-1].isdigit():
-        raise _refuse(f"“{value}” does not end in a real top-level domain (like .com).")
+        raise _refuse(
+            gettext("“%(value)s” does not end in a real top-level domain (like .com).")
+            % {"value": value}
+        )
     platform = platform_domain()
     if hostname == platform or hostname.endswith("." + platform):
         raise _refuse(
-            f"{hostname} is part of the platform's own domain; your school already "
-            "has its address there. Enter a domain you own."
+            gettext(
+                "%(name)s is part of the platform's own domain; your school already "
+                "has its address there. Enter a domain you own."
+            )
+            % {"name": hostname}
         )
     if _public_suffixes().is_public(hostname):
         raise _refuse(
-            f"{hostname} is a public suffix (like co.uk or github.io) that many owners "
-            "share: enter a name you own under it."
+            gettext(
+                "%(name)s is a public suffix (like co.uk or github.io) that many owners "
+                "share: enter a name you own under it."
+            )
+            % {"name": hostname}
         )
     return hostname
 

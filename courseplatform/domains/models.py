@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import TenantModel
 
@@ -35,10 +36,10 @@ def new_verification_token() -> str:
 
 class CustomDomain(TenantModel):
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for DNS"
-        ACTIVE = "active", "Active"
-        FAILING = "failing", "Failing"
-        REMOVED = "removed", "Removed"
+        PENDING = "pending", _("Waiting for DNS")
+        ACTIVE = "active", _("Active")
+        FAILING = "failing", _("Failing")
+        REMOVED = "removed", _("Removed")
 
     hostname = models.CharField(max_length=253)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

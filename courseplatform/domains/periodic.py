@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from courseplatform.accounts.language import recipient_language
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import platform_bypass, school_context
 
@@ -92,6 +93,12 @@ def verify_custom_domains(
         if time.monotonic() > deadline:
             return None  # out of time: still due, checked by the next run
         school = schools[item.school_id]
+        # The findings are kept and shown to the school's owners: in the school's language
+        # (this thread has none of its own).
+        with translation.override(recipient_language(school=school, user=None)):
+            return _check(school, item)
+
+    def _check(school: School, item: DueDomain) -> tuple[CheckResult, HostnameState | None]:
         if polls_cloudflare:
             # Automated mode: the DNS proof and Cloudflare's hostname/certificate status.
             return automated.check(

@@ -21,6 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
+from django_stubs_ext import StrOrPromise
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -39,9 +42,9 @@ from .verification import CheckResult, Outcome, apex_supported, check_dns
 logger = logging.getLogger(__name__)
 
 Status = CustomDomain.Status
-NOT_OWNER = "Only the school owner can manage its domains."
-HELD_ELSEWHERE = (
-    "{name} is already connected to another school on this platform. If it is yours, "
+NOT_OWNER = gettext_lazy("Only the school owner can manage its domains.")
+HELD_ELSEWHERE = gettext_lazy(
+    "%(name)s is already connected to another school on this platform. If it is yours, "
     "remove it there first (or ask its owner to); then add it here with your own DNS proof."
 )
 
@@ -82,12 +85,16 @@ def _lock_school(school: School) -> School:
 
 def add_domain(*, school: School, actor: Any, hostname: str, ip: str | None = None) -> CustomDomain:
     """Add ``hostname`` as a pending domain of ``school`` with a fresh token."""
-    permissions.require_school_owner(school, actor, message=NOT_OWNER)
+    permissions.require_school_owner(school, actor, message=str(NOT_OWNER))
     name = normalize_hostname(hostname)  # ValidationError with the reason
     if dns_names(name).is_apex and not apex_supported():
         raise DomainError(
-            f"{name} is a root domain, which needs A/AAAA records, and this platform has no "
-            f"addresses for those yet: use a subdomain such as www.{name} or learn.{name}."
+            gettext(
+                "%(name)s is a root domain, which needs A/AAAA records, and this platform has "
+                "no addresses for those yet: use a subdomain such as www.%(name)s or "
+                "learn.%(name)s."
+            )
+            % {"name": name}
         )
     try:
         with transaction.atomic():
@@ -96,20 +103,31 @@ def add_domain(*, school: School, actor: Any, hostname: str, ip: str | None = No
             limit = locked.plan.max_custom_domains
             if limit == 0:
                 raise DomainError(
-                    f"Custom domains are not included in the {locked.plan.name} plan. Upgrade "
-                    "to Premium (1 domain) or Enterprise (10 domains) to use your own domain."
+                    gettext(
+                        "Custom domains are not included in the %(plan)s plan. Upgrade to "
+                        "Premium (1 domain) or Enterprise (10 domains) to use your own domain."
+                    )
+                    % {"plan": locked.plan.name}
                 )
             if limit is not None and measure(Meter.CUSTOM_DOMAINS, school=school) >= limit:
                 raise DomainError(
-                    f"Your {locked.plan.name} plan includes {limit} custom "
-                    f"domain{'s' if limit != 1 else ''}. Remove one or upgrade to add another."
+                    ngettext(
+                        "Your %(plan)s plan includes %(limit)s custom domain. "
+                        "Remove one or upgrade to add another.",
+                        "Your %(plan)s plan includes %(limit)s custom domains. "
+                        "Remove one or upgrade to add another.",
+                        limit,
+                    )
+                    % {"plan": locked.plan.name, "limit": limit}
                 )
             if (
                 CustomDomain.objects.filter(school=school, hostname=name)
                 .exclude(status=Status.REMOVED)
                 .exists()
             ):
-                raise DomainError(f"{name} is already one of your domains.")
+                raise DomainError(
+                    gettext("%(name)s is already one of your domains.") % {"name": name}
+                )
             domain = CustomDomain.objects.create(school=school, hostname=name)
             if automated.is_enabled():
                 # Cloudflare for SaaS: the custom hostname is created with the row; a
@@ -130,7 +148,7 @@ def add_domain(*, school: School, actor: Any, hostname: str, ip: str | None = No
         # Under row-level security this school cannot see another school's rows; the
         # partial unique index sees them all, without a race.
         if HOSTNAME_UNIQUE_CONSTRAINT in str(error):
-            raise DomainError(HELD_ELSEWHERE.format(name=name)) from None
+            raise DomainError(str(HELD_ELSEWHERE) % {"name": name}) from None
         raise
     _changed(name)
     return domain
@@ -141,7 +159,7 @@ def _require_domain(school: School, actor: Any, domain_id: int) -> CustomDomain:
         domain = get_live_domain(school, domain_id)
     except CustomDomain.DoesNotExist:
         raise Http404("No such domain.") from None
-    permissions.require_school_owner(school, actor, domain, message=NOT_OWNER)
+    permissions.require_school_owner(school, actor, domain, message=str(NOT_OWNER))
     return domain
 
 
@@ -162,8 +180,11 @@ def set_primary(
             return domain
         if primary and not domain.serves_traffic():
             raise DomainError(
-                f"{domain.hostname} is not serving your school yet: it can become the main "
-                "address once its DNS records are verified."
+                gettext(
+                    "%(name)s is not serving your school yet: it can become the main "
+                    "address once its DNS records are verified."
+                )
+                % {"name": domain.hostname}
             )
         previous = list(
             CustomDomain.objects.filter(school=school, is_primary=True).values_list(
@@ -287,9 +308,9 @@ def apply_check(
         try:
             domain = CustomDomain.objects.select_for_update().get(pk=domain.pk, school=school)
         except CustomDomain.DoesNotExist:
-            raise DomainError("This domain was removed meanwhile.") from None
+            raise DomainError(gettext("This domain was removed meanwhile.")) from None
         if domain.status == Status.REMOVED:
-            raise DomainError("This domain was removed meanwhile.")
+            raise DomainError(gettext("This domain was removed meanwhile."))
         before = domain.status
         domain.last_check = result.as_json()
         domain.last_checked_at = now
@@ -346,10 +367,16 @@ def _email_owners(school: School, domain: CustomDomain, action: str) -> None:
         "manage_url": school_url(school, "/manage/domains/"),
         "grace_ends_at": domain.grace_ends_at(),
     }
+    # Lazy subjects: send_school_email writes each in its owner's language.
+    subject: StrOrPromise
     if action == "domain.activated":
-        subject, template = f"{hostname} now serves {school.name}", "domains/email/activated"
+        subject = format_lazy(
+            gettext_lazy("{hostname} now serves {school}"), hostname=hostname, school=school.name
+        )
+        template = "domains/email/activated"
     else:
-        subject, template = f"{hostname} lost its DNS records", "domains/email/failing"
+        subject = format_lazy(gettext_lazy("{hostname} lost its DNS records"), hostname=hostname)
+        template = "domains/email/failing"
 
     def _send() -> None:
         for owner in owners:

@@ -28,6 +28,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 from django.conf import settings
+from django.utils.translation import gettext
 
 from courseplatform.tenancy.models import School
 
@@ -185,10 +186,13 @@ def _routing_finding(
         finding = Finding("A/AAAA", hostname, ips, State.FOUND, addresses)
         if not addresses:
             finding.state = State.MISSING
-            finding.message = f"No A or AAAA record at {hostname} yet."
+            finding.message = gettext("No A or AAAA record at %(name)s yet.") % {"name": hostname}
         elif not _addresses_match(addresses):
             finding.state = State.WRONG
-            finding.message = f"{hostname} points at {', '.join(addresses)}, not at our addresses."
+            finding.message = gettext("%(name)s points at %(addresses)s, not at our addresses.") % {
+                "name": hostname,
+                "addresses": ", ".join(addresses),
+            }
         return finding
     target = cname_target(school)
     cnames = _query(resolver, hostname, "CNAME")
@@ -197,7 +201,11 @@ def _routing_finding(
         return finding
     if cnames:
         finding.state = State.WRONG
-        finding.message = f"{hostname} is a CNAME to {', '.join(cnames)}, not to {target}."
+        finding.message = gettext("%(name)s is a CNAME to %(found)s, not to %(target)s.") % {
+            "name": hostname,
+            "found": ", ".join(cnames),
+            "target": target,
+        }
         return finding
     # No CNAME: a DNS host that flattens CNAMEs answers with our addresses instead.
     addresses = _query(resolver, hostname, "A") + _query(resolver, hostname, "AAAA")
@@ -206,12 +214,12 @@ def _routing_finding(
         return finding
     if addresses:
         finding.state = State.WRONG
-        finding.message = (
-            f"{hostname} has no CNAME; it points at {', '.join(addresses)} instead of {target}."
-        )
+        finding.message = gettext(
+            "%(name)s has no CNAME; it points at %(addresses)s instead of %(target)s."
+        ) % {"name": hostname, "addresses": ", ".join(addresses), "target": target}
     else:
         finding.state = State.MISSING
-        finding.message = f"No CNAME record at {hostname} yet."
+        finding.message = gettext("No CNAME record at %(name)s yet.") % {"name": hostname}
     return finding
 
 
@@ -222,10 +230,12 @@ def _ownership_finding(resolver: dns.resolver.Resolver, *, txt_name: str, token:
         return finding
     if values:
         finding.state = State.WRONG
-        finding.message = f"The TXT record at {txt_name} does not hold this domain's token."
+        finding.message = gettext(
+            "The TXT record at %(name)s does not hold this domain's token."
+        ) % {"name": txt_name}
     else:
         finding.state = State.MISSING
-        finding.message = f"No TXT record at {txt_name} yet."
+        finding.message = gettext("No TXT record at %(name)s yet.") % {"name": txt_name}
     return finding
 
 
@@ -248,12 +258,19 @@ def check_dns(*, school: School, hostname: str, token: str) -> CheckResult:
         ):
             if kind not in done:
                 findings.append(
-                    Finding(kind, name, [], State.UNKNOWN, message="The DNS lookup did not finish.")
+                    Finding(
+                        kind,
+                        name,
+                        [],
+                        State.UNKNOWN,
+                        message=gettext("The DNS lookup did not finish."),
+                    )
                 )
         return CheckResult(
             Outcome.UNKNOWN,
             findings,
-            f"Couldn't check the DNS records right now ({trouble}); we will retry.",
+            gettext("Couldn't check the DNS records right now (%(trouble)s); we will retry.")
+            % {"trouble": trouble},
         )
     problems = [f.message for f in findings if f.state != State.FOUND]
     if problems:

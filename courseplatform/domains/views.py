@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from courseplatform.accounts import permissions
@@ -96,7 +97,8 @@ def add_domain(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{domain.hostname} added. Create the DNS records below, then press “Check now”.",
+                gettext("%(name)s added. Create the DNS records below, then press “Check now”.")
+                % {"name": domain.hostname},
             )
             return redirect(f"/manage/domains/#domain-{domain.pk}")
     return _page(request, school, form, status=400)
@@ -110,11 +112,10 @@ def check_domain(request: HttpRequest, domain_id: int) -> HttpResponse:
     domain = services.owner_domain(school=school, actor=request.user, domain_id=domain_id)
     throttled = ratelimit.hit("domain-check", str(school.pk), settings.RATE_LIMIT_DOMAIN_CHECK)
     if throttled.limited:
-        message = (
+        message = gettext(
             "That was a lot of checks in a short time. DNS changes take a few minutes to "
-            f"appear; try again in {(throttled.retry_after + 59) // 60} min (we also keep "
-            "checking by ourselves)."
-        )
+            "appear; try again in %(minutes)s min (we also keep checking by ourselves)."
+        ) % {"minutes": (throttled.retry_after + 59) // 60}
         if htmx:
             # htmx swaps only 2xx answers: the card, with the notice, so the press shows.
             card = domain_card(school, domain)
@@ -151,9 +152,15 @@ def make_primary(request: HttpRequest, domain_id: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         if primary:
-            messages.success(request, f"{domain.hostname} is now your school's main address.")
+            messages.success(
+                request,
+                gettext("%(name)s is now your school's main address.") % {"name": domain.hostname},
+            )
         else:
-            messages.success(request, f"{domain.hostname} is no longer your main address.")
+            messages.success(
+                request,
+                gettext("%(name)s is no longer your main address.") % {"name": domain.hostname},
+            )
     return redirect("domains_manage")
 
 
@@ -167,7 +174,9 @@ def remove_domain(request: HttpRequest, domain_id: int) -> HttpResponse:
     )
     messages.success(
         request,
-        f"{domain.hostname} removed: it no longer serves your school. You can delete its "
-        "DNS records.",
+        gettext(
+            "%(name)s removed: it no longer serves your school. You can delete its DNS records."
+        )
+        % {"name": domain.hostname},
     )
     return redirect("domains_manage")

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import TenantModel
 
 
 class StudentImport(TenantModel):
     class Status(models.TextChoices):
-        PREVIEW = "preview", "Ready to apply"
-        APPLYING = "applying", "Applying"
-        DONE = "done", "Done"
-        DISCARDED = "discarded", "Discarded"
+        PREVIEW = "preview", _("Ready to apply")
+        APPLYING = "applying", _("Applying")
+        DONE = "done", _("Done")
+        DISCARDED = "discarded", _("Discarded")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -59,17 +60,17 @@ class StudentImportRow(TenantModel):
     """One student line of the file: what the preview found and what applying did."""
 
     class Action(models.TextChoices):
-        INVITE = "invite", "New account, invite"
-        ENROLL = "enroll", "Enrol existing account"
-        UNCHANGED = "unchanged", "Nothing to do"
-        INVALID = "invalid", "Skipped (problem)"
+        INVITE = "invite", _("New account, invite")
+        ENROLL = "enroll", _("Enrol existing account")
+        UNCHANGED = "unchanged", _("Nothing to do")
+        INVALID = "invalid", _("Skipped (problem)")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        APPLYING = "applying", "Applying"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+        PENDING = "pending", _("Waiting")
+        APPLYING = "applying", _("Applying")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
 
     student_import = models.ForeignKey(StudentImport, on_delete=models.CASCADE, related_name="rows")
     line = models.PositiveIntegerField(help_text="Row number in the file (the header is 1).")

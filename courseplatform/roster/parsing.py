@@ -28,6 +28,9 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
+
 # XLSX (zip) limits, checked on the zip's directory before openpyxl opens it. A
 # 5,000-row sheet is ~300 KB of XML; these leave room for styles and shared strings.
 XLSX_MAX_ENTRIES = 500
@@ -70,7 +73,9 @@ def file_format(filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext not in FORMATS:
         raise ImportFileError(
-            "Upload a .csv or .xlsx file (a spreadsheet saved as CSV UTF-8 or Excel workbook)."
+            gettext(
+                "Upload a .csv or .xlsx file (a spreadsheet saved as CSV UTF-8 or Excel workbook)."
+            )
         )
     return ext
 
@@ -82,13 +87,17 @@ def _normalise_header(cell: str) -> str:
 def _columns(header: list[str]) -> dict[str, int]:
     if not any(cell.strip() for cell in header):
         raise ImportFileError(
-            "The first row is empty. It must be a header row naming the columns: "
-            "name, email and (optionally) courses."
+            gettext(
+                "The first row is empty. It must be a header row naming the columns: "
+                "name, email and (optionally) courses."
+            )
         )
     if any("@" in cell for cell in header):
         raise ImportFileError(
-            "The first row looks like a student, not a header. Add a header row naming the "
-            "columns: name, email and (optionally) courses."
+            gettext(
+                "The first row looks like a student, not a header. Add a header row naming "
+                "the columns: name, email and (optionally) courses."
+            )
         )
     columns: dict[str, int] = {}
     unknown: list[str] = []
@@ -100,19 +109,35 @@ def _columns(header: list[str]) -> dict[str, int]:
         if column is None:
             unknown.append(cell.strip())
         elif column in columns:
-            raise ImportFileError(f"The column “{column}” appears twice in the header row.")
+            raise ImportFileError(
+                gettext("The column “%(column)s” appears twice in the header row.")
+                % {"column": column}
+            )
         else:
             columns[column] = index
     if unknown:
         listed = ", ".join(f"“{name[:40]}”" for name in unknown[:5])
         raise ImportFileError(
-            f"Unknown column(s) {listed}. The header row may name only: name, email, courses."
+            ngettext(
+                "Unknown column %(columns)s. The header row may name only: name, email, courses.",
+                "Unknown columns %(columns)s. The header row may name only: name, email, courses.",
+                min(len(unknown), 5),
+            )
+            % {"columns": listed}
         )
     missing = [name for name in ("name", "email") if name not in columns]
     if missing:
         raise ImportFileError(
-            f"The header row has no {' or '.join(missing)} column. Columns: name, email and "
-            "(optionally) courses."
+            gettext(
+                "The header row has no name or email column. Columns: name, email and "
+                "(optionally) courses."
+            )
+            if len(missing) == 2
+            else gettext(
+                "The header row has no %(column)s column. Columns: name, email and "
+                "(optionally) courses."
+            )
+            % {"column": missing[0]}
         )
     return columns
 
@@ -128,7 +153,7 @@ def _rows(cells: Iterable[list[str]], *, max_rows: int) -> list[ParsedRow]:
     iterator: Iterator[list[str]] = iter(cells)
     header = next(iterator, None)
     if header is None:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(gettext("The file is empty."))
     columns = _columns(header)
     rows: list[ParsedRow] = []
     blank = 0
@@ -146,29 +171,39 @@ def _rows(cells: Iterable[list[str]], *, max_rows: int) -> list[ParsedRow]:
 
         if len(rows) >= max_rows:
             raise ImportFileError(
-                f"The file has more than {max_rows:,} students. Split it into smaller files."
+                gettext("The file has more than %(count)s students. Split it into smaller files.")
+                % {"count": number_format(max_rows, force_grouping=True)}
             )
         slugs = [slug.lower() for slug in SLUG_SEPARATORS.split(get("courses")) if slug]
         rows.append(ParsedRow(line=number, name=get("name"), email=get("email"), courses=slugs))
     if not rows:
-        raise ImportFileError("The file has a header row but no students under it.")
+        raise ImportFileError(gettext("The file has a header row but no students under it."))
     return rows
 
 
 def _csv_cells(data: bytes) -> Iterator[list[str]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(
-            "The file is UTF-16 text. Save it as “CSV UTF-8 (comma delimited)” and upload again."
+            gettext(
+                "The file is UTF-16 text. Save it as “CSV UTF-8 (comma delimited)” "
+                "and upload again."
+            )
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(
-            f"The file is not UTF-8 text (byte {data[exc.start]:#04x} at position {exc.start:,}). "
-            "Save it as “CSV UTF-8 (comma delimited)” and upload again."
+            gettext(
+                "The file is not UTF-8 text (byte %(byte)s at position %(position)s). "
+                "Save it as “CSV UTF-8 (comma delimited)” and upload again."
+            )
+            % {
+                "byte": f"{data[exc.start]:#04x}",
+                "position": number_format(exc.start, force_grouping=True),
+            }
         ) from exc
     if "\x00" in text:
-        raise ImportFileError("The file contains binary data (NUL bytes), not CSV text.")
+        raise ImportFileError(gettext("The file contains binary data (NUL bytes), not CSV text."))
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
             text[:4096], delimiters=",;\t"
@@ -180,12 +215,13 @@ def _csv_cells(data: bytes) -> Iterator[list[str]]:
         yield from reader
     except csv.Error as exc:
         raise ImportFileError(
-            f"The CSV file is malformed near line {reader.line_num}: {exc}."
+            gettext("The CSV file is malformed near line %(line)s: %(error)s.")
+            % {"line": reader.line_num, "error": exc}
         ) from exc
 
 
 def _check_zip(data: bytes) -> None:
-    not_xlsx = "The file is not an Excel workbook (.xlsx). Save it as .xlsx or CSV UTF-8."
+    not_xlsx = gettext("The file is not an Excel workbook (.xlsx). Save it as .xlsx or CSV UTF-8.")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ImportFileError(not_xlsx)
     try:
@@ -195,26 +231,37 @@ def _check_zip(data: bytes) -> None:
         raise ImportFileError(not_xlsx) from exc
     if len(entries) > XLSX_MAX_ENTRIES:
         raise ImportFileError(
-            f"The workbook holds {len(entries):,} parts (at most {XLSX_MAX_ENTRIES:,}): "
-            "it is not a plain spreadsheet."
+            gettext(
+                "The workbook holds %(count)s parts (at most %(maximum)s): "
+                "it is not a plain spreadsheet."
+            )
+            % {
+                "count": number_format(len(entries), force_grouping=True),
+                "maximum": number_format(XLSX_MAX_ENTRIES, force_grouping=True),
+            }
         )
     total = 0
     for entry in entries:
         if entry.flag_bits & 0x1:
             raise ImportFileError(
-                "The workbook is encrypted. Remove its password and upload again."
+                gettext("The workbook is encrypted. Remove its password and upload again.")
             )
         total += entry.file_size
         if entry.file_size > 1024 * 1024 and entry.file_size > XLSX_MAX_RATIO * max(
             entry.compress_size, 1
         ):
             raise ImportFileError(
-                "The workbook expands far more than a spreadsheet does (a zip bomb?): refused."
+                gettext(
+                    "The workbook expands far more than a spreadsheet does (a zip bomb?): refused."
+                )
             )
     if total > XLSX_MAX_UNCOMPRESSED_BYTES:
         raise ImportFileError(
-            f"The workbook would expand to {total / 1024 / 1024:,.0f} MB (at most "
-            f"{XLSX_MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB): refused."
+            gettext("The workbook would expand to %(size)s MB (at most %(maximum)s MB): refused.")
+            % {
+                "size": number_format(round(total / 1024 / 1024), force_grouping=True),
+                "maximum": XLSX_MAX_UNCOMPRESSED_BYTES // 1024 // 1024,
+            }
         )
     names = {entry.filename for entry in entries}
     if not all(name in names for name in XLSX_REQUIRED):
@@ -228,18 +275,22 @@ def _xlsx_cells(data: bytes) -> Iterator[list[str]]:
     # openpyxl parses with defusedxml only when it is installed (a dependency of ours):
     # refuse rather than parse untrusted XML without it.
     if not openpyxl.xml.DEFUSEDXML:
-        raise ImportFileError("XLSX files cannot be read on this server (defusedxml missing).")
+        raise ImportFileError(
+            gettext("XLSX files cannot be read on this server (defusedxml missing).")
+        )
     _check_zip(data)
     try:
         workbook = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=False, keep_links=False
         )
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise ImportFileError(f"The workbook could not be read: {type(exc).__name__}.") from exc
+        raise ImportFileError(
+            gettext("The workbook could not be read: %(error)s.") % {"error": type(exc).__name__}
+        ) from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise ImportFileError("The workbook has no worksheet.")
+            raise ImportFileError(gettext("The workbook has no worksheet."))
         try:
             for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
                 yield [_cell(value) for value in row]
@@ -247,7 +298,8 @@ def _xlsx_cells(data: bytes) -> Iterator[list[str]]:
             raise
         except Exception as exc:
             raise ImportFileError(
-                f"The worksheet could not be read: {type(exc).__name__}."
+                gettext("The worksheet could not be read: %(error)s.")
+                % {"error": type(exc).__name__}
             ) from exc
     finally:
         workbook.close()
@@ -257,6 +309,6 @@ def read_upload(*, data: bytes, filename: str, max_rows: int) -> tuple[str, list
     """The file's format and its rows; ``ImportFileError`` for a file to refuse."""
     kind = file_format(filename)
     if not data.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(gettext("The file is empty."))
     cells = _csv_cells(data) if kind == "csv" else _xlsx_cells(data)
     return kind, _rows(cells, max_rows=max_rows)

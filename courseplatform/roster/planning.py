@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User, normalize_email
@@ -70,16 +72,26 @@ def _check_cells(row: PlannedRow) -> None:
     parsed = row.parsed
     for label, value in (("name", parsed.name), ("email", parsed.email)):
         if value.startswith(FORMULA_PREFIXES):
-            row.add(
-                "formula",
-                f"The {label} starts with “{value[0]}”: kept as text, never run as a formula.",
+            message = (
+                gettext("The name starts with “%(char)s”: kept as text, never run as a formula.")
+                if label == "name"
+                else gettext(
+                    "The email starts with “%(char)s”: kept as text, never run as a formula."
+                )
             )
+            row.add("formula", message % {"char": value[0]})
     if not parsed.email:
-        row.add("bad_email", "The email is missing.")
+        row.add("bad_email", gettext("The email is missing."))
     elif len(parsed.email) > EMAIL_MAX:
-        row.add("bad_email", f"The email is longer than {EMAIL_MAX} characters.")
+        row.add(
+            "bad_email",
+            gettext("The email is longer than %(maximum)s characters.") % {"maximum": EMAIL_MAX},
+        )
     if len(parsed.name) > NAME_MAX:
-        row.add("bad_name", f"The name is longer than {NAME_MAX} characters.")
+        row.add(
+            "bad_name",
+            gettext("The name is longer than %(maximum)s characters.") % {"maximum": NAME_MAX},
+        )
     if row.has_error:
         return
     try:
@@ -88,7 +100,15 @@ def _check_cells(row: PlannedRow) -> None:
         for name, messages in exc.message_dict.items():
             code = "bad_email" if name == "email" else "bad_name"
             what = "email" if name == "email" else "name"
-            row.add(code, f"The {what} “{_short(getattr(parsed, what))}”: {' '.join(messages)}")
+            template = (
+                gettext("The email “%(value)s”: %(problem)s")
+                if what == "email"
+                else gettext("The name “%(value)s”: %(problem)s")
+            )
+            row.add(
+                code,
+                template % {"value": _short(getattr(parsed, what)), "problem": " ".join(messages)},
+            )
 
 
 def _short(text: str) -> str:
@@ -111,17 +131,28 @@ def plan_rows(*, school: School, actor: User, rows: list[ParsedRow]) -> Plan:
         address = normalize_email(row.parsed.email)
         if not row.has_error:
             if address in seen:
-                row.add("duplicate", f"The same email as row {seen[address]}: this row is skipped.")
+                row.add(
+                    "duplicate",
+                    gettext("The same email as row %(line)s: this row is skipped.")
+                    % {"line": seen[address]},
+                )
             else:
                 seen[address] = row.parsed.line
         unknown = [slug for slug in row.parsed.courses if slug not in courses]
         if unknown:
             listed = ", ".join(f"“{_short(slug)}”" for slug in unknown[:5])
-            row.add(
-                "unknown_course",
-                f"Unknown course {listed}"
-                + ("." if is_owner else " (or a course you do not teach)."),
+            unknown_message = (
+                ngettext(
+                    "Unknown course %(courses)s.", "Unknown courses %(courses)s.", len(unknown)
+                )
+                if is_owner
+                else ngettext(
+                    "Unknown course %(courses)s (or a course you do not teach).",
+                    "Unknown courses %(courses)s (or courses you do not teach).",
+                    len(unknown),
+                )
             )
+            row.add("unknown_course", unknown_message % {"courses": listed})
     users = {
         user.email: user
         for user in User.objects.filter(school=school, email__in=list(seen)).only(
@@ -146,7 +177,7 @@ def plan_rows(*, school: School, actor: User, rows: list[ParsedRow]) -> Plan:
         user = users.get(normalize_email(row.parsed.email))
         if user is not None:
             if not user.is_active:
-                row.add("inactive", "This account is deactivated: it is not enrolled.")
+                row.add("inactive", gettext("This account is deactivated: it is not enrolled."))
                 row.action = Action.INVALID
                 continue
             missing = [
@@ -157,10 +188,17 @@ def plan_rows(*, school: School, actor: User, rows: list[ParsedRow]) -> Plan:
             row.action = Action.ENROLL if missing else Action.UNCHANGED
             continue
         if places is not None and invites >= places:
+            assert limit is not None  # places is only counted under a limit
             row.add(
                 "over_limit",
-                f"Over the plan's limit of {limit:,} students ({before:,} already): "
-                "no account is created for this row.",
+                gettext(
+                    "Over the plan's limit of %(limit)s students (%(before)s already): "
+                    "no account is created for this row."
+                )
+                % {
+                    "limit": number_format(limit, force_grouping=True),
+                    "before": number_format(before, force_grouping=True),
+                },
             )
             row.action = Action.INVALID
             continue

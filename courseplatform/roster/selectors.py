@@ -12,6 +12,8 @@ from datetime import datetime
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from courseplatform.tenancy.models import School
 
@@ -21,12 +23,12 @@ ROWS_PER_PAGE = 50
 Status = StudentImportRow.Status
 Action = StudentImportRow.Action
 # The filters of the preview's row list: ?show=<key>.
-ROW_FILTERS: dict[str, tuple[str, Q]] = {
-    "all": ("All rows", Q()),
-    "problems": ("Problems", Q(action=Action.INVALID) | Q(status=Status.FAILED)),
-    "invite": ("New accounts", Q(action=Action.INVITE)),
-    "enroll": ("Enrolments", Q(action=Action.ENROLL)),
-    "unchanged": ("Nothing to do", Q(action=Action.UNCHANGED)),
+ROW_FILTERS: dict[str, tuple[StrOrPromise, Q]] = {
+    "all": (_("All rows"), Q()),
+    "problems": (_("Problems"), Q(action=Action.INVALID) | Q(status=Status.FAILED)),
+    "invite": (_("New accounts"), Q(action=Action.INVITE)),
+    "enroll": (_("Enrolments"), Q(action=Action.ENROLL)),
+    "unchanged": (_("Nothing to do"), Q(action=Action.UNCHANGED)),
 }
 
 

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -40,17 +42,25 @@ def _refuse(message: str) -> ValidationError:
     return ValidationError({"file": ValidationError(message, code="invalid_file")})
 
 
+def _megabytes(size: int) -> str:
+    return number_format(size / 1024 / 1024, decimal_pos=1, force_grouping=True)
+
+
 def read_limited(upload: UploadedFile) -> bytes:
     """The upload's bytes, refusing one above ``ROSTER_IMPORT_MAX_BYTES`` before reading."""
     limit = settings.ROSTER_IMPORT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise _refuse(
-            f"The file is {upload.size / 1024 / 1024:,.1f} MB; the limit is "
-            f"{limit / 1024 / 1024:,.1f} MB. Split it into smaller files."
+            gettext(
+                "The file is %(size)s MB; the limit is %(limit)s MB. Split it into smaller files."
+            )
+            % {"size": _megabytes(upload.size), "limit": _megabytes(limit)}
         )
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise _refuse(f"The file is larger than {limit / 1024 / 1024:,.1f} MB.")
+        raise _refuse(
+            gettext("The file is larger than %(limit)s MB.") % {"limit": _megabytes(limit)}
+        )
     return data
 
 
@@ -119,7 +129,9 @@ def create_import(
 def _require_own(school: School, actor: User, student_import: StudentImport) -> None:
     permissions.require_school_manager(school, actor, student_import)
     if student_import.created_by_id != actor.pk and not permissions.is_school_owner(actor, school):
-        raise PermissionDenied("Only the school's owner or who uploaded the file can do this.")
+        raise PermissionDenied(
+            gettext("Only the school's owner or who uploaded the file can do this.")
+        )
 
 
 def apply_import(*, school: School, actor: User, student_import: StudentImport) -> StudentImport:
@@ -130,8 +142,11 @@ def apply_import(*, school: School, actor: User, student_import: StudentImport) 
         locked = StudentImport.objects.select_for_update().get(school=school, pk=student_import.pk)
         if locked.status != StudentImport.Status.PREVIEW:
             raise RosterError(
-                f"This import is {locked.get_status_display().lower()}: it cannot be applied again."
-                " Upload the file again to re-check it."
+                gettext(
+                    "This import is %(status)s: it cannot be applied again. "
+                    "Upload the file again to re-check it."
+                )
+                % {"status": locked.get_status_display().lower()}
             )
         locked.started_at = timezone.now()
         pending = locked.rows.filter(status=StudentImportRow.Status.PENDING).exists()
@@ -159,7 +174,7 @@ def discard_import(*, school: School, actor: User, student_import: StudentImport
     with transaction.atomic():
         locked = StudentImport.objects.select_for_update().get(school=school, pk=student_import.pk)
         if locked.status != StudentImport.Status.PREVIEW:
-            raise RosterError("Only an import that has not been applied can be discarded.")
+            raise RosterError(gettext("Only an import that has not been applied can be discarded."))
         locked.rows.all().delete()
         locked.status = StudentImport.Status.DISCARDED
         locked.save(update_fields=["status"])

@@ -21,9 +21,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.tasks import task
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from courseplatform.accounts import permissions
+from courseplatform.accounts.language import recipient_language
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import (
     create_invited_student,
@@ -94,8 +96,11 @@ def run_import_batch(*, school_id: int, import_id: int) -> dict[str, int]:
                 "instructors"
             )
         }
+        # Each row's result is read by who uploaded the file: in their language.
+        reader = recipient_language(school=school, user=student_import.created_by)
         for row in batch:
-            status, result = _apply_row(school, student_import, row, courses)
+            with translation.override(reader):
+                status, result = _apply_row(school, student_import, row, courses)
             StudentImportRow.objects.filter(pk=row.pk).update(
                 status=status, result=result[:RESULT_MAX], applied_at=timezone.now()
             )
@@ -148,7 +153,7 @@ def _apply_row(
     invited: User | None = None
     try:
         if actor is None or not permissions.can_manage_school(actor, school):
-            raise RowRefused("Who uploaded this file can no longer manage the school.")
+            raise RowRefused(gettext("Who uploaded this file can no longer manage the school."))
         with transaction.atomic():
             address, name = invitation_details(email=row.email, full_name=row.name)
             student = User.objects.filter(school=school, email=address).first()
@@ -160,7 +165,9 @@ def _apply_row(
             for slug in dict.fromkeys(row.courses):
                 course = courses.get(slug)
                 if course is None:
-                    raise RowRefused(f"The course “{slug}” no longer exists.")
+                    raise RowRefused(
+                        gettext("The course “%(slug)s” no longer exists.") % {"slug": slug}
+                    )
                 permissions.require_course_manager(school, actor, course)
                 _, created = enroll_student(
                     school=school,
@@ -176,12 +183,18 @@ def _apply_row(
     except ValidationError as exc:
         return Status.FAILED, " ".join(exc.messages)
     except (PermissionDenied, Http404):
-        return Status.FAILED, "You may not enrol students in one of these courses."
+        return Status.FAILED, gettext("You may not enrol students in one of these courses.")
     except Exception as exc:  # one broken row must not stop the others
         logger.exception("student import %s row %s failed", student_import.pk, row.line)
-        return Status.FAILED, f"Unexpected error: {type(exc).__name__}."
-    parts = ["Account created and invited." if invited else "Existing account."]
-    parts.append(f"Enrolled in {', '.join(enrolled)}." if enrolled else "No new enrolment.")
+        return Status.FAILED, gettext("Unexpected error: %(error)s.") % {
+            "error": type(exc).__name__
+        }
+    parts = [gettext("Account created and invited.") if invited else gettext("Existing account.")]
+    parts.append(
+        gettext("Enrolled in %(courses)s.") % {"courses": ", ".join(enrolled)}
+        if enrolled
+        else gettext("No new enrolment.")
+    )
     if invited is not None:
         first = courses[enrolled[0]].title if enrolled else ""
         try:
@@ -195,8 +208,11 @@ def _apply_row(
             return Status.FAILED, " ".join(
                 [
                     *parts,
-                    f"The invitation email failed ({type(exc).__name__}): "
-                    "ask them to use “Forgot password”.",
+                    gettext(
+                        "The invitation email failed (%(error)s): "
+                        "ask them to use “Forgot password”."
+                    )
+                    % {"error": type(exc).__name__},
                 ]
             )
     return Status.DONE, " ".join(parts)

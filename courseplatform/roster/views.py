@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -62,7 +64,9 @@ class CappedUpload(FileUploadHandler):
 
 def _too_large_message() -> str:
     limit = settings.ROSTER_IMPORT_MAX_BYTES / 1024 / 1024
-    return f"The file is larger than the limit of {limit:,.1f} MB. Split it into smaller files."
+    return gettext(
+        "The file is larger than the limit of %(limit)s MB. Split it into smaller files."
+    ) % {"limit": number_format(limit, decimal_pos=1, force_grouping=True)}
 
 
 # The upload handler must be in place before anything reads the body, CSRF's check
@@ -165,7 +169,9 @@ def apply(request: HttpRequest, import_id: int) -> HttpResponse:
     except services.RosterError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "The import is running: you can leave this page meanwhile.")
+        messages.success(
+            request, gettext("The import is running: you can leave this page meanwhile.")
+        )
     return redirect("roster:preview", import_id=student_import.pk)
 
 
@@ -179,7 +185,10 @@ def discard(request: HttpRequest, import_id: int) -> HttpResponse:
     except services.RosterError as exc:
         messages.error(request, str(exc))
         return redirect("roster:preview", import_id=student_import.pk)
-    messages.success(request, f"“{student_import.filename}” was discarded; nothing changed.")
+    messages.success(
+        request,
+        gettext("“%(name)s” was discarded; nothing changed.") % {"name": student_import.filename},
+    )
     return redirect("roster:upload")
 
 

@@ -96,7 +96,7 @@ def test_preview_shows_each_rows_validity_and_changes_nothing(
     [
         ("s.csv", b"", "The submitted file is empty."),
         ("s.csv", b"  \r\n", "The file is empty."),
-        ("s.csv", b"name,phone\r\nAnn,1\r\n", "Unknown column(s)"),
+        ("s.csv", b"name,phone\r\nAnn,1\r\n", "Unknown column"),
         ("s.csv", b"Ann,ann@alpha.test\r\n", "not a header"),
         ("s.csv", "name,email\r\nZoë,z@alpha.test\r\n".encode("cp1252"), "not UTF-8 text"),
         ("s.csv", b"name,email\r\n=1+1,=cmd|' /C calc'!A0\r\n\x00", "NUL bytes"),

@@ -52,7 +52,7 @@ def test_semicolon_delimited_csv_is_read() -> None:
         (b"   \r\n", "The file is empty."),
         (b"name,email\r\n", "no students"),
         (b"Ann,ann@x.test\r\nBob,bob@x.test\r\n", "looks like a student, not a header"),
-        (b"name,phone\r\nAnn,123\r\n", "Unknown column(s) \u201cphone\u201d"),
+        (b"name,phone\r\nAnn,123\r\n", "Unknown column \u201cphone\u201d"),
         (b"name,courses\r\nAnn,a\r\n", "has no email column"),
         (b"email,email\r\na@x.test,b@x.test\r\n", "appears twice"),
         (b",,\r\nAnn,a@x.test,\r\n", "The first row is empty"),
