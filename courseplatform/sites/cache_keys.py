@@ -9,6 +9,8 @@ without having to find and delete them. An evicted token is simply re-created.
 
 from __future__ import annotations
 
+from django.utils.translation import get_language
+
 from courseplatform.tenancy.generation import bump_content_generation, content_generation
 
 RENDER_TTL = 24 * 3600
@@ -24,7 +26,10 @@ def bump_site_version(school_id: int) -> None:
 
 def page_key(school_id: int, page_id: int, revision: str) -> str:
     # v2: covers are stable URLs written in stage 1 (no cover slots left for stage 2).
-    return f"sites:page:v2:{school_id}:{page_id}:{revision}:{site_version(school_id)}"
+    # The dynamic blocks carry our own texts ("3 lessons", "View course"): one rendering
+    # per language.
+    language = get_language() or "en"
+    return f"sites:page:v2:{school_id}:{page_id}:{revision}:{language}:{site_version(school_id)}"
 
 
 def nav_key(school_id: int) -> str:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.accounts.forms import StyledFormMixin
 from courseplatform.ops.files import UploadRejected
@@ -32,35 +33,38 @@ def normalize_colour(value: str) -> str:
 class ThemeForm(StyledFormMixin, forms.ModelForm):
     logo = forms.FileField(
         required=False,
-        help_text="PNG, JPEG, WebP or GIF. Scaled to fit 512x512 pixels; a transparent PNG "
-        "looks best.",
+        label=_("Logo"),
+        help_text=_(
+            "PNG, JPEG, WebP or GIF. Scaled to fit 512x512 pixels; a transparent PNG looks best."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": IMAGE_TYPES}),
     )
-    remove_logo = forms.BooleanField(required=False, label="Remove the logo")
+    remove_logo = forms.BooleanField(required=False, label=_("Remove the logo"))
     favicon = forms.FileField(
         required=False,
-        help_text="A square image (at least 64x64), shown in browser tabs and bookmarks.",
+        label=_("Favicon"),
+        help_text=_("A square image (at least 64x64), shown in browser tabs and bookmarks."),
         widget=forms.ClearableFileInput(attrs={"accept": IMAGE_TYPES}),
     )
-    remove_favicon = forms.BooleanField(required=False, label="Remove the favicon")
+    remove_favicon = forms.BooleanField(required=False, label=_("Remove the favicon"))
 
     class Meta:
         model = Theme
         fields = [*COLOUR_FIELDS, "heading_font", "body_font", "button_shape"]
         labels = {
-            "primary_color": "Primary",
-            "accent_color": "Accent",
-            "background_color": "Background",
-            "text_color": "Text",
-            "heading_font": "Heading font",
-            "body_font": "Body font",
-            "button_shape": "Button shape",
+            "primary_color": _("Primary"),
+            "accent_color": _("Accent"),
+            "background_color": _("Background"),
+            "text_color": _("Text"),
+            "heading_font": _("Heading font"),
+            "body_font": _("Body font"),
+            "button_shape": _("Button shape"),
         }
         help_texts = {
-            "primary_color": "Buttons, links and highlights.",
-            "accent_color": "Badges and small highlights.",
-            "background_color": "The page background.",
-            "text_color": "Body text on the background.",
+            "primary_color": _("Buttons, links and highlights."),
+            "accent_color": _("Badges and small highlights."),
+            "background_color": _("The page background."),
+            "text_color": _("Body text on the background; it must reach a 4.5:1 contrast."),
         }
         widgets = {"button_shape": forms.RadioSelect}
 
@@ -102,6 +106,13 @@ class ThemeForm(StyledFormMixin, forms.ModelForm):
                     maker(upload)
                 except UploadRejected as exc:
                     self.add_error(kind, str(exc))
+        # Body text below WCAG AA is refused here, with both colours and the ratio, so
+        # the owner sees it on the field (update_theme refuses it too, for other callers).
+        error = theming.body_contrast_error(
+            cleaned.get("text_color") or "", cleaned.get("background_color") or ""
+        )
+        if error:
+            self.add_error("text_color", error)
         return cleaned
 
     def full_clean(self) -> None:

@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courseplatform.tenancy.models import TenantModel
 
-hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5.")
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #4f46e5."))
 
 
 # The bundled, self-hosted fonts (npm @fontsource-variable packages, copied to
@@ -16,10 +18,10 @@ FONT_CHOICES = [
     ("inter", "Inter"),
     ("source-sans-3", "Source Sans 3"),
     ("montserrat", "Montserrat"),
-    ("lora", "Lora (serif)"),
-    ("merriweather", "Merriweather (serif)"),
+    ("lora", _("Lora (serif)")),
+    ("merriweather", _("Merriweather (serif)")),
     ("jetbrains-mono", "JetBrains Mono"),
-    ("system", "System UI (no download)"),
+    ("system", _("System UI (no download)")),
 ]
 
 
@@ -27,9 +29,9 @@ class Theme(TenantModel):
     """A school's brand, applied through CSS variables on every school page."""
 
     class ButtonShape(models.TextChoices):
-        ROUNDED = "rounded", "Rounded"
-        PILL = "pill", "Pill"
-        SQUARE = "square", "Square"
+        ROUNDED = "rounded", pgettext_lazy("button shape", "Rounded")
+        PILL = "pill", pgettext_lazy("button shape", "Pill")
+        SQUARE = "square", pgettext_lazy("button shape", "Square")
 
     primary_color = models.CharField(max_length=7, default="#4f46e5", validators=[hex_colour])
     accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[hex_colour])
@@ -57,8 +59,8 @@ class Page(TenantModel):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", pgettext_lazy("page status", "Draft")
+        PUBLISHED = "published", pgettext_lazy("page status", "Published")
 
     slug = models.SlugField(max_length=80)
     title = models.CharField(max_length=200)
@@ -96,8 +98,8 @@ class PageRevision(TenantModel):
     """An immutable snapshot of a page, made on publish (and on restore)."""
 
     class Kind(models.TextChoices):
-        PUBLISH = "publish", "Published"
-        RESTORE = "restore", "Restored"
+        PUBLISH = "publish", pgettext_lazy("revision kind", "Published")
+        RESTORE = "restore", pgettext_lazy("revision kind", "Restored")
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()

@@ -21,7 +21,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from courseplatform.accounts import permissions
 from courseplatform.ops.services import record_audit
@@ -38,15 +41,15 @@ from .selectors import count_pages
 
 TITLE_MAX = 200
 SLUG_MAX = 80
-SITE_MANAGERS_ONLY = "Only the school's owner and instructors can change its site."
+SITE_MANAGERS_ONLY = gettext_lazy("Only the school's owner and instructors can change its site.")
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
 class Starter:
     key: str
-    name: str
-    description: str
+    name: str | Promise  # lazily translated: shown in the viewer's language
+    description: str | Promise
 
 
 STARTERS: dict[str, Starter] = {
@@ -54,21 +57,27 @@ STARTERS: dict[str, Starter] = {
     for s in (
         Starter(
             "classic",
-            "Classic",
-            "A welcoming hero, what students get, your course "
-            "catalogue, a code redemption box and answers to common questions.",
+            pgettext_lazy("starter template", "Classic"),
+            gettext_lazy(
+                "A welcoming hero, what students get, your course "
+                "catalogue, a code redemption box and answers to common questions."
+            ),
         ),
         Starter(
             "bold",
-            "Bold",
-            "A full-width hero in your brand colour with big type, your "
-            "courses, testimonials and a strong call to action.",
+            pgettext_lazy("starter template", "Bold"),
+            gettext_lazy(
+                "A full-width hero in your brand colour with big type, your "
+                "courses, testimonials and a strong call to action."
+            ),
         ),
         Starter(
             "minimal",
-            "Minimal",
-            "Quiet and text-first: a short introduction, your "
-            "courses and a simple code box. Lots of white space.",
+            pgettext_lazy("starter template", "Minimal"),
+            gettext_lazy(
+                "Quiet and text-first: a short introduction, your "
+                "courses and a simple code box. Lots of white space."
+            ),
         ),
     )
 }
@@ -84,9 +93,12 @@ class PageTooLarge(PageError):
         self.size = size
         self.limit = limit
         super().__init__(
-            f"This page is {_kb(size)} but your plan allows {_kb(limit)} per page "
-            "(HTML, styles and builder data together). Remove some content or split it "
-            "into two pages. Nothing was saved."
+            _(
+                "This page is %(size)s but your plan allows %(limit)s per page "
+                "(HTML, styles and builder data together). Remove some content or split it "
+                "into two pages. Nothing was saved."
+            )
+            % {"size": _kb(size), "limit": _kb(limit)}
         )
 
 
@@ -98,7 +110,9 @@ class DraftSaved:
 
 
 def _kb(size: int) -> str:
-    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+    if size >= 1024:
+        return _("%(size)s KB") % {"size": formats.number_format(round(size / 1024))}
+    return ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": formats.number_format(size)}
 
 
 def _changed(school: School) -> None:
@@ -122,9 +136,9 @@ def check_page_size(school: School, size: int) -> int | None:
 def _clean_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
-        raise ValidationError({"title": "Give the page a title."})
+        raise ValidationError({"title": _("Give the page a title.")})
     if len(title) > TITLE_MAX:
-        raise ValidationError({"title": f"Use at most {TITLE_MAX} characters."})
+        raise ValidationError({"title": _("Use at most %(max)s characters.") % {"max": TITLE_MAX}})
     validate_single_line(title, field="title")
     return title
 
@@ -137,11 +151,18 @@ def _unique_slug(school: School, base: str, *, exclude_pk: int | None = None) ->
 
 def starter_html(*, school: School, starter: str, title: str = "") -> str:
     if starter != BLANK and starter not in STARTERS:
-        raise ValidationError({"starter": "Choose one of the starter templates."})
-    body = render_to_string(
-        f"sites/starters/{starter}.html", {"school": school, "title": title or school.name}
-    )
+        raise ValidationError({"starter": _("Choose one of the starter templates.")})
+    with translation.override(starter_language(school)):
+        body = render_to_string(
+            f"sites/starters/{starter}.html", {"school": school, "title": title or school.name}
+        )
     return sanitize_page_html(body)
+
+
+def starter_language(school: School) -> str:
+    """The language a starter's texts are written in: the school's language, or for a
+    school that follows each visitor's browser, the language of whoever creates it."""
+    return getattr(school, "language", "") or translation.get_language() or settings.LANGUAGE_CODE
 
 
 # --- the default site ----------------------------------------------------------------------
@@ -178,7 +199,7 @@ def create_page(
     *, school: School, actor: Any, title: str, starter: str = BLANK, slug: str = ""
 ) -> Page:
     """A new draft page, refused once the plan's page count is reached."""
-    permissions.require_school_manager(school, actor, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, message=str(SITE_MANAGERS_ONLY))
     title = _clean_title(title)
     html = starter_html(school=school, starter=starter, title=title)
     check_page_size(school, page_bytes(html, "", None))
@@ -191,8 +212,14 @@ def create_page(
         limit = locked.plan.max_pages
         if limit is not None and count_pages(school=school) >= limit:
             raise PageError(
-                f"Your {locked.plan.name} plan includes up to {limit} pages. Delete a page you "
-                "no longer need or upgrade to a bigger plan to add more."
+                ngettext(
+                    "Your %(plan)s plan includes up to %(limit)s page. Delete a page you "
+                    "no longer need or upgrade to a bigger plan to add more.",
+                    "Your %(plan)s plan includes up to %(limit)s pages. Delete a page you "
+                    "no longer need or upgrade to a bigger plan to add more.",
+                    limit,
+                )
+                % {"plan": locked.plan.name, "limit": limit}
             )
         if slug:
             slug = _check_slug(school, slug)
@@ -221,18 +248,18 @@ def _check_slug(school: School, slug: str, *, exclude_pk: int | None = None) -> 
     slug = (slug or "").strip().lower()
     if not _SLUG.fullmatch(slug):
         raise ValidationError(
-            {"slug": "Use lowercase letters, digits and hyphens (for example about-us)."}
+            {"slug": _("Use lowercase letters, digits and hyphens (for example about-us).")}
         )
     clash = Page.objects.filter(school=school, slug=slug).exclude(pk=exclude_pk or 0)
     if clash.exists():
-        raise ValidationError({"slug": "Another page already uses this address."})
+        raise ValidationError({"slug": _("Another page already uses this address.")})
     return slug
 
 
 def update_page(
     *, school: School, actor: Any, page: Page, title: str, slug: str, show_in_nav: bool
 ) -> Page:
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     title = _clean_title(title)
     slug = page.slug if page.is_home and not slug else _check_slug(school, slug, exclude_pk=page.pk)
     with transaction.atomic():
@@ -251,7 +278,7 @@ def update_page(
 
 
 def set_show_in_nav(*, school: School, actor: Any, page: Page, show: bool) -> Page:
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     page.show_in_nav = bool(show)
     page.save(update_fields=["show_in_nav", "updated_at"])
     _changed(school)
@@ -260,7 +287,7 @@ def set_show_in_nav(*, school: School, actor: Any, page: Page, show: bool) -> Pa
 
 def move_page(*, school: School, actor: Any, page: Page, direction: int) -> None:
     """Move a page one place up (-1) or down (+1) in the site menu."""
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     with transaction.atomic():
         pages = list(
             Page.objects.select_for_update()
@@ -280,9 +307,11 @@ def move_page(*, school: School, actor: Any, page: Page, direction: int) -> None
 
 
 def delete_page(*, school: School, actor: Any, page: Page) -> None:
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     if page.is_home:
-        raise PageError("The home page cannot be deleted. Make another page the home page first.")
+        raise PageError(
+            _("The home page cannot be deleted. Make another page the home page first.")
+        )
     with transaction.atomic():
         record_audit(
             school=school,
@@ -296,9 +325,9 @@ def delete_page(*, school: School, actor: Any, page: Page) -> None:
 
 
 def set_home_page(*, school: School, actor: Any, page: Page) -> Page:
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     if page.status != Page.Status.PUBLISHED:
-        raise PageError("Publish this page before making it the home page.")
+        raise PageError(_("Publish this page before making it the home page."))
     with transaction.atomic():
         previous = Page.objects.filter(school=school, is_home=True).exclude(pk=page.pk)
         previous_slugs = list(previous.values_list("slug", flat=True))
@@ -324,7 +353,7 @@ def save_draft(
 ) -> DraftSaved:
     """Autosave from the builder: size-checked first (nothing stored when too big),
     then sanitised and stored as the page's draft."""
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     if not isinstance(html, str) or not isinstance(css, str):
         raise ValidationError("html and css must be strings.")
     if project is None:
@@ -367,14 +396,14 @@ def _prune_revisions(school: School, page: Page) -> None:
 
 def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
     """Snapshot the draft as a new revision and make it the live page."""
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     with transaction.atomic():
         locked = Page.objects.select_for_update().get(school=school, pk=page.pk)
         html = sanitize_page_html(locked.draft_html)
         css = sanitize_css(locked.draft_css)
         project = sanitize_project(locked.draft_project)
         if not html.strip():
-            raise PageError("This page is empty. Add something to it before publishing.")
+            raise PageError(_("This page is empty. Add something to it before publishing."))
         number = (
             PageRevision.objects.filter(school=school, page=locked).aggregate(m=Max("number"))["m"]
             or 0
@@ -417,9 +446,11 @@ def publish_page(*, school: School, actor: Any, page: Page) -> PageRevision:
 
 
 def unpublish_page(*, school: School, actor: Any, page: Page) -> Page:
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     if page.is_home:
-        raise PageError("The home page is always published. Make another page the home page first.")
+        raise PageError(
+            _("The home page is always published. Make another page the home page first.")
+        )
     with transaction.atomic():
         page.status = Page.Status.DRAFT
         page.save(update_fields=["status", "updated_at"])
@@ -439,7 +470,9 @@ def _replace_draft(page: Page, *, html: str, css: str, project: dict[str, Any]) 
 
 def restore_revision(*, school: School, actor: Any, page: Page, revision: PageRevision) -> Page:
     """Copy a revision into the draft; the live page changes only when it is published."""
-    permissions.require_school_manager(school, actor, page, revision, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(
+        school, actor, page, revision, message=str(SITE_MANAGERS_ONLY)
+    )
     if revision.page_id != page.pk:
         raise Http404("Not found.")
     check_page_size(school, page_bytes(revision.html, revision.css, revision.project))
@@ -462,7 +495,7 @@ def restore_revision(*, school: School, actor: Any, page: Page, revision: PageRe
 
 def apply_starter(*, school: School, actor: Any, page: Page, starter: str) -> Page:
     """Replace the page's draft with a starter template (the live page is untouched)."""
-    permissions.require_school_manager(school, actor, page, message=SITE_MANAGERS_ONLY)
+    permissions.require_school_manager(school, actor, page, message=str(SITE_MANAGERS_ONLY))
     html = starter_html(school=school, starter=starter, title=page.title)
     check_page_size(school, page_bytes(html, "", None))
     with transaction.atomic():

@@ -4,7 +4,8 @@ Services (``update_theme``, ``set_logo``, ``set_favicon``, ``clear_branding_imag
 change the theme; only the school's owner may (the brand is the owner's call, like the
 school's name). The helpers turn a theme into CSS custom properties for every school
 page (``theme_css_variables``), check colour contrast against WCAG 2.x AA
-(``contrast_ratio``, ``contrast_warnings``) and build the public URLs of the logo and
+(``contrast_ratio``, ``contrast_warnings``; ``body_contrast_error`` is the one pair that
+blocks a save: body text below 4.5:1) and build the public URLs of the logo and
 favicon (``branding_url``), which are served by ``views_theme.branding_asset`` at
 ``/branding/<kind>`` on the school's host.
 """
@@ -21,7 +22,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps
 
 from courseplatform.accounts import permissions
@@ -41,7 +45,7 @@ from .models import FONT_CHOICES, Theme
 BrandingKind = Literal["logo", "favicon"]
 BRANDING_KINDS: tuple[BrandingKind, ...] = ("logo", "favicon")
 BRANDING_FOLDER = "branding"
-THEME_OWNER_ONLY = "Only the school owner can change the theme."
+THEME_OWNER_ONLY = gettext_lazy("Only the school owner can change the theme.")
 
 # WCAG 2.x level AA: 4.5:1 for body text, 3:1 for large text and UI components.
 AA_TEXT = 4.5
@@ -177,13 +181,47 @@ def _colour(theme: Any, field: str) -> str:
     return value.lower() if HEX_COLOUR.match(value) else DEFAULTS[field]
 
 
-def contrast_warnings(theme: Any) -> list[str]:
-    """Plain-language warnings for colour pairs below WCAG AA (never blocking).
+def _ratio(value: float) -> str:
+    """A contrast ratio as people read it ("4.48"), with the active language's decimal
+    mark. Rounded, except never up onto a limit: 4.499 must not read "4.50 (below 4.5)"."""
+    shown = round(value, 2)
+    if any(value < limit <= shown for limit in (AA_TEXT, AA_LARGE)):
+        shown = int(value * 100) / 100
+    return formats.number_format(shown, 2)
 
-    Checks body text on the background (4.5:1), button text on the primary colour
-    (4.5:1; the button text is chosen automatically, so this fires only for mid-tones
-    where neither dark nor white text is enough) and the primary colour used for links
-    and headings on the background (3:1, the large-text / UI-component minimum).
+
+def body_contrast_error(text: str, background: str) -> str:
+    """Why body text ``text`` on ``background`` cannot be saved, or "" when it can.
+
+    Body text is what every visitor reads; below WCAG AA (4.5:1) the theme is refused
+    (the form error names both colours and the ratio). The other pairs in
+    ``contrast_warnings`` stay advice.
+    """
+    if not (HEX_COLOUR.match(text or "") and HEX_COLOUR.match(background or "")):
+        return ""  # the colour fields report bad values themselves
+    ratio = contrast_ratio(text, background)
+    if ratio >= AA_TEXT:
+        return ""
+    return _(
+        "Body text in %(text)s on the background %(background)s has a contrast of "
+        "%(ratio)s:1; WCAG AA needs at least %(minimum)s:1 for body text, so the theme "
+        "cannot be saved. Darken the text or lighten the background."
+    ) % {
+        "text": text.lower(),
+        "background": background.lower(),
+        "ratio": _ratio(ratio),
+        "minimum": formats.number_format(AA_TEXT, 1),
+    }
+
+
+def contrast_warnings(theme: Any) -> list[str]:
+    """Plain-language notes for colour pairs below WCAG AA.
+
+    Checks body text on the background (4.5:1; this one also blocks a save, see
+    ``body_contrast_error``), button text on the primary colour (4.5:1; the button text
+    is chosen automatically, so this fires only for mid-tones where neither dark nor
+    white text is enough) and the primary colour used for links and headings on the
+    background (3:1, the large-text / UI-component minimum).
     """
     text, background = _colour(theme, "text_color"), _colour(theme, "background_color")
     primary = _colour(theme, "primary_color")
@@ -191,22 +229,31 @@ def contrast_warnings(theme: Any) -> list[str]:
     ratio = contrast_ratio(text, background)
     if ratio < AA_TEXT:
         warnings.append(
-            f"Text on the background has a contrast of {ratio:.2f}:1; WCAG AA asks for at "
-            f"least {AA_TEXT}:1, so some visitors will struggle to read it. "
-            "Darken the text or lighten the background."
+            _(
+                "Text on the background has a contrast of %(ratio)s:1; WCAG AA asks for at "
+                "least %(minimum)s:1, so some visitors will struggle to read it. "
+                "Darken the text or lighten the background."
+            )
+            % {"ratio": _ratio(ratio), "minimum": formats.number_format(AA_TEXT, 1)}
         )
     on_primary = on_colour(primary)
     ratio = contrast_ratio(on_primary, primary)
     if ratio < AA_TEXT:
         warnings.append(
-            f"Button text on the primary colour has a contrast of {ratio:.2f}:1 (below "
-            f"{AA_TEXT}:1). Choose a darker or lighter primary colour."
+            _(
+                "Button text on the primary colour has a contrast of %(ratio)s:1 (below "
+                "%(minimum)s:1). Choose a darker or lighter primary colour."
+            )
+            % {"ratio": _ratio(ratio), "minimum": formats.number_format(AA_TEXT, 1)}
         )
     ratio = contrast_ratio(primary, background)
     if ratio < AA_LARGE:
         warnings.append(
-            f"Links and headings in the primary colour have a contrast of {ratio:.2f}:1 "
-            f"with the background (below {AA_LARGE}:1) and may be hard to see."
+            _(
+                "Links and headings in the primary colour have a contrast of %(ratio)s:1 "
+                "with the background (below %(minimum)s:1) and may be hard to see."
+            )
+            % {"ratio": _ratio(ratio), "minimum": formats.number_format(AA_LARGE, 1)}
         )
     return warnings
 
@@ -320,9 +367,10 @@ def update_theme(
     """Change colours, fonts and button shape (None leaves a value as it is).
 
     Raises PermissionDenied unless ``actor`` owns ``school`` and ValidationError for a
-    bad colour, font or shape; nothing is saved then. Audited as ``site.theme_changed``.
+    bad colour, font or shape, or body text below WCAG AA on the background
+    (``body_contrast_error``); nothing is saved then. Audited as ``site.theme_changed``.
     """
-    permissions.require_school_owner(school, actor, message=THEME_OWNER_ONLY)
+    permissions.require_school_owner(school, actor, message=str(THEME_OWNER_ONLY))
     values = {
         "primary_color": primary_color,
         "accent_color": accent_color,
@@ -347,6 +395,9 @@ def update_theme(
         if not changes:
             return theme
         theme.full_clean(exclude=["school"], validate_unique=False, validate_constraints=False)
+        error = body_contrast_error(theme.text_color, theme.background_color)
+        if error:
+            raise ValidationError({"text_color": error})
         theme.save()
         record_audit(
             school=school,
@@ -368,8 +419,11 @@ def _open_checked(upload: Any) -> Image.Image:
             width, height = source.size
             if width > MAX_SOURCE_SIDE or height > MAX_SOURCE_SIDE:
                 raise UploadRejected(
-                    f"The image is {width}x{height} pixels; use one at most "
-                    f"{MAX_SOURCE_SIDE} pixels on each side."
+                    _(
+                        "The image is %(width)sx%(height)s pixels; use one at most "
+                        "%(max)s pixels on each side."
+                    )
+                    % {"width": width, "height": height, "max": MAX_SOURCE_SIDE}
                 )
             source.seek(0)  # the first frame of an animation
             image = ImageOps.exif_transpose(source)
@@ -378,7 +432,9 @@ def _open_checked(upload: Any) -> Image.Image:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         if isinstance(exc, UploadRejected):
             raise
-        raise UploadRejected("This image could not be read; try saving it again as PNG.") from exc
+        raise UploadRejected(
+            _("This image could not be read; try saving it again as PNG.")
+        ) from exc
     finally:
         upload.seek(0)
 
@@ -402,12 +458,19 @@ def make_favicon(upload: Any) -> Image.Image:
     width, height = image.size
     if min(width, height) < FAVICON_MIN_SIDE:
         raise UploadRejected(
-            f"The favicon is {width}x{height} pixels; use a square image of at least "
-            f"{FAVICON_SIDE}x{FAVICON_SIDE}."
+            _(
+                "The favicon is %(width)sx%(height)s pixels; use a square image of at least "
+                "%(side)sx%(side)s."
+            )
+            % {"width": width, "height": height, "side": FAVICON_SIDE}
         )
     if abs(width - height) > FAVICON_SQUARE_TOLERANCE * max(width, height):
         raise UploadRejected(
-            f"The favicon must be square (for example 512x512); this image is {width}x{height}."
+            _(
+                "The favicon must be square (for example 512x512); this image is "
+                "%(width)sx%(height)s."
+            )
+            % {"width": width, "height": height}
         )
     image.thumbnail((FAVICON_SIDE, FAVICON_SIDE), Image.Resampling.LANCZOS)
     if image.size != (FAVICON_SIDE, FAVICON_SIDE):
@@ -432,7 +495,7 @@ def _replace_image(
     image: Image.Image | None,
     ip: str | None,
 ) -> Theme:
-    permissions.require_school_owner(school, actor, message=THEME_OWNER_ONLY)
+    permissions.require_school_owner(school, actor, message=str(THEME_OWNER_ONLY))
     new_key = ""
     if image is not None:
         new_key = store_school_file(
@@ -486,7 +549,7 @@ def clear_branding_image(
 ) -> Theme:
     """Remove the logo or favicon (the school falls back to its initial / no icon)."""
     if kind not in BRANDING_KINDS:
-        raise ValidationError("Unknown branding image.")
+        raise ValidationError(_("Unknown branding image."))
     return _replace_image(school=school, actor=actor, kind=kind, image=None, ip=ip)
 
 

@@ -30,6 +30,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from courseplatform.accounts.decorators import manager_required
@@ -138,7 +140,10 @@ def page_create(request: HttpRequest) -> HttpResponse:
     except PageError as exc:
         messages.error(request, str(exc))
         return redirect(_list_url("new-page"))
-    messages.success(request, f"“{page.title}” created as a draft. Design it, then publish.")
+    messages.success(
+        request,
+        _("“%(title)s” created as a draft. Design it, then publish.") % {"title": page.title},
+    )
     return redirect("sites_manage:builder", page.pk)
 
 
@@ -162,7 +167,7 @@ def page_detail(request: HttpRequest, page_id: int) -> HttpResponse:
             error = _errors(exc)
             page.refresh_from_db()
         else:
-            messages.success(request, "Page settings saved.")
+            messages.success(request, _("Page settings saved."))
             return redirect(_detail_url(page))
     return render(
         request,
@@ -181,7 +186,11 @@ def page_detail(request: HttpRequest, page_id: int) -> HttpResponse:
     )
 
 
-def _post_action(request: HttpRequest, page_id: int, action: Any, done: str) -> HttpResponse:
+def _post_action(
+    request: HttpRequest, page_id: int, action: Any, done: str, **params: Any
+) -> HttpResponse:
+    """Run ``action(page)``; on success flash ``done`` (a translated message with
+    ``%(title)s`` and any ``params`` as placeholders)."""
     page = _page(request, page_id)
     try:
         action(page)
@@ -191,7 +200,7 @@ def _post_action(request: HttpRequest, page_id: int, action: Any, done: str) -> 
         messages.error(request, _errors(exc))
     else:
         if done:
-            messages.success(request, done.format(title=page.title))
+            messages.success(request, done % {"title": page.title, **params})
     return redirect(_back(request, _list_url()))
 
 
@@ -208,7 +217,9 @@ def page_nav(request: HttpRequest, page_id: int) -> HttpResponse:
             page=page,
             show=show,
         ),
-        "“{title}” is now " + ("shown in" if show else "hidden from") + " the site menu.",
+        _("“%(title)s” is now shown in the site menu.")
+        if show
+        else _("“%(title)s” is now hidden from the site menu."),
     )
 
 
@@ -240,7 +251,7 @@ def page_set_home(request: HttpRequest, page_id: int) -> HttpResponse:
             actor=request.user,
             page=page,
         ),
-        "“{title}” is now your home page.",
+        _("“%(title)s” is now your home page."),
     )
 
 
@@ -255,7 +266,7 @@ def page_unpublish(request: HttpRequest, page_id: int) -> HttpResponse:
             actor=request.user,
             page=page,
         ),
-        "“{title}” is unpublished: visitors no longer see it. Its draft is kept.",
+        _("“%(title)s” is unpublished: visitors no longer see it. Its draft is kept."),
     )
 
 
@@ -273,8 +284,11 @@ def page_starter(request: HttpRequest, page_id: int) -> HttpResponse:
             page=page,
             starter=starter,
         ),
-        f"The “{name}” starter is now the draft of “{{title}}”. Open the builder to adjust it, "
-        "then publish; visitors see the old version until you do.",
+        _(
+            "The “%(starter)s” starter is now the draft of “%(title)s”. Open the builder to "
+            "adjust it, then publish; visitors see the old version until you do."
+        ),
+        starter=name,
     )
 
 
@@ -288,7 +302,7 @@ def page_delete(request: HttpRequest, page_id: int) -> HttpResponse:
         except PageError as exc:
             messages.error(request, str(exc))
             return redirect(_detail_url(page))
-        messages.success(request, f"“{page.title}” deleted.")
+        messages.success(request, _("“%(title)s” deleted.") % {"title": page.title})
         return redirect("sites_manage:pages")
     return render(request, "sites/manage/pages_delete.html", {"nav_active": "site", "page": page})
 
@@ -306,8 +320,11 @@ def revision_restore(request: HttpRequest, page_id: int, revision_id: int) -> Ht
         return redirect(_detail_url(page, "revisions"))
     messages.success(
         request,
-        f"Revision {revision.number} is now the draft of “{page.title}”. Check it in the "
-        "builder or the draft preview, then publish to make it live.",
+        _(
+            "Revision %(number)s is now the draft of “%(title)s”. Check it in the "
+            "builder or the draft preview, then publish to make it live."
+        )
+        % {"number": revision.number, "title": page.title},
     )
     return redirect(_detail_url(page, "revisions"))
 
@@ -374,6 +391,8 @@ def _builder_data(request: HttpRequest, page: Page) -> dict[str, Any]:
         "assets": _site_images(school),
         "dynamicBlocks": sorted(DYNAMIC_BLOCKS),
         "schoolName": school.name,
+        # GrapesJS's own i18n: its panels follow the page's language (builder.js).
+        "language": get_language() or "en",
     }
 
 
@@ -420,15 +439,17 @@ def draft(request: HttpRequest, page_id: int) -> HttpResponse:
         raw = request.body
     except RequestDataTooBig:
         return _json_error(
-            "This page is too large to save (the request exceeds the server's limit). "
-            "Nothing was saved.",
+            _(
+                "This page is too large to save (the request exceeds the server's limit). "
+                "Nothing was saved."
+            ),
             413,
             limit=limit,
         )
     try:
         payload = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return _json_error("The builder sent data we could not read. Nothing was saved.", 400)
+        return _json_error(_("The builder sent data we could not read. Nothing was saved."), 400)
     if not isinstance(payload, dict):
         return _json_error("Expected a JSON object with project, html and css.", 400)
     try:
@@ -484,7 +505,11 @@ def publish(request: HttpRequest, page_id: int) -> HttpResponse:
                 "publishedAt": revision.created_at.isoformat(),
             }
         )
-    messages.success(request, f"“{page.title}” published (revision {revision.number}).")
+    messages.success(
+        request,
+        _("“%(title)s” published (revision %(number)s).")
+        % {"title": page.title, "number": revision.number},
+    )
     return redirect(_back(request, _list_url()))
 
 
@@ -498,9 +523,17 @@ def assets(request: HttpRequest) -> HttpResponse:
         )
     uploads = [f for key in request.FILES for f in request.FILES.getlist(key)]
     if not uploads:
-        return _json_error("Choose an image to upload.", 400)
+        return _json_error(_("Choose an image to upload."), 400)
     if len(uploads) > MAX_FILES_PER_UPLOAD:
-        return _json_error(f"Upload at most {MAX_FILES_PER_UPLOAD} images at a time.", 400)
+        return _json_error(
+            ngettext(
+                "Upload at most %(count)s image at a time.",
+                "Upload at most %(count)s images at a time.",
+                MAX_FILES_PER_UPLOAD,
+            )
+            % {"count": MAX_FILES_PER_UPLOAD},
+            400,
+        )
     checked = []
     for upload in uploads:
         try:

@@ -7,13 +7,14 @@ only the owner saves, like the school's name in Settings: the brand is the owner
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import parse_etags
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from courseplatform.accounts import permissions
@@ -56,7 +57,7 @@ def theme_edit(request: HttpRequest) -> HttpResponse:
     form = ThemeForm(request.POST or None, request.FILES or None, instance=theme)
     if request.method == "POST":
         if not is_owner:
-            messages.error(request, "Only the school owner can change the theme.")
+            messages.error(request, theming.THEME_OWNER_ONLY)
             return redirect("sites_manage:theme")
         if form.is_valid():
             data = form.cleaned_data
@@ -95,18 +96,25 @@ def theme_edit(request: HttpRequest) -> HttpResponse:
                         )
             except UploadRejected as exc:  # already checked by the form; a race at most
                 form.add_error(None, str(exc))
+            except ValidationError as exc:  # checked by the form too; a race at most
+                form.add_error(None, exc)
             except PermissionDenied:
-                messages.error(request, "Only the school owner can change the theme.")
+                messages.error(request, theming.THEME_OWNER_ONLY)
                 return redirect("sites_manage:theme")
             else:
                 warnings = theming.contrast_warnings(saved)
                 if warnings:
                     messages.warning(
                         request,
-                        "Theme saved. Some colours are hard to read: see the contrast notes below.",
+                        _(
+                            "Theme saved. Some colours are hard to read: see the contrast "
+                            "notes below."
+                        ),
                     )
                 else:
-                    messages.success(request, "Theme saved. Every page of your school uses it now.")
+                    messages.success(
+                        request, _("Theme saved. Every page of your school uses it now.")
+                    )
                 return redirect("sites_manage:theme")
     preview_theme = theme if not form.is_bound else form.instance
     return render(

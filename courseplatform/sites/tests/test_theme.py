@@ -459,19 +459,105 @@ def test_theme_editor_saves_colours_fonts_and_shape(
     assert "Theme saved" in page
 
 
-def test_theme_editor_low_contrast_saves_with_an_inline_warning(
+def test_theme_editor_refuses_body_text_below_aa_naming_colours_and_ratio(
     school_a: Any, client_for: Callable[..., Client]
 ) -> None:
     client = logged_in(client_for, ALPHA, school_a.owner)
-    response = client.post("/manage/site/theme/", form_data(text_color="#777777"), follow=True)
-    assert response.status_code == 200
-    assert theme_of(school_a.school).text_color == "#777777"
+    response = client.post(
+        "/manage/site/theme/",
+        form_data(text_color="#777777", primary_color="#0f766e", heading_font="lora"),
+    )
+    assert response.status_code == 200  # the form again, not a redirect
     html = text_of(response)
+    error = re.search(
+        r'<div class="field[^"]*has-error" data-field="text_color">(.*?)data-field=',
+        html,
+        re.DOTALL,
+    )
+    assert error, "the error sits on the text colour field"
+    field_error = re.search(r'<p class="field-error">(.*?)</p>', error.group(1), re.DOTALL)
+    assert field_error
+    assert "#777777" in field_error.group(1) and "#ffffff" in field_error.group(1)
+    assert "4.48:1" in field_error.group(1) and "4.5:1" in field_error.group(1)
+    assert "cannot be saved" in field_error.group(1)
+    theme = theme_of(school_a.school)
+    # Nothing at all was saved, not even the fields that were fine.
+    assert (theme.text_color, theme.primary_color, theme.heading_font) == (
+        "#0f172a",
+        "#4f46e5",
+        "inter",
+    )
+    with school_context(school_a.school):
+        assert not AuditLog.objects.filter(action="site.theme_changed").exists()
+
+
+def test_theme_editor_light_text_on_dark_background_is_judged_by_the_pair(
+    school_a: Any, client_for: Callable[..., Client]
+) -> None:
+    client = logged_in(client_for, ALPHA, school_a.owner)
+    # Light grey on white is refused; the same grey on near-black reads well and saves.
+    refused = client.post("/manage/site/theme/", form_data(text_color="#cbd5e1"))
+    assert refused.status_code == 200 and "cannot be saved" in text_of(refused)
+    saved = client.post(
+        "/manage/site/theme/", form_data(text_color="#cbd5e1", background_color="#0f172a")
+    )
+    assert saved.status_code == 302
+    theme = theme_of(school_a.school)
+    assert (theme.text_color, theme.background_color) == ("#cbd5e1", "#0f172a")
+
+
+def test_theme_editor_low_contrast_links_save_with_an_inline_warning(
+    school_a: Any, client_for: Callable[..., Client]
+) -> None:
+    # A pale primary colour only fails the 3:1 large-text/UI minimum: advice, not a block.
+    client = logged_in(client_for, ALPHA, school_a.owner)
+    response = client.post("/manage/site/theme/", form_data(primary_color="#fde68a"), follow=True)
+    assert response.status_code == 200
+    assert theme_of(school_a.school).primary_color == "#fde68a"
+    html = text_of(response)
+    assert "Some colours are hard to read" in html
     warning = re.search(
         r'<div class="alert alert-warning" data-contrast-warnings[^>]*>(.*?)</ul>', html, re.DOTALL
     )
-    assert warning and "4.48:1" in warning.group(1)
+    assert warning and "Links and headings in the primary colour" in warning.group(1)
     assert "hidden" not in warning.group(0).split(">")[0]
+
+
+def test_update_theme_refuses_body_text_below_aa_and_saves_nothing(school_a: Any) -> None:
+    school, owner = school_a.school, school_a.owner
+    with school_context(school):
+        with pytest.raises(ValidationError) as refused:
+            theming.update_theme(
+                school=school, actor=owner, text_color="#777777", heading_font="lora"
+            )
+        assert "#777777" in refused.value.message_dict["text_color"][0]
+        # The textbook grey just above the line passes.
+        theming.update_theme(school=school, actor=owner, text_color="#767676")
+    theme = theme_of(school)
+    assert (theme.text_color, theme.heading_font) == ("#767676", "inter")
+
+
+def test_body_contrast_error_threshold_and_wording() -> None:
+    assert theming.body_contrast_error("#767676", "#ffffff") == ""  # 4.54:1
+    assert theming.body_contrast_error("#0f172a", "#ffffff") == ""
+    message = theming.body_contrast_error("#777777", "#FFFFFF")
+    assert message.startswith("Body text in #777777 on the background #ffffff")
+    assert "4.48:1" in message
+    # Never rounded up onto the limit: 4.4995 reads 4.49, not "4.50 (below 4.5)".
+    assert theming._ratio(4.4995) == "4.49"
+    assert theming._ratio(4.476) == "4.48"
+    assert theming.body_contrast_error("teal", "#ffffff") == ""  # the field reports it
+
+
+def test_contrast_messages_follow_the_active_language() -> None:
+    from django.utils import translation
+
+    with translation.override("de"):
+        message = theming.body_contrast_error("#777777", "#ffffff")
+    assert "Kontrast von 4,48:1" in message and "#777777" in message
+    with translation.override("ar"):
+        warnings = theming.contrast_warnings(Theme(primary_color="#fde68a"))
+    assert len(warnings) == 1 and "تباين" in warnings[0]
 
 
 def test_theme_editor_bad_colour_shows_error_and_saves_nothing(

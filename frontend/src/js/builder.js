@@ -12,6 +12,21 @@
 import grapesjs from "grapesjs";
 import * as presetWebpageModule from "grapesjs-preset-webpage";
 import * as blocksBasicModule from "grapesjs-blocks-basic";
+// GrapesJS's own panel texts in our languages (its locale files; pt covers pt-br).
+import grapesAr from "grapesjs/locale/ar.mjs";
+import grapesDe from "grapesjs/locale/de.mjs";
+import grapesEs from "grapesjs/locale/es.mjs";
+import grapesPt from "grapesjs/locale/pt.mjs";
+
+// Django's JavaScript catalog (base.html loads /jsi18n/<language>/ before this deferred
+// bundle) provides gettext/ngettext/interpolate as globals; without it, English.
+const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
+const ngettext = typeof window.ngettext === "function" ? window.ngettext : (one, many, n) => (n === 1 ? one : many);
+const interpolate =
+  typeof window.interpolate === "function"
+    ? window.interpolate
+    : (format, values) => format.replace(/%\((\w+)\)s/g, (_m, name) => String(values[name]));
+const GRAPES_LOCALES = { ar: grapesAr, de: grapesDe, es: grapesEs, "pt-br": grapesPt };
 
 // The two plugins are UMD bundles exporting {default: plugin}; in an ES module package
 // esbuild hands us module.exports itself, so unwrap whichever shape arrives.
@@ -53,100 +68,100 @@ const escapeHtml = (value) =>
 const SECTION_BLOCKS = [
   {
     id: "cp-hero",
-    label: "Hero",
+    label: gettext("Hero"),
     media: ICONS.hero,
     content: `<section class="cp-hero"><div class="cp-container">
-  <p class="cp-eyebrow">Welcome</p>
-  <h1 class="cp-title">Learn something new today</h1>
-  <p class="cp-lead">Describe what students will get from your school in one or two sentences.</p>
-  <div class="cp-actions"><a class="cp-btn cp-btn--primary" href="/courses/">Browse courses</a><a class="cp-btn cp-btn--secondary" href="/redeem/">Redeem a code</a></div>
+  <p class="cp-eyebrow">${escapeHtml(gettext("Welcome"))}</p>
+  <h1 class="cp-title">${escapeHtml(gettext("Learn something new today"))}</h1>
+  <p class="cp-lead">${escapeHtml(gettext("Describe what students will get from your school in one or two sentences."))}</p>
+  <div class="cp-actions"><a class="cp-btn cp-btn--primary" href="/courses/">${escapeHtml(gettext("Browse courses"))}</a><a class="cp-btn cp-btn--secondary" href="/redeem/">${escapeHtml(gettext("Redeem a code"))}</a></div>
 </div></section>`,
   },
   {
     id: "cp-hero-bold",
-    label: "Hero (bold)",
+    label: gettext("Hero (bold)"),
     media: ICONS.hero,
     content: `<section class="cp-hero cp-hero--bold"><div class="cp-container">
-  <p class="cp-eyebrow">New course</p>
-  <h1 class="cp-title">A headline that makes people want to learn</h1>
-  <p class="cp-lead">One sentence about the transformation your course offers.</p>
-  <div class="cp-actions"><a class="cp-btn cp-btn--primary" href="/courses/">Start now</a></div>
+  <p class="cp-eyebrow">${escapeHtml(gettext("New course"))}</p>
+  <h1 class="cp-title">${escapeHtml(gettext("A headline that makes people want to learn"))}</h1>
+  <p class="cp-lead">${escapeHtml(gettext("One sentence about the transformation your course offers."))}</p>
+  <div class="cp-actions"><a class="cp-btn cp-btn--primary" href="/courses/">${escapeHtml(gettext("Start now"))}</a></div>
 </div></section>`,
   },
   {
     id: "cp-text",
-    label: "Heading & text",
+    label: gettext("Heading & text"),
     media: ICONS.text,
     content: `<section class="cp-section"><div class="cp-container cp-container--narrow cp-prose">
-  <h2 class="cp-heading">A clear heading</h2>
-  <p>Write a few sentences here. Select any text to make it bold, italic or a link.</p>
+  <h2 class="cp-heading">${escapeHtml(gettext("A clear heading"))}</h2>
+  <p>${escapeHtml(gettext("Write a few sentences here. Select any text to make it bold, italic or a link."))}</p>
 </div></section>`,
   },
   {
     id: "cp-columns-2",
-    label: "Two columns",
+    label: gettext("Two columns"),
     media: ICONS.columns2,
     content: `<section class="cp-section"><div class="cp-container cp-columns cp-columns--2">
-  <div class="cp-column cp-prose"><h3 class="cp-subheading">First column</h3><p>Text for the first column.</p></div>
-  <div class="cp-column cp-prose"><h3 class="cp-subheading">Second column</h3><p>Text for the second column.</p></div>
+  <div class="cp-column cp-prose"><h3 class="cp-subheading">${escapeHtml(gettext("First column"))}</h3><p>${escapeHtml(gettext("Text for the first column."))}</p></div>
+  <div class="cp-column cp-prose"><h3 class="cp-subheading">${escapeHtml(gettext("Second column"))}</h3><p>${escapeHtml(gettext("Text for the second column."))}</p></div>
 </div></section>`,
   },
   {
     id: "cp-columns-3",
-    label: "Three columns",
+    label: gettext("Three columns"),
     media: ICONS.columns3,
     content: `<section class="cp-section"><div class="cp-container cp-columns cp-columns--3">
-  <div class="cp-column cp-prose"><h3 class="cp-subheading">One</h3><p>Text for the first column.</p></div>
-  <div class="cp-column cp-prose"><h3 class="cp-subheading">Two</h3><p>Text for the second column.</p></div>
-  <div class="cp-column cp-prose"><h3 class="cp-subheading">Three</h3><p>Text for the third column.</p></div>
+  <div class="cp-column cp-prose"><h3 class="cp-subheading">${escapeHtml(gettext("One"))}</h3><p>${escapeHtml(gettext("Text for the first column."))}</p></div>
+  <div class="cp-column cp-prose"><h3 class="cp-subheading">${escapeHtml(gettext("Two"))}</h3><p>${escapeHtml(gettext("Text for the second column."))}</p></div>
+  <div class="cp-column cp-prose"><h3 class="cp-subheading">${escapeHtml(gettext("Three"))}</h3><p>${escapeHtml(gettext("Text for the third column."))}</p></div>
 </div></section>`,
   },
   {
     id: "cp-features",
-    label: "Feature list",
+    label: gettext("Feature list"),
     media: ICONS.features,
     content: `<section class="cp-section"><div class="cp-container">
-  <div class="cp-section-head"><h2 class="cp-heading">Why learn with us</h2></div>
+  <div class="cp-section-head"><h2 class="cp-heading">${escapeHtml(gettext("Why learn with us"))}</h2></div>
   <div class="cp-grid cp-grid--3">
-    <div class="cp-feature"><div class="cp-feature__icon">▶</div><h3 class="cp-subheading">Learn anywhere</h3><p>Lessons that work on phones, tablets and laptops.</p></div>
-    <div class="cp-feature"><div class="cp-feature__icon">✓</div><h3 class="cp-subheading">Track progress</h3><p>Pick up exactly where you left off.</p></div>
-    <div class="cp-feature"><div class="cp-feature__icon">★</div><h3 class="cp-subheading">Expert teachers</h3><p>Courses built by people who know their craft.</p></div>
+    <div class="cp-feature"><div class="cp-feature__icon">▶</div><h3 class="cp-subheading">${escapeHtml(gettext("Learn anywhere"))}</h3><p>${escapeHtml(gettext("Lessons that work on phones, tablets and laptops."))}</p></div>
+    <div class="cp-feature"><div class="cp-feature__icon">✓</div><h3 class="cp-subheading">${escapeHtml(gettext("Track progress"))}</h3><p>${escapeHtml(gettext("Pick up exactly where you left off."))}</p></div>
+    <div class="cp-feature"><div class="cp-feature__icon">★</div><h3 class="cp-subheading">${escapeHtml(gettext("Expert teachers"))}</h3><p>${escapeHtml(gettext("Courses built by people who know their craft."))}</p></div>
   </div>
 </div></section>`,
   },
   {
     id: "cp-testimonials",
-    label: "Testimonials",
+    label: gettext("Testimonials"),
     media: ICONS.quote,
     content: `<section class="cp-section cp-section--tint"><div class="cp-container">
-  <div class="cp-section-head"><h2 class="cp-heading">What students say</h2></div>
+  <div class="cp-section-head"><h2 class="cp-heading">${escapeHtml(gettext("What students say"))}</h2></div>
   <div class="cp-grid cp-grid--3">
-    <blockquote class="cp-card cp-quote"><p>The best course I have taken. Clear and practical.</p><footer><strong>Student name</strong>Their role</footer></blockquote>
-    <blockquote class="cp-card cp-quote"><p>Short lessons that fit my schedule. I finished in two weeks.</p><footer><strong>Student name</strong>Their role</footer></blockquote>
-    <blockquote class="cp-card cp-quote"><p>I finally understand the topic. Highly recommended.</p><footer><strong>Student name</strong>Their role</footer></blockquote>
+    <blockquote class="cp-card cp-quote"><p>${escapeHtml(gettext("The best course I have taken. Clear and practical."))}</p><footer><strong>${escapeHtml(gettext("Student name"))}</strong>${escapeHtml(gettext("Their role"))}</footer></blockquote>
+    <blockquote class="cp-card cp-quote"><p>${escapeHtml(gettext("Short lessons that fit my schedule. I finished in two weeks."))}</p><footer><strong>${escapeHtml(gettext("Student name"))}</strong>${escapeHtml(gettext("Their role"))}</footer></blockquote>
+    <blockquote class="cp-card cp-quote"><p>${escapeHtml(gettext("I finally understand the topic. Highly recommended."))}</p><footer><strong>${escapeHtml(gettext("Student name"))}</strong>${escapeHtml(gettext("Their role"))}</footer></blockquote>
   </div>
 </div></section>`,
   },
   {
     id: "cp-faq",
-    label: "FAQ",
+    label: gettext("FAQ"),
     media: ICONS.faq,
     content: `<section class="cp-section"><div class="cp-container cp-container--narrow">
-  <h2 class="cp-heading cp-center">Frequently asked questions</h2>
+  <h2 class="cp-heading cp-center">${escapeHtml(gettext("Frequently asked questions"))}</h2>
   <div class="cp-faq">
-    <details><summary>How do I get access?</summary><p>Redeem the access code you received, or sign up for a free preview.</p></details>
-    <details><summary>Can I learn on my phone?</summary><p>Yes, every lesson works on phones, tablets and computers.</p></details>
-    <details><summary>Who is this course for?</summary><p>Describe who benefits most from your courses.</p></details>
+    <details><summary>${escapeHtml(gettext("How do I get access?"))}</summary><p>${escapeHtml(gettext("Redeem the access code you received, or sign up for a free preview."))}</p></details>
+    <details><summary>${escapeHtml(gettext("Can I learn on my phone?"))}</summary><p>${escapeHtml(gettext("Yes, every lesson works on phones, tablets and computers."))}</p></details>
+    <details><summary>${escapeHtml(gettext("Who is this course for?"))}</summary><p>${escapeHtml(gettext("Describe who benefits most from your courses."))}</p></details>
   </div>
 </div></section>`,
   },
   {
     id: "cp-cta",
-    label: "Call to action",
+    label: gettext("Call to action"),
     media: ICONS.cta,
     content: `<section class="cp-section"><div class="cp-container"><div class="cp-cta">
-  <div><h2 class="cp-heading">Ready to start?</h2><p>Redeem your access code and begin your first lesson today.</p></div>
-  <div class="cp-actions"><a class="cp-btn cp-btn--light" href="/redeem/">Redeem a code</a></div>
+  <div><h2 class="cp-heading">${escapeHtml(gettext("Ready to start?"))}</h2><p>${escapeHtml(gettext("Redeem your access code and begin your first lesson today."))}</p></div>
+  <div class="cp-actions"><a class="cp-btn cp-btn--light" href="/redeem/">${escapeHtml(gettext("Redeem a code"))}</a></div>
 </div></div></section>`,
   },
 ];
@@ -154,19 +169,19 @@ const SECTION_BLOCKS = [
 const ELEMENT_BLOCKS = [
   {
     id: "cp-heading",
-    label: "Heading",
+    label: gettext("Heading"),
     media: ICONS.heading,
-    content: '<h2 class="cp-heading">A clear heading</h2>',
+    content: `<h2 class="cp-heading">${escapeHtml(gettext("A clear heading"))}</h2>`,
   },
   {
     id: "cp-paragraph",
-    label: "Paragraph",
+    label: gettext("Paragraph"),
     media: ICONS.text,
-    content: '<p class="cp-lead">A paragraph of text. Select it to edit.</p>',
+    content: `<p class="cp-lead">${escapeHtml(gettext("A paragraph of text. Select it to edit."))}</p>`,
   },
   {
     id: "cp-image",
-    label: "Image",
+    label: gettext("Image"),
     media: ICONS.image,
     activate: true,
     select: true,
@@ -174,25 +189,25 @@ const ELEMENT_BLOCKS = [
   },
   {
     id: "cp-button",
-    label: "Button",
+    label: gettext("Button"),
     media: ICONS.button,
-    content: { type: "link", classes: ["cp-btn", "cp-btn--primary"], attributes: { href: "/courses/" }, components: [{ type: "textnode", content: "Browse courses" }] },
+    content: { type: "link", classes: ["cp-btn", "cp-btn--primary"], attributes: { href: "/courses/" }, components: [{ type: "textnode", content: gettext("Browse courses") }] },
   },
 ];
 
 // Live blocks arrive inside a section and container (so they sit well at the page's top
 // level); the placeholder itself is the <div data-cp-block> inside.
 const DYNAMIC_BLOCKS = [
-  { id: "cp-dyn-catalogue", kind: "catalogue", label: "Course catalogue", media: ICONS.catalogue, heading: "Our courses" },
-  { id: "cp-dyn-course", kind: "course", label: "Course card", media: ICONS.course, narrow: true },
-  { id: "cp-dyn-redeem", kind: "redeem", label: "Redeem a code", media: ICONS.redeem, narrow: true },
-  { id: "cp-dyn-instructor", kind: "instructor", label: "Instructor bio", media: ICONS.instructor, narrow: true, heading: "Your instructor" },
-  { id: "cp-dyn-video", kind: "video", label: "School video", media: ICONS.video, narrow: true },
-  { id: "cp-dyn-embed", kind: "embed", label: "YouTube / Vimeo", media: ICONS.embed, narrow: true },
+  { id: "cp-dyn-catalogue", kind: "catalogue", label: gettext("Course catalogue"), media: ICONS.catalogue, heading: gettext("Our courses") },
+  { id: "cp-dyn-course", kind: "course", label: gettext("Course card"), media: ICONS.course, narrow: true },
+  { id: "cp-dyn-redeem", kind: "redeem", label: gettext("Redeem a code"), media: ICONS.redeem, narrow: true },
+  { id: "cp-dyn-instructor", kind: "instructor", label: gettext("Instructor bio"), media: ICONS.instructor, narrow: true, heading: gettext("Your instructor") },
+  { id: "cp-dyn-video", kind: "video", label: gettext("School video"), media: ICONS.video, narrow: true },
+  { id: "cp-dyn-embed", kind: "embed", label: gettext("YouTube / Vimeo"), media: ICONS.embed, narrow: true },
 ];
 
 function dynamicBlockContent(block) {
-  const heading = block.heading ? `<h2 class="cp-heading cp-center">${block.heading}</h2>` : "";
+  const heading = block.heading ? `<h2 class="cp-heading cp-center">${escapeHtml(block.heading)}</h2>` : "";
   const container = block.narrow ? "cp-container cp-container--narrow" : "cp-container";
   return `<section class="cp-section"><div class="${container}">${heading}<div data-cp-block="${block.kind}"></div></div></section>`;
 }
@@ -243,7 +258,9 @@ function h(tag, className, ...children) {
 
 function courseCard(course) {
   const title = String(course.title ?? "");
-  const meta = course.published ? `${course.lessons} lesson${course.lessons === 1 ? "" : "s"}` : "Draft: hidden until published";
+  const meta = course.published
+    ? interpolate(ngettext("%(count)s lesson", "%(count)s lessons", course.lessons), { count: course.lessons }, true)
+    : gettext("Draft: hidden until published");
   return h(
     "div",
     "cp-course-card",
@@ -253,7 +270,7 @@ function courseCard(course) {
       "cp-course-card__body",
       h("span", "cp-course-card__title", title),
       course.subtitle ? h("span", "cp-course-card__subtitle", String(course.subtitle)) : null,
-      h("span", "cp-course-card__meta", h("span", "", meta), h("span", "cp-course-card__cta", "View course →")),
+      h("span", "cp-course-card__meta", h("span", "", meta), h("span", "cp-course-card__cta", gettext("View course"), " ", h("span", "cp-arrow", "→"))),
     ),
   );
 }
@@ -266,27 +283,27 @@ function preview(kind, attrs, data) {
   const note = (text) => [h("div", "cp-dynamic__note", text)];
   if (kind === "catalogue") {
     const courses = data.courses.filter((c) => c.published);
-    if (!courses.length) return note("Your published courses appear here as a grid. You have none published yet, so visitors see a “coming soon” note.");
+    if (!courses.length) return note(gettext("Your published courses appear here as a grid. You have none published yet, so visitors see a “coming soon” note."));
     return [h("ul", "cp-course-grid", ...courses.slice(0, 6).map((c) => h("li", "", courseCard(c))))];
   }
   if (kind === "course") {
     const course = data.courses.find((c) => String(c.id) === String(attrs["data-course"]));
-    return course ? [h("div", "cp-course-single", courseCard(course))] : note("Choose a course in the settings panel (gear icon).");
+    return course ? [h("div", "cp-course-single", courseCard(course))] : note(gettext("Choose a course in the settings panel (gear icon)."));
   }
   if (kind === "redeem") {
     return [
       h(
         "div",
         "cp-redeem",
-        h("p", "cp-redeem__title", "Have an access code?"),
-        h("p", "cp-redeem__text", `Enter it to unlock your course at ${data.schoolName}.`),
-        h("div", "cp-redeem__row", h("span", "cp-redeem__input", "XXXX-XXXX-XXXX"), h("span", "cp-btn cp-btn--primary", "Redeem")),
+        h("p", "cp-redeem__title", gettext("Have an access code?")),
+        h("p", "cp-redeem__text", interpolate(gettext("Enter it to unlock your course at %(school)s."), { school: data.schoolName }, true)),
+        h("div", "cp-redeem__row", h("span", "cp-redeem__input", "XXXX-XXXX-XXXX"), h("span", "cp-btn cp-btn--primary", gettext("Redeem"))),
       ),
     ];
   }
   if (kind === "instructor") {
     const person = data.instructors.find((p) => String(p.id) === String(attrs["data-user"]));
-    if (!person) return note("Choose a person in the settings panel (gear icon).");
+    if (!person) return note(gettext("Choose a person in the settings panel (gear icon)."));
     const name = String(person.name ?? "");
     return [
       h(
@@ -297,22 +314,22 @@ function preview(kind, attrs, data) {
           "div",
           "",
           h("p", "cp-instructor__name", name),
-          h("p", "cp-instructor__role", `${person.role === "owner" ? "Founder" : "Instructor"} · ${data.schoolName}`),
-          h("p", "cp-muted cp-instructor__teaches", "Their published courses are listed here."),
+          h("p", "cp-instructor__role", `${person.role === "owner" ? gettext("Founder") : gettext("Instructor")} · ${data.schoolName}`),
+          h("p", "cp-muted cp-instructor__teaches", gettext("Their published courses are listed here.")),
         ),
       ),
     ];
   }
   if (kind === "video") {
     const video = data.videos.find((v) => String(v.id) === String(attrs["data-video"]));
-    if (!data.videos.length) return note("Upload a video in Videos first: only your school's processed videos can be shown.");
-    return videoPoster(video ? String(video.title) : "Choose a video in the settings panel (gear icon).");
+    if (!data.videos.length) return note(gettext("Upload a video in Videos first: only your school’s processed videos can be shown."));
+    return videoPoster(video ? String(video.title) : gettext("Choose a video in the settings panel (gear icon)."));
   }
   if (kind === "embed") {
     const url = normalizeEmbedUrl(attrs["data-url"] || "");
-    return videoPoster(url || "Paste a YouTube or Vimeo link in the settings panel (gear icon).");
+    return videoPoster(url || gettext("Paste a YouTube or Vimeo link in the settings panel (gear icon)."));
   }
-  return note("Unknown block");
+  return note(gettext("Unknown block"));
 }
 
 // GrapesJS's own "select" trait concatenates option labels into markup; this one builds
@@ -334,11 +351,11 @@ const TEXT_SELECT_TRAIT = {
 };
 
 function traitsFor(kind, data) {
-  const options = (items, label) => [{ value: "", label: "Choose…" }, ...items.map((item) => ({ value: String(item.id), label: String(label(item) ?? "") }))];
-  if (kind === "course") return [{ type: "cp-select", name: "data-course", label: "Course", options: options(data.courses, (c) => (c.published ? c.title : `${c.title} (draft)`)) }];
-  if (kind === "instructor") return [{ type: "cp-select", name: "data-user", label: "Person", options: options(data.instructors, (p) => p.name) }];
-  if (kind === "video") return [{ type: "cp-select", name: "data-video", label: "Video", options: options(data.videos, (v) => v.title) }];
-  if (kind === "embed") return [{ type: "text", name: "data-url", label: "YouTube or Vimeo link", placeholder: "https://www.youtube.com/watch?v=…", changeProp: false }];
+  const options = (items, label) => [{ value: "", label: gettext("Choose…") }, ...items.map((item) => ({ value: String(item.id), label: String(label(item) ?? "") }))];
+  if (kind === "course") return [{ type: "cp-select", name: "data-course", label: gettext("Course"), options: options(data.courses, (c) => (c.published ? c.title : interpolate(gettext("%(title)s (draft)"), { title: c.title }, true))) }];
+  if (kind === "instructor") return [{ type: "cp-select", name: "data-user", label: gettext("Person"), options: options(data.instructors, (p) => p.name) }];
+  if (kind === "video") return [{ type: "cp-select", name: "data-video", label: gettext("Video"), options: options(data.videos, (v) => v.title) }];
+  if (kind === "embed") return [{ type: "text", name: "data-url", label: gettext("YouTube or Vimeo link"), placeholder: "https://www.youtube.com/watch?v=…", changeProp: false }];
   return [];
 }
 
@@ -367,7 +384,7 @@ function dynamicBlocksPlugin(data) {
           if (this._traitKind === kind) return;
           this._traitKind = kind;
           this.set("traits", traitsFor(kind, data));
-          this.set("name", DYNAMIC_LABELS[kind] || "Live block");
+          this.set("name", DYNAMIC_LABELS[kind] || gettext("Live block"));
         },
         // Only the placeholder is saved: the server renders the real content.
         toHTML() {
@@ -386,23 +403,27 @@ function dynamicBlocksPlugin(data) {
           const attrs = this.model.getAttributes();
           const kind = attrs["data-cp-block"];
           this.el.classList.add("cp-dynamic");
-          this.el.replaceChildren(h("span", "cp-dynamic__badge", `${DYNAMIC_LABELS[kind] || "Live block"} · live data`), ...preview(kind, attrs, data));
+          this.el.replaceChildren(h("span", "cp-dynamic__badge", interpolate(gettext("%(block)s · live data"), { block: DYNAMIC_LABELS[kind] || gettext("Live block") }, true)), ...preview(kind, attrs, data));
         },
       },
     });
 
     const bm = editor.BlockManager;
-    SECTION_BLOCKS.forEach((block) => bm.add(block.id, { ...block, category: "Sections" }));
+    // Categories by id (our code refers to them) with translated labels.
+    const sections = { id: "Sections", label: gettext("Sections") };
+    const live = { id: "Live blocks", label: gettext("Live blocks") };
+    const elements = { id: "Elements", label: gettext("Elements") };
+    SECTION_BLOCKS.forEach((block) => bm.add(block.id, { ...block, category: sections }));
     DYNAMIC_BLOCKS.forEach((block) =>
       bm.add(block.id, {
         label: block.label,
         media: block.media,
-        category: "Live blocks",
+        category: live,
         select: true,
         content: dynamicBlockContent(block),
       }),
     );
-    ELEMENT_BLOCKS.forEach((block) => bm.add(block.id, { ...block, category: "Elements" }));
+    ELEMENT_BLOCKS.forEach((block) => bm.add(block.id, { ...block, category: elements }));
   };
 }
 
@@ -438,7 +459,7 @@ function remoteStorage(data, setStatus, getEditor) {
     async load() {
       const response = await fetch(data.urls.draft, { credentials: "same-origin", headers: { Accept: "application/json" } });
       const body = await readJson(response);
-      if (!response.ok) throw new Error(body.error || `Loading the draft failed (HTTP ${response.status}).`);
+      if (!response.ok) throw new Error(body.error || interpolate(gettext("Loading the draft failed (HTTP %(status)s)."), { status: response.status }, true));
       if (body.project && Array.isArray(body.project.pages) && body.project.pages.length) return body.project;
       pendingCss = body.css || "";
       return { pages: [{ component: body.html || "" }] };
@@ -450,7 +471,7 @@ function remoteStorage(data, setStatus, getEditor) {
     },
     async store(project) {
       const editor = getEditor();
-      setStatus("saving", "Saving…");
+      setStatus("saving", gettext("Saving…"));
       const response = await fetch(data.urls.draft, {
         method: "POST",
         credentials: "same-origin",
@@ -459,7 +480,7 @@ function remoteStorage(data, setStatus, getEditor) {
       });
       const body = await readJson(response);
       if (!response.ok) {
-        const error = new Error(body.error || `Saving failed (HTTP ${response.status}).`);
+        const error = new Error(body.error || interpolate(gettext("Saving failed (HTTP %(status)s)."), { status: response.status }, true));
         error.status = response.status;
         throw error;
       }
@@ -484,6 +505,11 @@ function copyThemeIntoCanvas(doc) {
   base.setAttribute("data-cp-theme", "");
   base.textContent = "body{background:var(--cp-bg);color:var(--cp-text);font-family:var(--cp-body-font);line-height:1.6}";
   doc.head.appendChild(base);
+  // The page is designed in the page's language and direction: an Arabic school's page
+  // mirrors in the canvas as it will for visitors (site-blocks.css uses logical properties).
+  const outer = document.documentElement;
+  doc.documentElement.setAttribute("dir", outer.getAttribute("dir") || "ltr");
+  doc.documentElement.setAttribute("lang", outer.getAttribute("lang") || "en");
 }
 
 function start() {
@@ -508,15 +534,22 @@ function start() {
     width: "auto",
     fromElement: false,
     cssIcons: "", // no Font Awesome from a CDN: the school CSP allows our own origin only
+    // GrapesJS's panels in the page's language where it ships a translation (else English).
+    i18n: {
+      locale: GRAPES_LOCALES[data.language] ? (data.language === "pt-br" ? "pt" : data.language) : "en",
+      localeFallback: "en",
+      detectLocale: false,
+      messages: { ar: grapesAr, de: grapesDe, es: grapesEs, pt: grapesPt },
+    },
     storageManager: { type: "cp-remote", autosave: false, autoload: false, stepsBeforeSave: 1 },
     undoManager: { trackSelection: false },
     selectorManager: { componentFirst: true },
     canvas: { styles: data.canvasStyles },
     deviceManager: {
       devices: [
-        { id: "desktop", name: "Desktop", width: "" },
-        { id: "tablet", name: "Tablet", width: "768px", widthMedia: "992px" },
-        { id: "mobilePortrait", name: "Mobile portrait", width: "375px", widthMedia: "480px" },
+        { id: "desktop", name: gettext("Desktop"), width: "" },
+        { id: "tablet", name: gettext("Tablet"), width: "768px", widthMedia: "992px" },
+        { id: "mobilePortrait", name: gettext("Mobile portrait"), width: "375px", widthMedia: "480px" },
       ],
     },
     assetManager: {
@@ -537,22 +570,22 @@ function start() {
           ed.on(name, ({ window: frameWindow }) => copyThemeIntoCanvas(frameWindow && frameWindow.document)),
         ),
       dynamicBlocksPlugin(data), // first, so its block categories come first
-      (ed) => blocksBasic(ed, { blocks: ["column1", "column2", "column3", "column3-7", "text", "link"], flexGrid: true, category: "Layout" }),
+      (ed) => blocksBasic(ed, { blocks: ["column1", "column2", "column3", "column3-7", "text", "link"], flexGrid: true, category: { id: "Layout", label: gettext("Layout") } }),
       (ed) =>
         presetWebpage(ed, {
           blocks: ["text-basic", "quote"],
           useCustomTheme: false,
-          modalImportTitle: "Import HTML",
-          modalImportLabel: "<p>Paste HTML to replace the page. Scripts, forms, embeds and event handlers are removed when it is saved.</p>",
+          modalImportTitle: gettext("Import HTML"),
+          modalImportLabel: `<p>${escapeHtml(gettext("Paste HTML to replace the page. Scripts, forms, embeds and event handlers are removed when it is saved."))}</p>`,
           modalImportContent: (ed2) => ed2.getHtml(),
-          textCleanCanvas: "Remove everything from this page's draft? (The published page is not affected.)",
+          textCleanCanvas: gettext("Remove everything from this page's draft? (The published page is not affected.)"),
         }),
     ],
   });
 
   const setDirty = () => {
     if (!loaded) return;
-    setStatus("dirty", "Unsaved changes");
+    setStatus("dirty", gettext("Unsaved changes"));
     clearTimeout(timer);
     timer = setTimeout(() => save().catch(() => {}), AUTOSAVE_DELAY_MS);
   };
@@ -563,7 +596,7 @@ function start() {
       await saving.catch(() => {});
     }
     if (!editor.getDirtyCount()) {
-      if (!failed) setStatus("saved", "Saved");
+      if (!failed) setStatus("saved", gettext("Saved"));
       return;
     }
     saving = editor.store();
@@ -571,13 +604,13 @@ function start() {
       const result = await saving;
       failed = false;
       showNotice("");
-      const limit = result && result.limit ? ` · ${Math.round(result.size / 1024)} of ${Math.round(result.limit / 1024)} KB` : "";
-      setStatus("saved", `Saved${limit}`);
+      const sizes = result && result.limit ? { size: Math.round(result.size / 1024), limit: Math.round(result.limit / 1024) } : null;
+      setStatus("saved", sizes ? interpolate(gettext("Saved · %(size)s of %(limit)s KB"), sizes, true) : gettext("Saved"));
     } catch (error) {
       failed = true;
       const tooBig = error.status === 413;
-      setStatus("error", tooBig ? "Not saved: page too large" : "Not saved");
-      showNotice(error.message || "Saving failed. Check your connection; we will retry on your next change.");
+      setStatus("error", tooBig ? gettext("Not saved: page too large") : gettext("Not saved"));
+      showNotice(error.message || gettext("Saving failed. Check your connection; we will retry on your next change."));
       throw error;
     } finally {
       saving = null;
@@ -587,7 +620,7 @@ function start() {
   editor.on("update", setDirty);
   editor.on("storage:error", () => {});
   editor.on("asset:upload:error", (error) => {
-    let message = "The image could not be uploaded.";
+    let message = gettext("The image could not be uploaded.");
     try {
       message = JSON.parse(typeof error === "string" ? error : error.message).error || message;
     } catch {
@@ -608,12 +641,12 @@ function start() {
       editor.UndoManager.clear();
       editor.clearDirtyCount();
       loaded = true;
-      setStatus("saved", "Saved");
+      setStatus("saved", gettext("Saved"));
       publishButton.disabled = false;
       editor.BlockManager.getCategories().forEach((category) => category.set("open", !["Layout", "Basic"].includes(category.id)));
       editor.runCommand("open-blocks");
     } catch (error) {
-      setStatus("error", "Could not load");
+      setStatus("error", gettext("Could not load"));
       showNotice(error.message);
     }
   });
@@ -622,19 +655,19 @@ function start() {
     publishButton.disabled = true;
     try {
       await save();
-      setStatus("saving", "Publishing…");
+      setStatus("saving", gettext("Publishing…"));
       const response = await fetch(data.urls.publish, {
         method: "POST",
         credentials: "same-origin",
         headers: { Accept: "application/json", "X-CSRFToken": data.csrfToken },
       });
       const body = await readJson(response);
-      if (!response.ok) throw new Error(body.error || `Publishing failed (HTTP ${response.status}).`);
-      setStatus("published", `Published · revision ${body.revision}`);
+      if (!response.ok) throw new Error(body.error || interpolate(gettext("Publishing failed (HTTP %(status)s)."), { status: response.status }, true));
+      setStatus("published", interpolate(gettext("Published · revision %(number)s"), { number: body.revision }, true));
       if (liveLink) liveLink.hidden = false;
       showNotice("");
     } catch (error) {
-      if (!failed) setStatus("error", "Not published");
+      if (!failed) setStatus("error", gettext("Not published"));
       showNotice(error.message);
     } finally {
       publishButton.disabled = false;

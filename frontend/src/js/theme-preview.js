@@ -6,7 +6,7 @@
  * (--school-primary, --school-on-primary, --school-font-body, --school-radius, ...) on
  * the preview container, so everything inside restyles instantly. Also keeps each
  * colour picker and its hex text field in step, recomputes the WCAG contrast notes
- * (same maths and wording as theming.contrast_warnings) and shows a chosen logo before
+ * (same maths and wording as theming.contrast_warnings, translated via gettext) and shows a chosen logo before
  * it is uploaded. A plain script with no dependencies: a strict CSP allows it because
  * it is a same-origin file, not inline code.
  */
@@ -18,6 +18,20 @@
   var configNode = document.getElementById("theme-preview-config");
   if (!form || !preview || !configNode) return;
   var config = JSON.parse(configNode.textContent);
+  // Django's JavaScript catalog (loaded by base.html first); English without it.
+  var gettext = typeof window.gettext === "function" ? window.gettext : function (text) { return text; };
+  var interpolate =
+    typeof window.interpolate === "function"
+      ? window.interpolate
+      : function (format, values) {
+          return format.replace(/%\((\w+)\)s/g, function (_m, name) { return String(values[name]); });
+        };
+  // The ratio as theming._ratio shows it: never rounded up onto the limit it is below.
+  function ratioText(value, limit) {
+    var shown = Math.round(value * 100) / 100;
+    if (value < limit && shown >= limit) shown = Math.floor(value * 100) / 100;
+    return shown.toFixed(2);
+  }
   var HEX = /^#[0-9a-f]{6}$/i;
 
   // --- colour maths (WCAG 2.x) ---------------------------------------------------------
@@ -75,22 +89,37 @@
     var ratio = contrast(text, background);
     if (ratio < config.aaText) {
       list.push(
-        "Text on the background has a contrast of " + ratio.toFixed(2) + ":1; WCAG AA asks for at least " +
-          config.aaText + ":1, so some visitors will struggle to read it. Darken the text or lighten the background."
+        interpolate(
+          gettext(
+            "Text on the background has a contrast of %(ratio)s:1; WCAG AA asks for at least %(minimum)s:1, so some visitors will struggle to read it. Darken the text or lighten the background."
+          ),
+          { ratio: ratioText(ratio, config.aaText), minimum: config.aaText.toFixed(1) },
+          true
+        )
       );
     }
     ratio = contrast(onColour(primary), primary);
     if (ratio < config.aaText) {
       list.push(
-        "Button text on the primary colour has a contrast of " + ratio.toFixed(2) + ":1 (below " +
-          config.aaText + ":1). Choose a darker or lighter primary colour."
+        interpolate(
+          gettext(
+            "Button text on the primary colour has a contrast of %(ratio)s:1 (below %(minimum)s:1). Choose a darker or lighter primary colour."
+          ),
+          { ratio: ratioText(ratio, config.aaText), minimum: config.aaText.toFixed(1) },
+          true
+        )
       );
     }
     ratio = contrast(primary, background);
     if (ratio < config.aaLarge) {
       list.push(
-        "Links and headings in the primary colour have a contrast of " + ratio.toFixed(2) +
-          ":1 with the background (below " + config.aaLarge + ":1) and may be hard to see."
+        interpolate(
+          gettext(
+            "Links and headings in the primary colour have a contrast of %(ratio)s:1 with the background (below %(minimum)s:1) and may be hard to see."
+          ),
+          { ratio: ratioText(ratio, config.aaLarge), minimum: config.aaLarge.toFixed(1) },
+          true
+        )
       );
     }
     return list;
