@@ -55,7 +55,22 @@ def test_starter_texts_are_in_the_schools_language(make_school: Callable[..., An
     with translation.override("es"):
         spanish = services.starter_html(school=School(name="Lima", language=""), starter="bold")
     assert "Domina las habilidades que impulsan tu carrera" in spanish
-    # ...and a new school (English by default) gets English even from an Arabic signup.
+    # ...so a school created in Arabic starts with an Arabic home page, whatever the
+    # language of the request that creates it.
+    from courseplatform.onboarding.services import create_school
+
+    with translation.override("en"):
+        cairo = create_school(
+            slug="cairo",
+            name="Cairo Academy",
+            owner_email="owner@cairo.test",
+            owner_password="a-long-test-passphrase-42",
+            owner_name="Cairo Owner",
+            language="ar",
+        )
+    home = _home(cairo.school).published_html
+    assert "تعلّم مهارات جديدة بالسرعة التي تناسبك" in home and "Learn new" not in home
+    # An English school stays English even when created from an Arabic page.
     with translation.override("ar"):
         created = make_school("boston")
     assert "Learn new skills, at your own pace" in _home(created.school).published_html
