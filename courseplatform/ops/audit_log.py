@@ -17,6 +17,8 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import School
 
@@ -25,18 +27,23 @@ from .models import AuditLog
 PAGE_SIZE = 50
 # What an owner sees for an actor their school's context cannot read: platform staff
 # (their account belongs to no school) or an account since removed.
-HIDDEN_ACTOR = "Platform staff or a removed account"
+HIDDEN_ACTOR = gettext_noop("Platform staff or a removed account")  # translated when shown
 
 
 class AuditFilterForm(forms.Form):
     """The filters of both viewers (``school`` only in the operator console)."""
 
     actor = forms.CharField(
-        required=False, max_length=254, label="Actor", help_text="Email or name, or part of it."
+        required=False,
+        max_length=254,
+        label=_("Actor"),
+        help_text=_("Email or name, or part of it."),
     )
-    action = forms.CharField(required=False, max_length=80, label="Action")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+    action = forms.CharField(required=False, max_length=80, label=_("Action"))
+    since = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput({"type": "date"})
+    )
+    until = forms.DateField(required=False, label=_("To"), widget=forms.DateInput({"type": "date"}))
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
@@ -44,16 +51,19 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if with_school:
             self.fields["school"] = forms.CharField(
-                required=False, max_length=40, label="School", help_text="The school's slug."
+                required=False,
+                max_length=40,
+                label=_("School"),
+                help_text=_("The school's slug."),
             )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            self.add_error("until", "The end date is before the start date.")
+            self.add_error("until", gettext("The end date is before the start date."))
         if data.get("before") and data.get("after") is not None:
-            raise forms.ValidationError("Give either an older or a newer page, not both.")
+            raise forms.ValidationError(gettext("Give either an older or a newer page, not both."))
         return data
 
 
@@ -146,9 +156,9 @@ def audit_actions(*, school: School | None) -> list[str]:
 
 def actor_label(entry: AuditLog) -> str:
     if entry.actor_id is None:
-        return "System"
+        return gettext("System")
     if entry.actor is None:
-        return HIDDEN_ACTOR
+        return gettext(HIDDEN_ACTOR)
     return entry.actor.email
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from courseplatform.tenancy.models import Plan, School
 from courseplatform.tenancy.rls import school_context
@@ -22,7 +23,7 @@ def set_school_status(
     """Suspend or reactivate ``school``: operator work, inside ``platform_bypass`` (the
     runtime role may not change a school's status)."""
     if status not in School.Status.values:
-        raise ValidationError({"status": "Unknown status."})
+        raise ValidationError({"status": _("Unknown status.")})
     with transaction.atomic():
         previous = school.status
         school.status = status

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .languages import validate_language
 from .slugs import validate_school_slug
@@ -42,8 +43,8 @@ class School(models.Model):
     """The tenant. Not itself row-level secured: it is the registry of tenants."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
 
     slug = models.CharField(max_length=40, unique=True, validators=[validate_school_slug])
     name = models.CharField(max_length=120)

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Aggregate, Expression, FloatField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
+from django.utils.translation import gettext as _
 
 from .models import School
 
@@ -82,10 +83,11 @@ def storage_used_bytes(*, school: School, exclude: object = None) -> int:
 class Usage:
     """One number against one plan limit (limit None = unlimited)."""
 
-    label: str
+    label: str  # in the request's language
     used: int
     limit: int | None
     unit: str = ""
+    meter: str = ""  # the API's stable name of the figure ("video_minutes")
 
     @property
     def percent(self) -> int:
@@ -135,11 +137,22 @@ def plan_usage(school: School) -> list[Usage]:
     plan = school.plan
     figures = measure_many(_SHOWN, school=school)
     return [
-        Usage("Courses", round(figures[Meter.COURSES]), plan.max_courses),
-        Usage("Students", round(figures[Meter.STUDENTS]), plan.max_students),
-        Usage("Storage", int(figures[Meter.STORAGE_BYTES]), plan.max_storage_bytes, unit="bytes"),
-        Usage("Video minutes", round(figures[Meter.VIDEO_MINUTES]), plan.max_video_minutes),
-        Usage("Site pages", round(figures[Meter.PAGES]), plan.max_pages),
+        Usage(_("Courses"), round(figures[Meter.COURSES]), plan.max_courses, meter="courses"),
+        Usage(_("Students"), round(figures[Meter.STUDENTS]), plan.max_students, meter="students"),
+        Usage(
+            _("Storage"),
+            int(figures[Meter.STORAGE_BYTES]),
+            plan.max_storage_bytes,
+            unit="bytes",
+            meter="storage",
+        ),
+        Usage(
+            _("Video minutes"),
+            round(figures[Meter.VIDEO_MINUTES]),
+            plan.max_video_minutes,
+            meter="video_minutes",
+        ),
+        Usage(_("Site pages"), round(figures[Meter.PAGES]), plan.max_pages, meter="site_pages"),
     ]
 
 

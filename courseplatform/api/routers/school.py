@@ -39,7 +39,7 @@ def get_school(request: HttpRequest) -> dict[str, object]:
         "plan": current.plan.code,
         "usage": [
             {
-                "meter": usage.label.lower().replace(" ", "_"),
+                "meter": usage.meter,  # the label is in the request's language
                 "used": usage.used,
                 "limit": usage.limit,
                 "unit": usage.unit or "count",
