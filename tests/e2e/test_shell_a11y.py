@@ -127,5 +127,13 @@ def test_shell_pages_are_accessible_and_right_to_left_in_arabic(
         expect(page.get_by_role("navigation", name="الرئيسية")).to_be_visible()
         brand = page.locator("header a").first.bounding_box()
         assert brand is not None and brand["x"] > VIEWPORT["width"] / 2, brand
+        # The skip link appears at the inline start (the right) with its focus ring.
+        page.keyboard.press("Tab")
+        skip = page.locator("a.skip-link")
+        expect(skip).to_be_focused()
+        box = skip.bounding_box()
+        assert box is not None and box["x"] > VIEWPORT["width"] / 2 and box["y"] < 100, box
+        outline = skip.evaluate("(el) => getComputedStyle(el).outlineStyle")
+        assert outline != "none", outline
     finally:
         page.context.close()
