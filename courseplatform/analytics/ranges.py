@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -91,9 +92,12 @@ def _parse_day(raw: str, name: str) -> date:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise RangeError(
-            f"The {name} date {raw[:40]!r} is not a date: use YYYY-MM-DD, e.g. 2026-12-01."
-        ) from None
+        message = (
+            _("The start date %(value)s is not a date: use YYYY-MM-DD, e.g. 2026-12-01.")
+            if name == "start"
+            else _("The end date %(value)s is not a date: use YYYY-MM-DD, e.g. 2026-12-01.")
+        )
+        raise RangeError(message % {"value": repr(raw[:40])}) from None
 
 
 def parse_range(
@@ -115,14 +119,18 @@ def parse_range(
         end = min(start + timedelta(days=DEFAULT_DAYS - 1), max(start, today(zone, now=now)))
     if start > end:
         raise RangeError(
-            f"The start date ({start.isoformat()}) is after the end date ({end.isoformat()}):"
-            " swap them."
+            _("The start date (%(start)s) is after the end date (%(end)s): swap them.")
+            % {"start": start.isoformat(), "end": end.isoformat()}
         )
     if start < EARLIEST:
-        raise RangeError(f"The start date must be on or after {EARLIEST.isoformat()}.")
+        raise RangeError(
+            _("The start date must be on or after %(earliest)s.")
+            % {"earliest": EARLIEST.isoformat()}
+        )
     span = (end - start).days + 1
     if span > MAX_DAYS:
         raise RangeError(
-            f"That range is {span:,} days long; choose at most {MAX_DAYS} days (about a year)."
+            _("That range is %(span)s days long; choose at most %(max)s days (about a year).")
+            % {"span": formats.number_format(span, force_grouping=True), "max": MAX_DAYS}
         )
     return DateRange(start, end, zone)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from courseplatform.ops.charts import Chart, Series
 
 from . import selectors
@@ -63,9 +65,9 @@ def build_report(*, scope: Scope, rng: DateRange, course_id: int | None) -> Repo
     report.charts["enrolments"] = Chart(
         id="chart-enrolments",
         type="line" if len(enrolments) > 1 else "bar",
-        title=f"New enrolments per {'week' if rng.weekly else 'day'}",
-        labels=[day.isoformat() for day, _ in enrolments],
-        series=[Series("New enrolments", [n for _, n in enrolments])],
+        title=_("New enrolments per week") if rng.weekly else _("New enrolments per day"),
+        labels=[day.isoformat() for day, _n in enrolments],
+        series=[Series(_("New enrolments"), [n for _day, n in enrolments])],
     )
 
     report.tables["activity"] = Table(
@@ -75,11 +77,11 @@ def build_report(*, scope: Scope, rng: DateRange, course_id: int | None) -> Repo
     report.charts["activity"] = Chart(
         id="chart-activity",
         type="bar",
-        title="Active students per course",
+        title=_("Active students per course"),
         labels=[c.title for c in activity.courses],
         series=[
-            Series("Active in 7 days", [c.active_7 for c in activity.courses]),
-            Series("Active in 30 days", [c.active_30 for c in activity.courses]),
+            Series(_("Active in 7 days"), [c.active_7 for c in activity.courses]),
+            Series(_("Active in 30 days"), [c.active_30 for c in activity.courses]),
         ],
         horizontal=True,
     )
@@ -93,9 +95,9 @@ def build_report(*, scope: Scope, rng: DateRange, course_id: int | None) -> Repo
     report.charts["completion"] = Chart(
         id="chart-completion",
         type="bar",
-        title="Students who completed each course, percent of enrolled",
+        title=_("Students who completed each course, percent of enrolled"),
         labels=[c.title for c in completion],
-        series=[Series("Completed", [c.rate for c in completion])],
+        series=[Series(_("Completed"), [c.rate for c in completion])],
         horizontal=True,
         percent=True,
     )
@@ -130,11 +132,12 @@ def build_report(*, scope: Scope, rng: DateRange, course_id: int | None) -> Repo
     report.charts["funnel"] = Chart(
         id="chart-funnel",
         type="bar",
-        title=f"Students who opened and completed each lesson of {report.course_title}",
+        title=_("Students who opened and completed each lesson of %(course)s")
+        % {"course": report.course_title},
         labels=labels,
         series=[
-            Series("Opened", [s.started for s in steps]),
-            Series("Completed", [s.completed for s in steps]),
+            Series(_("Opened"), [s.started for s in steps]),
+            Series(_("Completed"), [s.completed for s in steps]),
         ],
         horizontal=True,
         height="lg",
@@ -150,9 +153,10 @@ def build_report(*, scope: Scope, rng: DateRange, course_id: int | None) -> Repo
     report.charts["watch_time"] = Chart(
         id="chart-watch-time",
         type="bar",
-        title=f"Minutes of video watched per lesson of {report.course_title}",
+        title=_("Minutes of video watched per lesson of %(course)s")
+        % {"course": report.course_title},
         labels=labels,
-        series=[Series("Minutes watched", [round(s.watched_seconds / 60, 1) for s in steps])],
+        series=[Series(_("Minutes watched"), [round(s.watched_seconds / 60, 1) for s in steps])],
         horizontal=True,
         height="lg",
     )
@@ -165,9 +169,9 @@ def build_report(*, scope: Scope, rng: DateRange, course_id: int | None) -> Repo
     report.charts["redemptions"] = Chart(
         id="chart-redemptions",
         type="bar",
-        title="Redemption rate per code batch, percent of uses issued",
+        title=_("Redemption rate per code batch, percent of uses issued"),
         labels=[b.name for b in batches],
-        series=[Series("Redeemed", [b.rate for b in batches])],
+        series=[Series(_("Redeemed"), [b.rate for b in batches])],
         horizontal=True,
         percent=True,
     )

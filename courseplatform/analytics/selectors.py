@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courseplatform.access.models import AccessCodeBatch, Redemption
 from courseplatform.accounts import permissions
@@ -55,7 +56,7 @@ class Scope:
             return next(iter(self.courses), None)
         if raw.isdigit() and int(raw) in self.courses:
             return int(raw)
-        raise FilterError("Choose one of your courses from the list.")
+        raise FilterError(_("Choose one of your courses from the list."))
 
 
 def scope_for(*, school: School, user: User) -> Scope:

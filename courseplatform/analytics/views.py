@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from courseplatform.accounts import permissions
@@ -99,9 +100,9 @@ def refresh(request: HttpRequest) -> HttpResponse:
     """Queue a recomputation of the completion and funnel figures (one at a time)."""
     school = request.school  # type: ignore[attr-defined]
     if request_refresh(school=school):
-        messages.success(request, "Refreshing the figures: reload the page in a minute.")
+        messages.success(request, _("Refreshing the figures: reload the page in a minute."))
     else:
-        messages.info(request, "A refresh is already on its way: reload the page in a minute.")
+        messages.info(request, _("A refresh is already on its way: reload the page in a minute."))
     back = "/manage/analytics/"
     try:
         _scope, rng, course_id = _filters(request)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from courseplatform.ops import requestcount
 from courseplatform.ops.charts import Chart, Series
 
@@ -49,11 +51,11 @@ def _signups(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
         Chart(
             id="chart-signups",
             type="bar",
-            title="Signups",
+            title=_("Signups"),
             labels=labels,
-            series=[Series("New schools", selectors.signups_per_week(starts))],
+            series=[Series(_("New schools"), selectors.signups_per_week(starts))],
         ),
-        "New schools per week.",
+        _("New schools per week."),
     )
 
 
@@ -62,11 +64,11 @@ def _active(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
         Chart(
             id="chart-active",
             type="line",
-            title="Active schools",
+            title=_("Active schools"),
             labels=labels,
-            series=[Series("Active schools", selectors.active_schools_per_week(starts))],
+            series=[Series(_("Active schools"), selectors.active_schools_per_week(starts))],
         ),
-        "Schools with an audit entry, a new enrolment or student progress in the week.",
+        _("Schools with an audit entry, a new enrolment or student progress in the week."),
     )
 
 
@@ -76,11 +78,11 @@ def _churn(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
         Chart(
             id="chart-churn",
             type="bar",
-            title="Churn",
+            title=_("Churn"),
             labels=labels,
-            series=[Series("Suspended", suspended), Series("Reactivated", reactivated)],
+            series=[Series(_("Suspended"), suspended), Series(_("Reactivated"), reactivated)],
         ),
-        "Schools suspended and reactivated per week.",
+        _("Schools suspended and reactivated per week."),
     )
 
 
@@ -90,12 +92,12 @@ def _storage(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
         Chart(
             id="chart-storage",
             type="bar",
-            title="Storage added",
+            title=_("Storage added"),
             labels=labels,
-            series=[Series("GiB added", storage)],
-            y_label="GiB",
+            series=[Series(_("GiB added"), storage)],
+            y_label=_("GiB"),
         ),
-        "GiB of video and attachments added per week (files still stored).",
+        _("GiB of video and attachments added per week (files still stored)."),
     )
 
 
@@ -104,12 +106,12 @@ def _transcode(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
         Chart(
             id="chart-transcode",
             type="line",
-            title="Transcode hours",
+            title=_("Transcode hours"),
             labels=labels,
-            series=[Series("Hours", selectors.transcode_hours_per_week(starts))],
-            y_label="hours",
+            series=[Series(_("Hours"), selectors.transcode_hours_per_week(starts))],
+            y_label=_("hours"),
         ),
-        "Wall-clock transcoder hours of the videos finished in the week.",
+        _("Wall-clock transcoder hours of the videos finished in the week."),
     )
 
 
@@ -118,13 +120,15 @@ def _requests(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
         Chart(
             id="chart-requests",
             type="line",
-            title="Requests",
+            title=_("Requests"),
             labels=labels,
-            series=[Series("Requests", requestcount.weekly(starts))],
-            y_label="requests",
+            series=[Series(_("Requests"), requestcount.weekly(starts))],
+            y_label=_("requests"),
         ),
-        "Requests the web servers answered per week, every school and the platform "
-        "(probes and metric scrapes left out; each process adds its count every minute).",
+        _(
+            "Requests the web servers answered per week, every school and the platform "
+            "(probes and metric scrapes left out; each process adds its count every minute)."
+        ),
     )
 
 

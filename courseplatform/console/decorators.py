@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from courseplatform.ops.net import client_ip
 from courseplatform.tenancy.rls import platform_bypass
@@ -29,7 +30,7 @@ def staff_console(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), LOGIN_URL)
         if not (user.is_staff and user.is_active):
-            raise PermissionDenied("The operator console is for platform staff.")
+            raise PermissionDenied(_("The operator console is for platform staff."))
         reason = f"operator console {request.method} {request.path}"[:200]
         with platform_bypass(actor=user, reason=reason, ip=client_ip(request)):
             return view(request, *args, **kwargs)

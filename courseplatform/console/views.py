@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from courseplatform.accounts import impersonation
@@ -106,7 +107,7 @@ def suspend_school(request: HttpRequest, slug: str) -> HttpResponse:
     school = _school(slug)
     form = SuspendForm(request.POST)
     if not school.is_active:
-        form.add_error(None, "This school is already suspended.")
+        form.add_error(None, _("This school is already suspended."))
     if not form.is_valid():
         return render(
             request, "console/school.html", _detail(request, school, suspend_form=form), status=400
@@ -118,7 +119,7 @@ def suspend_school(request: HttpRequest, slug: str) -> HttpResponse:
         reason=form.cleaned_data["reason"],
         ip=client_ip(request),
     )
-    messages.success(request, f"{school.name} is suspended.")
+    messages.success(request, _("%(school)s is suspended.") % {"school": school.name})
     return redirect("console_school", slug=school.slug)
 
 
@@ -127,12 +128,12 @@ def suspend_school(request: HttpRequest, slug: str) -> HttpResponse:
 def unsuspend_school(request: HttpRequest, slug: str) -> HttpResponse:
     school = _school(slug)
     if school.is_active:
-        messages.error(request, "This school is not suspended.")
+        messages.error(request, _("This school is not suspended."))
         return redirect("console_school", slug=school.slug)
     schools.set_school_status(
         school=school, actor=request.user, status=School.Status.ACTIVE, ip=client_ip(request)
     )
-    messages.success(request, f"{school.name} is active again.")
+    messages.success(request, _("%(school)s is active again.") % {"school": school.name})
     return redirect("console_school", slug=school.slug)
 
 
@@ -142,14 +143,16 @@ def change_plan(request: HttpRequest, slug: str) -> HttpResponse:
     school = _school(slug)
     form = ChangePlanForm(request.POST)
     if form.is_valid() and form.cleaned_data["plan"].pk == school.plan_id:
-        form.add_error("plan", f"{school.name} is already on this plan.")
+        form.add_error("plan", _("%(school)s is already on this plan.") % {"school": school.name})
     if not form.is_valid():
         return render(
             request, "console/school.html", _detail(request, school, plan_form=form), status=400
         )
     plan = form.cleaned_data["plan"]
     schools.change_plan(school=school, actor=request.user, plan=plan, ip=client_ip(request))
-    messages.success(request, f"{school.name} is now on {plan.name}.")
+    messages.success(
+        request, _("%(school)s is now on %(plan)s.") % {"school": school.name, "plan": plan.name}
+    )
     return redirect("console_school", slug=school.slug)
 
 

@@ -21,16 +21,16 @@ class SchoolSettingsForm(StyledFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["name"].label = "School name"
+        self.fields["name"].label = _("School name")
         # A select of zoneinfo's names; the validator refuses anything else posted.
         self.fields["time_zone"] = forms.ChoiceField(
-            label="Time zone",
+            label=_("Time zone"),
             required=False,  # left out: unchanged (clean_time_zone)
             choices=[(name, name.replace("_", " ")) for name in time_zone_names()],
             validators=[validate_time_zone],
-            help_text="Drip schedules open sections at midnight in this time zone.",
+            help_text=_("Drip schedules open sections at midnight in this time zone."),
             error_messages={
-                "invalid_choice": "Unknown time zone: choose an IANA name such as Europe/London."
+                "invalid_choice": _("Unknown time zone: choose an IANA name such as Europe/London.")
             },
         )
         self.fields["time_zone"].widget.attrs.update({"class": "input", "autocomplete": "off"})

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.decorators import manager_required
@@ -41,7 +42,7 @@ def school_settings(request: HttpRequest) -> HttpResponse:
     form = SchoolSettingsForm(request.POST or None, instance=school)
     if request.method == "POST":
         if not is_owner:
-            messages.error(request, "Only the school owner can change settings.")
+            messages.error(request, _("Only the school owner can change settings."))
             return redirect("manage_settings")
         if form.is_valid():
             with transaction.atomic():
@@ -60,7 +61,7 @@ def school_settings(request: HttpRequest) -> HttpResponse:
                     },
                     ip=client_ip(request),
                 )
-            messages.success(request, "Settings saved.")
+            messages.success(request, _("Settings saved."))
             return redirect("manage_settings")
     return render(
         request,

@@ -1,4 +1,8 @@
+from typing import cast
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PortabilityConfig(AppConfig):
@@ -17,11 +21,15 @@ class PortabilityConfig(AppConfig):
         # The course pages are in courses, below this app: it hands them its buttons.
         register_course_manage_link(
             CourseManageLink(
-                name="course_archive", label="Export", url_name="course_archive:export"
+                name="course_archive",
+                label=cast(str, pgettext_lazy("verb", "Export")),
+                url_name="course_archive:export",
             )
         )
         register_course_list_action(
             CourseListAction(
-                name="course_archive", label="Import a course", url_name="course_archive:import"
+                name="course_archive",
+                label=cast(str, _("Import a course")),
+                url_name="course_archive:import",
             )
         )

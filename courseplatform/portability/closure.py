@@ -43,6 +43,9 @@ import structlog
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks_db.models import DBTaskResult
 
 from courseplatform.accounts import permissions
@@ -79,24 +82,28 @@ def request_closure(
     *, school: School, actor: Any, confirm_slug: str, password: str, ip: str | None = None
 ) -> School:
     """Close ``school``: it stops serving everyone but its owner until the purge."""
-    permissions.require_school_owner(school, actor, message="Only the owner can close the school.")
+    permissions.require_school_owner(
+        school, actor, message=_("Only the owner can close the school.")
+    )
     account_key = f"close:{school.pk}:{actor.pk}"
     spec = settings.RATE_LIMIT_LOGIN_ACCOUNT
     if ratelimit.check("school-close", account_key, spec).limited:
-        raise ClosureError("Too many wrong passwords. Please wait a few minutes and try again.")
+        raise ClosureError(_("Too many wrong passwords. Please wait a few minutes and try again."))
     if (confirm_slug or "").strip().lower() != school.slug:
-        raise ClosureError(f"Type the school's address, {school.slug}, to confirm.")
+        raise ClosureError(
+            _("Type the school's address, %(slug)s, to confirm.") % {"slug": school.slug}
+        )
     # The instance the request holds may come from the user cache, without a password.
     owner = User.objects.get(pk=actor.pk, school=school)
     if not password or not owner.check_password(password):
         ratelimit.hit("school-close", account_key, spec)
-        raise ClosureError("That password is not right.")
+        raise ClosureError(_("That password is not right."))
     ratelimit.reset("school-close", account_key, spec)
     now = timezone.now()
     with transaction.atomic():
         locked = School.objects.select_for_update().get(pk=school.pk)
         if locked.is_closing:
-            raise ClosureError("This school is already closing.")
+            raise ClosureError(_("This school is already closing."))
         locked.closing_requested_at = now
         locked.purge_after = now + _grace()
         # The runtime role may update only these columns of its own row (tenancy.grants).
@@ -121,14 +128,14 @@ def request_closure(
 def cancel_closure(*, school: School, actor: Any, ip: str | None = None) -> School:
     """Reopen a closing school before its grace period ends."""
     permissions.require_school_owner(
-        school, actor, message="Only the owner can cancel the closure."
+        school, actor, message=_("Only the owner can cancel the closure.")
     )
     with transaction.atomic():
         locked = School.objects.select_for_update().get(pk=school.pk)
         if not locked.is_closing:
-            raise ClosureError("This school is not closing.")
+            raise ClosureError(_("This school is not closing."))
         if locked.purge_due:
-            raise ClosureError("The grace period is over: the school is being deleted.")
+            raise ClosureError(_("The grace period is over: the school is being deleted."))
         locked.closing_requested_at = None
         locked.purge_after = None
         locked.save(update_fields=["closing_requested_at", "purge_after", "updated_at"])
@@ -150,8 +157,11 @@ def _email_owners(school: School, kind: str) -> None:
         send_school_email(
             school=school,
             user=owner,
-            subject=(
-                f"{school.name} is closing" if kind == "closing" else f"{school.name} is open again"
+            subject=format_lazy(
+                gettext_lazy("{school} is closing")
+                if kind == "closing"
+                else gettext_lazy("{school} is open again"),
+                school=school.name,
             ),
             template=f"portability/school/email/{kind}",
             context={

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -59,7 +60,7 @@ def course_export(request: HttpRequest, course_id: int) -> HttpResponse:
             ),
         )
         if export is not None:
-            messages.success(request, "The archive is being built; it appears below when ready.")
+            messages.success(request, _("The archive is being built; it appears below when ready."))
             return redirect("course_archive:export", course_id=course.pk)
     return render(
         request,
@@ -163,7 +164,9 @@ def _course_import(request: HttpRequest, capped: _CappedArchive) -> HttpResponse
             form.add_error("archive", str(exc))
         if job is not None:
             messages.success(
-                request, f"“{job.course_title}” is being imported; follow its progress below."
+                request,
+                _("“%(course)s” is being imported; follow its progress below.")
+                % {"course": job.course_title},
             )
             return redirect("course_archive:import")
     return render(

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courseplatform.accounts.decorators import owner_required
@@ -49,7 +50,7 @@ def close_school(request: HttpRequest) -> HttpResponse:
             except closure.ClosureError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"{school.name} is closing.")
+                messages.success(request, _("%(school)s is closing.") % {"school": school.name})
                 return redirect("portability_close_school")
         status = 400
     return render(
@@ -69,7 +70,7 @@ def cancel_closure(request: HttpRequest) -> HttpResponse:
     except closure.ClosureError as exc:
         messages.error(request, str(exc))
         return redirect("portability_close_school")
-    messages.success(request, f"{school.name} is open again.")
+    messages.success(request, _("%(school)s is open again.") % {"school": school.name})
     return redirect("manage_settings")
 
 
@@ -96,7 +97,7 @@ def school_export(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 messages.success(
-                    request, "Your export is being built; we email you when it is ready."
+                    request, _("Your export is being built; we email you when it is ready.")
                 )
                 return redirect("portability_school_export")
         status = 400

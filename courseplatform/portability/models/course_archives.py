@@ -12,16 +12,17 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.courses.models import Course
 from courseplatform.tenancy.models import TenantModel
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting"
-    RUNNING = "running", "In progress"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("In progress")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class CourseExport(TenantModel):

@@ -8,22 +8,23 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from courseplatform.tenancy.models import TenantModel
 
 
 class SchoolExport(TenantModel):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting"
-        RUNNING = "running", "In progress"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("In progress")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
 
     class Codes(models.TextChoices):
-        PLAIN = "plain", "Plain text"
-        ENCRYPTED = "encrypted", "Encrypted with a passphrase"
-        NONE = "none", "Leave the codes out"
+        PLAIN = "plain", _("Plain text")
+        ENCRYPTED = "encrypted", _("Encrypted with a passphrase")
+        NONE = "none", _("Leave the codes out")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     requested_by = models.ForeignKey(

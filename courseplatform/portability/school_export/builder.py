@@ -18,6 +18,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from courseplatform.access import codes as access_codes
 from courseplatform.access.models import AccessCode, AccessCodeBatch, Redemption
@@ -130,19 +131,19 @@ def build_school_archive(
         )
     counts["courses"] = len(courses)
 
-    bar.step("students", 0, "Students and their progress")
+    bar.step("students", 0, gettext_noop("Students and their progress"))
     counts.update(_people(school, zf))
-    bar.step("codes", 0, "Access codes")
+    bar.step("codes", 0, gettext_noop("Access codes"))
     counts.update(_codes(school, zf, codes, passphrase))
-    bar.step("quizzes", 0, "Quiz attempts")
+    bar.step("quizzes", 0, gettext_noop("Quiz attempts"))
     counts["quiz_attempts"] = _attempts(school, zf)
-    bar.step("certificates", 0, "Certificates")
+    bar.step("certificates", 0, gettext_noop("Certificates"))
     counts["certificates"] = _certificates(school, zf)
-    bar.step("pages", 0, "Pages and theme")
+    bar.step("pages", 0, gettext_noop("Pages and theme"))
     counts["pages"] = _pages(school, zf)
-    bar.step("audit", 0, "Audit log")
+    bar.step("audit", 0, gettext_noop("Audit log"))
     counts["audit_log_entries"] = _audit(school, zf)
-    bar.step("school", 0, "Finishing")
+    bar.step("school", 0, gettext_noop("Finishing"))
     summary = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

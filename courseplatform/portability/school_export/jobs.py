@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from courseplatform.accounts.models import User
 from courseplatform.accounts.services import send_school_email
@@ -39,7 +41,7 @@ def run_export(*, school_id: int, export_id: int) -> str:
             return "skipped"
         claimed = SchoolExport.objects.filter(
             school=school, pk=export_id, status=SchoolExport.Status.QUEUED
-        ).update(status=SchoolExport.Status.RUNNING, progress=0, step="Starting")
+        ).update(status=SchoolExport.Status.RUNNING, progress=0, step=gettext_noop("Starting"))
         export = SchoolExport.objects.filter(school=school, pk=export_id).first()
         if not claimed or export is None:
             return "skipped"
@@ -84,7 +86,7 @@ def run_export(*, school_id: int, export_id: int) -> str:
         updated = SchoolExport.objects.filter(pk=export_id).update(
             status=SchoolExport.Status.READY,
             progress=100,
-            step="Ready",
+            step=gettext_noop("Ready"),
             archive_key=key,
             size=size,
             passphrase_ciphertext="",
@@ -105,12 +107,14 @@ def run_export(*, school_id: int, export_id: int) -> str:
             send_school_email(
                 school=school,
                 user=owner,
-                subject=f"Your export of {school.name} is ready",
+                subject=format_lazy(
+                    gettext_lazy("Your export of {school} is ready"), school=school.name
+                ),
                 template="portability/school/email/export_ready",
                 context={
                     "download_url": school_url(school, download_path(export)),
                     "expires_at": export.expires_at,
-                    "size_mb": f"{size / 1048576:.1f}",
+                    "size_mb": round(size / 1048576, 1),  # localised by the templates
                 },
             )
     return "ready"

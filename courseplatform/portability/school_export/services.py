@@ -13,6 +13,8 @@ from datetime import datetime
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from courseplatform.accounts import permissions
 from courseplatform.accounts.models import User
@@ -24,7 +26,7 @@ from courseplatform.tenancy.rls import platform_bypass, school_context
 from ..models import SchoolExport
 from . import passphrase as codes_crypto
 
-OWNER_ONLY = "Only the school owner can export the whole school."
+OWNER_ONLY = gettext_lazy("Only the school owner can export the whole school.")
 
 
 class ExportError(Exception):
@@ -40,14 +42,14 @@ def request_export(
     include_videos: bool = False,
     ip: str | None = None,
 ) -> SchoolExport:
-    permissions.require_school_owner(school, actor, message=OWNER_ONLY)
+    permissions.require_school_owner(school, actor, message=str(OWNER_ONLY))
     if codes not in SchoolExport.Codes.values:
-        raise ExportError("Choose how the access codes are exported.")
+        raise ExportError(_("Choose how the access codes are exported."))
     if codes == SchoolExport.Codes.ENCRYPTED:
         if not codes_crypto.MIN_LENGTH <= len(passphrase) <= codes_crypto.MAX_LENGTH:
             raise ExportError(
-                f"Use a passphrase of {codes_crypto.MIN_LENGTH} to "
-                f"{codes_crypto.MAX_LENGTH} characters."
+                _("Use a passphrase of %(min)s to %(max)s characters.")
+                % {"min": codes_crypto.MIN_LENGTH, "max": codes_crypto.MAX_LENGTH}
             )
     else:
         passphrase = ""
@@ -58,7 +60,7 @@ def request_export(
             school=school, status__in=[SchoolExport.Status.QUEUED, SchoolExport.Status.RUNNING]
         ).exists()
         if busy:
-            raise ExportError("An export is already being built; wait for it to finish.")
+            raise ExportError(_("An export is already being built; wait for it to finish."))
         export = SchoolExport.objects.create(
             school=school,
             requested_by=actor,

@@ -18,6 +18,13 @@
 //   y_label     title of the value axis (optional)
 //   x_label     title of the category axis (optional)
 //
+// Language and direction come from the page too (<html lang dir>, set by base.html):
+// numbers are formatted with Intl in the page language (Chart.js' `locale`), ISO dates
+// among the labels ("2026-12-01") are shown as localised short dates, and in a
+// right-to-left page the category axis runs from the right, the value axis sits on the
+// right and legends/tooltips are laid out right to left (Chart.js `rtl`). The spec
+// itself (and so the CSV and the tests reading it) keeps the ISO dates and plain numbers.
+//
 // Colours come from the page: the first series uses the school's brand colour
 // (--color-brand, set by the theme), the others a fixed palette. Each canvas gets
 // data-chart-ready="1" once drawn (the browser tests wait for it), or
@@ -52,6 +59,32 @@ Chart.register(
   PointElement,
   Tooltip,
 );
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function pageLocale() {
+  const lang = document.documentElement.lang || "en";
+  try {
+    return Intl.getCanonicalLocales(lang)[0] || "en";
+  } catch {
+    return "en";
+  }
+}
+
+function isRtl() {
+  return (document.documentElement.dir || getComputedStyle(document.documentElement).direction) === "rtl";
+}
+
+function dayLabels(labels, locale) {
+  // Only when every label is an ISO day: lesson and course names stay as they are.
+  if (!labels.length || !labels.every((label) => ISO_DAY.test(String(label)))) return labels.map(String);
+  // The year too when the labels span two years (a year-long range repeats a month).
+  const years = new Set(labels.map((label) => String(label).slice(0, 4)));
+  const options = { day: "numeric", month: "short", timeZone: "UTC" };
+  if (years.size > 1) options.year = "2-digit";
+  const format = new Intl.DateTimeFormat(locale, options);
+  return labels.map((label) => format.format(new Date(`${label}T00:00:00Z`)));
+}
 
 const PALETTE = ["#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b"];
 const TYPES = ["line", "bar", "doughnut"];
@@ -98,6 +131,10 @@ function readSpec(canvas) {
 }
 
 function config(spec) {
+  const locale = pageLocale();
+  const rtl = isRtl();
+  const percentFormat = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
+  const asPercent = (value) => percentFormat.format(Number(value) / 100);
   const brand = brandColour();
   const colours = [brand, ...PALETTE];
   const percent = Boolean(spec.percent);
@@ -131,7 +168,7 @@ function config(spec) {
   const valueAxis = {
     beginAtZero: true,
     stacked: Boolean(spec.stacked),
-    ticks: percent ? { precision: 0, callback: (v) => `${v}%` } : { precision: 0 },
+    ticks: percent ? { precision: 0, callback: asPercent } : { precision: 0 },
     title: { display: Boolean(spec.y_label), text: spec.y_label || "" },
     grid: { color: "rgba(148, 163, 184, 0.25)" },
   };
@@ -143,19 +180,32 @@ function config(spec) {
     grid: { display: false },
   };
   const horizontal = Boolean(spec.horizontal) && spec.type === "bar";
+  if (rtl) {
+    // Mirror the chart: time and categories run from the right, values grow leftwards
+    // (horizontal bars), and the value axis of an upright chart sits on the right.
+    if (horizontal) valueAxis.reverse = true;
+    else {
+      categoryAxis.reverse = true;
+      valueAxis.position = "right";
+    }
+    if (horizontal) categoryAxis.position = "right";
+  }
   return {
     type: spec.type,
-    data: { labels: spec.labels.map(String), datasets },
+    data: { labels: dayLabels(spec.labels, locale), datasets },
     options: {
+      locale,
       responsive: true,
       maintainAspectRatio: false,
       animation: false, // drawn once, at once: nothing moves for screenshots or reduced motion
       indexAxis: horizontal ? "y" : "x",
       interaction: { mode: doughnut ? "nearest" : "index", intersect: false },
       plugins: {
-        legend: { display: doughnut || spec.series.length > 1, position: "bottom" },
+        legend: { display: doughnut || spec.series.length > 1, position: "bottom", rtl, textDirection: rtl ? "rtl" : "ltr" },
         tooltip: {
-          callbacks: percent ? { label: (ctx) => `${ctx.dataset.label}: ${ctx.formattedValue}%` } : {},
+          rtl,
+          textDirection: rtl ? "rtl" : "ltr",
+          callbacks: percent ? { label: (ctx) => `${ctx.dataset.label}: ${asPercent(ctx.raw)}` } : {},
         },
       },
       scales: doughnut ? {} : horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
