@@ -109,7 +109,7 @@ def school_export(request: HttpRequest) -> HttpResponse:
             "form": form,
             "exports": [(e, _links(e)) for e in exports],
             "nav_active": "settings",
-            "ttl_hours": settings.SCHOOL_EXPORT_TTL_HOURS,
+            "ttl_hours": round(settings.SCHOOL_EXPORT_TTL_HOURS),  # a count for the plural
         },
         status=status,
     )
