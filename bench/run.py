@@ -46,6 +46,12 @@ def _run_scenarios() -> int:
 
     django.setup()
     import bench.scenarios as scenarios
+    from bench.web.phases import RUN
+
+    # `make bench` notes when it began, before the database roles and migrations.
+    began = os.environ.get("BENCH_STARTED_AT", "").strip()
+    if began:
+        RUN.add("setup (roles, migrations)", max(0.0, time.time() - float(began)))
 
     only = set(sys.argv[1:])
     names = [info.name for info in pkgutil.iter_modules(scenarios.__path__)]
@@ -61,13 +67,17 @@ def _run_scenarios() -> int:
     started_run = time.perf_counter()
     for module in modules:
         started = time.perf_counter()
-        print(f"bench: {module.__name__.rsplit('.', 1)[-1]} …", flush=True)
+        name = module.__name__.rsplit(".", 1)[-1]
+        print(f"bench: {name} …", flush=True)
+        phases_before = len(RUN.done)
         try:
             body = module.run()
         except Exception:
             failed += 1
             body = "```\n" + traceback.format_exc() + "```\n"
         elapsed = time.perf_counter() - started
+        if len(RUN.done) == phases_before:  # a scenario without phases of its own
+            RUN.add(f"scenario {name}", elapsed)
         sections.append(f"## {module.TITLE}\n\n{body}\n\n_scenario took {elapsed:.1f} s_\n")
         # Written after every scenario: an interrupted run still leaves what it measured.
         _write_report(sections, done=len(sections) == len(modules), total=started_run)
@@ -76,6 +86,8 @@ def _run_scenarios() -> int:
 
 
 def _write_report(sections: list[str], *, done: bool, total: float) -> None:
+    from bench.web.phases import LIMIT, RUN
+
     header = (
         "# Benchmark report\n\n"
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} on {platform.node()} "
@@ -83,6 +95,8 @@ def _write_report(sections: list[str], *, done: bool, total: float) -> None:
         f"the run took {time.perf_counter() - total:.0f} s"
         f"{'' if done else ' so far (still running or interrupted)'}.\n"
         "Ratios compare against a baseline measured in the same run.\n\n"
+        f"### Time budget (whole run under {LIMIT:.0f} s; budgets in bench/web/phases.py)\n\n"
+        f"{RUN.table()}\n\n"
     )
     report = header + ("\n".join(sections) if sections else "No scenarios yet.\n")
     (ROOT / "bench" / "report.md").write_text(report)

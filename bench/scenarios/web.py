@@ -6,21 +6,25 @@
    role only, Redis for cache and sessions, collected static files), on loopback.
 3. Log in: the learner and the owner of each of the first 100 schools through the real
    login form; sessions of the other schools copy a real session's layout.
-4. Load: per page, an unrecorded warm-up pass over the page's targets in wrk's order
+4. Load: first one visitor warm-up for the set: every (school, visitor page) asked
+   once through each web process (connections pinned to processes through /metrics),
+   which renders it once and leaves it in every process's memory, bounded in time; what the caches
+   then hold (entries, bytes, Redis) is reported. Per page: for signed-in pages an
+   unrecorded warm-up pass over the page's targets in wrk's order
    (bench/web/warmup.py, bounded in time), a short unrecorded wrk run, then a bounded
-   wrk run (2 threads,
-   8 connections) rotating the Host header (and session cookie) over the schools of
-   the set. The floor (``/healthz``) is measured at the start and the end of every
-   set, a static file in between; Redis keyspace hits/misses are read around each run.
+   wrk run (2 threads, 8 connections) rotating the Host header (and session cookie)
+   over the schools of the set. The floor (``/healthz``) is measured at the start and
+   the end of every set, a static file in between; Redis keyspace hits/misses are
+   read around each run.
 5. Round trips: a second app-server process whose database connections pass through
    a counting proxy (bench/web/pgcount.py) answers the same targets one at a time,
    twice; the second pass is the warm figure. Every answer's status is checked (a
    logged-out session would show up as a redirect here).
 
-Knobs (environment): BENCH_WEB_SCHOOLS (10000), BENCH_WEB_SECONDS (8),
-BENCH_WEB_WARMUP_SECONDS (2), BENCH_WEB_WARMUP_PASS_SECONDS (30),
-BENCH_WEB_WARMUP_VISITOR_SECONDS (120),
-BENCH_WEB_CONNECTIONS (8).
+Knobs (environment): BENCH_WEB_SCHOOLS (10000), BENCH_WEB_SECONDS (5),
+BENCH_WEB_WARMUP_SECONDS (2), BENCH_WEB_WARMUP_PASS_SECONDS (10),
+BENCH_WEB_WARMUP_VISITOR_SECONDS (240, the whole visitor warm-up of a set),
+BENCH_WEB_CONNECTIONS (8). Each phase's time and budget: bench/web/phases.py.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.web import report, seed, servers, targets, warmup, wrk
+from bench.web import phases, report, seed, servers, targets, warmup, wrk
 from bench.web.pgcount import RoundTripProxy
 
 TITLE = "Web pages: 1, 100 and 10,000 schools on the production app server (wrk)"
@@ -44,20 +48,25 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKDIR = ROOT / "var" / "bench"
 CHART = ROOT / "bench" / "web-latency.png"
 SCHOOLS = int(os.environ.get("BENCH_WEB_SCHOOLS", "10000"))
-SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "8"))
+SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "5"))
 WARMUP_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_SECONDS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_WEB_CONNECTIONS", "8"))
-# The warm-up passes before each page's run: how long they may take at most. Signed-in
-# pages: kept under their caches' shortest lifetime less the run, so what was warmed
-# first is still cached when the measured run ends. Visitor pages live until their
-# school's content changes (PUBLIC_PAGE_LIFETIME_SECONDS, an hour), so their passes may
-# take long enough to render every school's page once (about 90 s for 10,000 landing
-# pages on a quiet 2-core machine) and hand it to every web process.
-WARMUP_PASS_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_PASS_SECONDS", "30"))
-WARMUP_VISITOR_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_VISITOR_SECONDS", "120"))
-PROCESS_CACHE_MB = 128  # the default: three visitor pages of 10,000 schools fit
-# Visitors' pages live in each web process's memory: more passes reach more processes.
-WARMUP_PASSES = {"anonymous": 3, "logged-in": 1, "ceiling": 1}
+# The warm-up passes: how long they may take at most. Signed-in pages (one pass before
+# each page's run): kept under their caches' shortest lifetime less the run, so what
+# was warmed first is still cached when the measured run ends; a signed-in request costs
+# the same warm or not but for a few cache fills, so a partial pass is enough. Visitor
+# pages live until their school's content changes (PUBLIC_PAGE_LIFETIME_SECONDS, an
+# hour): one warm-up per set renders every school's three pages once and then hands
+# them to every web process (each keeps its own copies), within this limit.
+WARMUP_PASS_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_PASS_SECONDS", "10"))
+WARMUP_VISITOR_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_VISITOR_SECONDS", "240"))
+PROCESS_CACHE_MB = 128  # the default
+# The visitor warm-up asks every page once through each web process (connections
+# pinned to processes through /metrics, bench/web/warmup.py). Only if some process got
+# no connection: at most this many passes from shifting connections, stopping as soon
+# as /metrics shows every process holding every page.
+VISITOR_PASSES = 6
+WARMUP_PASSES = {"logged-in": 1, "ceiling": 1}
 WRK_THREADS = 2
 REAL_LOGINS = 5  # schools whose learner and owner log in through the form (Argon2: slow)
 ROUND_TRIP_HOSTS = 30  # hosts per set in the round-trip pass (spread over the set)
@@ -85,6 +94,10 @@ def _server_env(*, port: int) -> dict[str, str]:
         STATIC_ROOT=str(WORKDIR / "static"),
         WHITENOISE_USE_FINDERS="false",
         STATIC_MANIFEST="true",  # hashed, compressed static files, as `make serve` (README)
+        # Metrics of every worker in one answer, as `make serve` runs them (scripts/serve.py):
+        # the bench reads each process's page cache from /metrics on loopback.
+        PROMETHEUS_MULTIPROC_DIR=str(WORKDIR / "prometheus"),
+        METRICS_ALLOWED_CIDRS="127.0.0.1/32",
         EMAIL_URL="dummy:",
         SERVE_STOP_SECONDS="10",
         # The three visitor pages of each of 10,000 schools fit (ops/pagecache.py).
@@ -135,11 +148,18 @@ class Bench:
         self.measurements: list[report.Measurement] = []
         self.notes: list[str] = []
         self.warmups: list[str] = []
+        self.caches: list[str] = []
         self.static_path = ""
+        self.phases = phases.RUN
 
     def start_servers(self) -> None:
+        import shutil
+
         env = _server_env(port=self.port)
-        _collectstatic(env)
+        _collectstatic({k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"})
+        # Fresh metric files: a previous run's processes must not show up as workers.
+        shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True)
         main = servers.app_server(self.port, env=env, log=WORKDIR / "app-server.log")
         self.stack.callback(main.stop)
         self.main = main
@@ -147,6 +167,9 @@ class Bench:
         proxy = self.stack.enter_context(RoundTripProxy(servers.postgres_address(env)))
         self.proxy = proxy
         twin_env = dict(env)
+        twin_env["PROMETHEUS_MULTIPROC_DIR"] = str(WORKDIR / "prometheus-count")
+        shutil.rmtree(twin_env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        Path(twin_env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True)
         for key in ("DATABASE_URL", "DATABASE_PLATFORM_URL"):
             twin_env[key] = _via_proxy(env[key], proxy.port)
         twin = servers.app_server(
@@ -208,7 +231,58 @@ class Bench:
             for row in rows
         ]
 
+    def warm_visitor_pages(self, rows: Sequence[targets.SchoolRow]) -> None:
+        """Every (school, visitor page) of the set rendered once and then held by every
+        web process, within WARMUP_VISITOR_SECONDS; reports what the caches then hold."""
+        count = len(rows)
+        pages = [page for page in targets.PAGES if page.kind == "anonymous"]
+        lists = [self._targets(page, rows) for page in pages]
+        plan = warmup.interleave(lists, warmup.wrk_order(count, WRK_THREADS))
+        deadline = time.monotonic() + WARMUP_VISITOR_SECONDS
+
+        def entries() -> dict[int, int]:
+            return {c.pid: c.entries for c in servers.process_caches(self.port)[0]}
+
+        # Each connection pinned to a known web process, then every page asked once
+        # through each process (bench/web/warmup.py).
+        pinned = warmup.pin_connections(
+            self.port, warmup.probe_targets(lists[0] + lists[1]), entries
+        )
+        try:
+            done, _ = warmup.spread(pinned, plan, seconds=WARMUP_VISITOR_SECONDS)
+        finally:
+            warmup.close_all(pinned)
+        how = "connections pinned per web process: " + ", ".join(
+            f"pid {pid} {len(conns)}" for pid, conns in pinned.items()
+        )
+        # A process no probe reached (unlikely): passes from shifting connections.
+        for k in range(VISITOR_PASSES if not pinned or not all(pinned.values()) else 0):
+            left = deadline - time.monotonic()
+            if left <= 0 or all(n >= len(plan) for n in entries().values()):
+                break
+            warmed = warmup.warm(
+                self.port, plan, passes=1, seconds=left, connections=CONNECTIONS,
+                threads=WRK_THREADS, order=range(len(plan)), shift=k,
+            )  # fmt: skip
+            done = warmup.combine(done, warmed)
+            how += f"; pass {k + 1} from shifting connections"
+        caches, evictions = servers.process_caches(self.port)
+        in_redis = servers.redis_pages(self.redis_url)
+        line = warmup.describe_visitor_warmup(
+            done, pages=len(pages), schools=count, caches=caches, evictions=evictions,
+            redis=in_redis, budget_mb=PROCESS_CACHE_MB,
+        )  # fmt: skip
+        self.warmups.append(f"visitor pages ({', '.join(p.label for p in pages)}), {line} ({how})")
+        _say(f"visitor warm-up: {line} ({how})")
+
     def measure_set(self, rows: Sequence[targets.SchoolRow]) -> None:
+        schools = f"{len(rows):,} school{'s' if len(rows) != 1 else ''}"
+        with self.phases.phase(f"web: visitor warm-up, {schools}"):
+            self.warm_visitor_pages(rows)
+        with self.phases.phase(f"web: measuring {schools}"):
+            self._measure_set(rows)
+
+    def _measure_set(self, rows: Sequence[targets.SchoolRow]) -> None:
         count = len(rows)
         load_before = os.getloadavg()[0]
         pages = list(targets.PAGES)
@@ -223,11 +297,10 @@ class Bench:
             wrk.write_targets(path, self._targets(page, rows))
             base_url = f"http://127.0.0.1:{self.port}/"
             passes = WARMUP_PASSES.get(page.kind, 0)
-            limit = WARMUP_VISITOR_SECONDS if page.kind == "anonymous" else WARMUP_PASS_SECONDS
-            if passes and limit > 0:
+            if passes and WARMUP_PASS_SECONDS > 0:
                 warmed = warmup.warm(
                     self.port, self._targets(page, rows), passes=passes,
-                    seconds=limit, connections=CONNECTIONS, threads=WRK_THREADS,
+                    seconds=WARMUP_PASS_SECONDS, connections=CONNECTIONS, threads=WRK_THREADS,
                 )  # fmt: skip
                 m.warmup = warmed.describe()
                 self.warmups.append(f"{page.label}, {count:,} schools: {m.warmup}")
@@ -292,27 +365,30 @@ def run() -> str:
     lines: list[str] = []
     with ExitStack() as stack:
         bench = Bench(stack)
-        _say("sample schools through the services")
-        started = time.perf_counter()
-        samples = seed.create_samples()
-        sample_seconds = time.perf_counter() - started
-        _say(f"samples done in {sample_seconds:.1f} s; cloning to {min(100, SCHOOLS)}")
-        first = seed.clone_schools(samples=samples, total=min(100, SCHOOLS) - len(samples))
-        connections.close_all()
-        _say("starting the app servers")
-        bench.start_servers()
-        rows = targets.rotation(targets.school_rows())
-        bench.static_path, landing_bytes = _static_path(
-            bench.port, targets.host_of(rows[0].slug, bench.port)
-        )
-        bench.notes.append(
-            f"A landing page is {landing_bytes / 1024:.0f} KiB; each web process may keep "
-            f"{PROCESS_CACHE_MB} MiB of visitor pages in memory (PUBLIC_PROCESS_CACHE_MB, "
-            "the default; gzipped, the three visitor pages of 10,000 schools take about "
-            "82 MiB)."
-        )
-        _say("logging in")
-        bench.log_in(rows)
+        phase = bench.phases.phase
+        with phase(f"web: seeding {min(100, SCHOOLS):,} schools"):
+            _say("sample schools through the services")
+            started = time.perf_counter()
+            samples = seed.create_samples()
+            sample_seconds = time.perf_counter() - started
+            _say(f"samples done in {sample_seconds:.1f} s; cloning to {min(100, SCHOOLS)}")
+            first = seed.clone_schools(samples=samples, total=min(100, SCHOOLS) - len(samples))
+            connections.close_all()
+        with phase("web: app servers and logins"):
+            _say("starting the app servers")
+            bench.start_servers()
+            rows = targets.rotation(targets.school_rows())
+            bench.static_path, landing_bytes = _static_path(
+                bench.port, targets.host_of(rows[0].slug, bench.port)
+            )
+            bench.notes.append(
+                f"A landing page is {landing_bytes / 1024:.0f} KiB; each web process may keep "
+                f"{PROCESS_CACHE_MB} MiB of visitor pages in memory (PUBLIC_PROCESS_CACHE_MB, "
+                "the default; what they held after the visitor warm-up is under *Warm-up "
+                "passes*)."
+            )
+            _say("logging in")
+            bench.log_in(rows)
         sets = [c for c in (1, 100) if c <= len(rows)]
         ordered = sorted(rows, key=lambda r: r.school_id)  # the 1-school set: the first sample
         for count in sets:
@@ -321,17 +397,21 @@ def run() -> str:
             bench.measure_set(targets.rotation(subset))
         second = None
         if SCHOOLS > 100:
-            _say(f"cloning to {SCHOOLS} schools")
-            second = seed.clone_schools(samples=samples, total=SCHOOLS - len(ordered))
-            rows = targets.rotation(targets.school_rows())
-            _say(f"sessions for {len(rows)} schools")
-            bench.log_in(rows)
+            with phase(f"web: seeding {SCHOOLS:,} schools"):
+                _say(f"cloning to {SCHOOLS} schools")
+                second = seed.clone_schools(samples=samples, total=SCHOOLS - len(ordered))
+                rows = targets.rotation(targets.school_rows())
+                _say(f"sessions for {len(rows)} schools")
+                bench.log_in(rows)
             _say(f"measuring {len(rows)} schools")
             bench.measure_set(rows)
         _say("writing the report")
         lines += _seeding_lines(samples, sample_seconds, first, second)
+        stopping = time.monotonic()
+    bench.phases.add("web: stopping the servers", time.monotonic() - stopping)
     measurements = bench.measurements
-    report.chart(measurements, CHART)
+    with phase("web: chart and report"):
+        report.chart(measurements, CHART)
     lines += [
         "",
         "### Targets",
@@ -344,11 +424,15 @@ def run() -> str:
         "",
         f"![latency against school count]({CHART.name})",
         "",
+        "### p95 at the most schools against 100 schools",
+        "",
+        *report.growth_lines(measurements),
+        "",
         "### The signed-in ceiling",
         "",
         *report.ceiling_lines(measurements),
         "",
-        "### Warm-up passes (unrecorded, before each page's run)",
+        "### Warm-up passes (unrecorded: the set's visitor warm-up, then before each page's run)",
         "",
         *[f"- {line}" for line in bench.warmups],
         "",
@@ -356,9 +440,9 @@ def run() -> str:
         "",
         *[f"- {note}" for note in bench.notes],
         f"- wrk: {WRK_THREADS} threads, {CONNECTIONS} connections, {SECONDS:.0f} s per run "
-        f"after a warm-up pass over the page's targets (at most {WARMUP_PASS_SECONDS:.0f} s, "
-        f"visitor pages {WARMUP_PASSES['anonymous']} passes in at most "
-        f"{WARMUP_VISITOR_SECONDS:.0f} s; in wrk's order) and "
+        f"after the set's visitor warm-up (every page through each web process, at most "
+        f"{WARMUP_VISITOR_SECONDS:.0f} s), for signed-in pages a warm-up pass over the "
+        f"page's targets (at most {WARMUP_PASS_SECONDS:.0f} s, in wrk's order), and "
         f"{WARMUP_SECONDS:.0f} s of unrecorded wrk, Host (and Cookie) rotated "
         "round-robin over the set's schools in a fixed shuffled order.",
         "- How to read this table: README, section *Benchmarks*.",

@@ -268,3 +268,34 @@ def chart(measurements: Sequence[Measurement], path: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def growth_lines(measurements: Sequence[Measurement]) -> list[str]:
+    """Per page, p95 at the largest school count against 100 schools, next to what
+    differs between the two runs (requests answered from memory, Redis hits, p99):
+    the figures the reading of the p95 target starts from (README "Reading the report")."""
+    out = []
+    pages: dict[str, str] = {}
+    for m in measurements:
+        if m.kind in TARGETS:
+            pages.setdefault(m.page, m.label)
+    for key, label in pages.items():
+        runs = {m.schools: m for m in measurements if m.page == key and m.result is not None}
+        growth = p95_growth(key, measurements)
+        if growth is None:
+            continue
+        base, top = runs[GROWTH_BASE], runs[max(runs)]
+        assert base.result is not None and top.result is not None
+
+        def pct(value: float | None) -> str:
+            return "-" if value is None else f"{value:.0%}"
+
+        parts = [
+            f"p95 {base.result.p95_ms:.1f} → {top.result.p95_ms:.1f} ms (x{growth:.2f})",
+            f"p99 {base.result.p99_ms:.1f} → {top.result.p99_ms:.1f} ms",
+        ]
+        if top.kind == "anonymous":
+            parts.append(f"from memory {pct(base.memory_hit_ratio)} → {pct(top.memory_hit_ratio)}")
+        parts.append(f"Redis hits {pct(base.hit_ratio)} → {pct(top.hit_ratio)}")
+        out.append(f"- {label}, {GROWTH_BASE} → {top.schools:,} schools: " + "; ".join(parts))
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,3 +201,99 @@ def app_server_command(env: Mapping[str, str]) -> str:
         cwd=ROOT, env=dict(env), capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     return done.stdout.strip().replace(str(ROOT) + "/", "")
+
+
+# --- what the caches hold -------------------------------------------------------------
+
+PAGE_KEY_PATTERN = "*ops:page:*"  # ops/edgecache.py's Redis copies of visitor pages
+_SERIES = re.compile(
+    r"^courseplatform_(page_process_cache_\w+?)(?:_total)?(?:\{([^}]*)\})?\s+(\S+)$"
+)
+
+
+@dataclass(frozen=True)
+class ProcessCache:
+    """One web process's in-memory page cache (ops/pagecache.py), from /metrics."""
+
+    pid: int
+    entries: int
+    bytes: int
+    rss_bytes: int | None  # the whole process's resident memory (/proc), if readable
+
+
+def parse_process_caches(text: str) -> tuple[list[ProcessCache], int]:
+    """Per-process entries and bytes, and the evictions of every process together, from
+    the Prometheus text of /metrics (multiprocess mode: one series per ``pid``)."""
+    entries: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    evictions = 0
+    for line in text.splitlines():
+        found = _SERIES.match(line.strip())
+        if not found:
+            continue
+        name, labels, value = found.groups()
+        labels = labels or ""
+        if name == "page_process_cache_evictions":
+            evictions += int(float(value))
+            continue
+        pid_label = re.search(r'pid="(\d+)"', labels)
+        if pid_label is None:
+            continue
+        pid = int(pid_label.group(1))
+        if name == "page_process_cache_entries":
+            entries[pid] = int(float(value))
+        elif name == "page_process_cache_bytes":
+            sizes[pid] = int(float(value))
+    caches = [
+        ProcessCache(pid, entries[pid], sizes.get(pid, 0), _rss(pid)) for pid in sorted(entries)
+    ]
+    return caches, evictions
+
+
+def _rss(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def process_caches(port: int) -> tuple[list[ProcessCache], int]:
+    """Ask the app server's /metrics (on its IP host; the bench allows loopback)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/metrics", headers={"Host": f"127.0.0.1:{port}"})
+        answer = conn.getresponse()
+        text = answer.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+    if answer.status != 200:
+        raise RuntimeError(f"/metrics answered {answer.status}: {text[:200]}")
+    return parse_process_caches(text)
+
+
+@dataclass(frozen=True)
+class RedisPages:
+    keys: int  # visitor pages kept in Redis
+    bytes_estimate: int  # keys x mean MEMORY USAGE of a sample of them
+    used_memory: int  # the whole Redis (INFO memory)
+
+
+def redis_pages(url: str, sample: int = 200) -> RedisPages:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = 0
+        sizes: list[int] = []
+        for key in client.scan_iter(match=PAGE_KEY_PATTERN, count=1000):
+            keys += 1
+            if len(sizes) < sample:
+                sizes.append(int(client.memory_usage(key) or 0))
+        used = int(client.info("memory")["used_memory"])
+    finally:
+        client.close()
+    mean = sum(sizes) / len(sizes) if sizes else 0
+    return RedisPages(keys=keys, bytes_estimate=int(mean * keys), used_memory=used)

@@ -49,7 +49,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils.http import parse_etags
 
-from courseplatform.telemetry.metrics import cache_hit, cache_miss
+from courseplatform.telemetry.metrics import (
+    PAGE_PROCESS_CACHE_BYTES,
+    PAGE_PROCESS_CACHE_ENTRIES,
+    PAGE_PROCESS_CACHE_EVICTIONS,
+    cache_hit,
+    cache_miss,
+)
 from courseplatform.tenancy.broadcast import ensure_listening, listening_epoch
 from courseplatform.tenancy.cache_tokens import changed_here, local_seq
 from courseplatform.tenancy.languages import visitor_language
@@ -110,6 +116,7 @@ class _Store:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.evictions = 0
 
     @property
     def size(self) -> int:
@@ -133,6 +140,7 @@ class _Store:
                 or changed_here(entry.seq, entry.names)
             ):
                 self._drop(key)
+                self._publish()
                 self.misses += 1
                 return None
             self._entries.move_to_end(key)
@@ -149,6 +157,14 @@ class _Store:
             self._bytes += entry.size
             while self._bytes > budget:
                 self._drop(next(iter(self._entries)))
+                self.evictions += 1
+                PAGE_PROCESS_CACHE_EVICTIONS.inc()
+            self._publish()
+
+    def _publish(self) -> None:
+        # Only on a store or a drop (a miss), never on a hit: two writes to the metrics.
+        PAGE_PROCESS_CACHE_ENTRIES.set(len(self._entries))
+        PAGE_PROCESS_CACHE_BYTES.set(self._bytes)
 
     def _drop(self, key: tuple[str, str, str]) -> None:
         entry = self._entries.pop(key)
@@ -158,7 +174,8 @@ class _Store:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.evictions = 0
+            self._publish()
 
 
 _store = _Store()
@@ -172,7 +189,7 @@ def clear() -> None:
 
 def stats() -> dict[str, int]:
     return {"entries": len(_store), "bytes": _store.size, "hits": _store.hits,
-            "misses": _store.misses}  # fmt: skip
+            "misses": _store.misses, "evictions": _store.evictions}  # fmt: skip
 
 
 def window_seconds() -> int:

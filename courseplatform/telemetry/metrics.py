@@ -71,6 +71,28 @@ CACHE_LOOKUPS = Counter(
 )
 
 
+# What each web process keeps of visitors' pages in its own memory (ops/pagecache.py):
+# per process (``pid`` label in multiprocess mode), so an operator can see whether
+# PUBLIC_PROCESS_CACHE_MB holds every school's pages or the LRU is evicting.
+PAGE_PROCESS_CACHE_ENTRIES = Gauge(
+    "page_process_cache_entries",
+    "Visitor pages kept in this web process's memory.",
+    namespace=NAMESPACE,
+    multiprocess_mode="liveall",
+)
+PAGE_PROCESS_CACHE_BYTES = Gauge(
+    "page_process_cache_bytes",
+    "Bytes counted against PUBLIC_PROCESS_CACHE_MB by this web process's page copies.",
+    namespace=NAMESPACE,
+    multiprocess_mode="liveall",
+)
+PAGE_PROCESS_CACHE_EVICTIONS = Counter(
+    "page_process_cache_evictions",
+    "Page copies dropped to stay within PUBLIC_PROCESS_CACHE_MB (least recently used).",
+    namespace=NAMESPACE,
+)
+
+
 def cache_hit(cache: str) -> None:
     CACHE_LOOKUPS.labels(cache, "hit").inc()
 

@@ -127,3 +127,20 @@ def test_tables_show_every_run_and_the_verdict_per_page(tmp_path: Path) -> None:
     png = report.chart(measurements, tmp_path / "chart.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 10_000
+
+
+def test_the_p95_growth_lines_put_memory_and_redis_hits_next_to_it() -> None:
+    base = m("landing", "anonymous", 100, 1000, 4.0, host_lookups=0, redis_hits=0)
+    top = m("landing", "anonymous", 10_000, 1000, 6.0, host_lookups=1000,
+            redis_hits=90, redis_misses=10)  # fmt: skip
+    lesson = m("lesson", "logged-in", 100, 100, 50.0, redis_hits=10)
+    lesson_top = m("lesson", "logged-in", 10_000, 100, 50.0, redis_hits=10)
+    lonely = m("my", "logged-in", 100, 100, 50.0)  # no 10,000-school run: no line
+    lines = report.growth_lines(run_of(base, top, lesson, lesson_top, lonely))
+    assert lines == [
+        "- landing, 100 → 10,000 schools: p95 4.0 → 6.0 ms (x1.50); p99 "
+        f"{base.result.p99_ms:.1f} → {top.result.p99_ms:.1f} ms; from memory 100% → 90%; "  # type: ignore[union-attr]
+        "Redis hits - → 90%",
+        "- lesson, 100 → 10,000 schools: p95 50.0 → 50.0 ms (x1.00); p99 "
+        f"{lesson.result.p99_ms:.1f} → {lesson.result.p99_ms:.1f} ms; Redis hits 100% → 100%",  # type: ignore[union-attr]
+    ]
