@@ -7,6 +7,10 @@ stays one query whatever the number of extras) and a template included in each c
 with ``extra`` bound to those annotated values. Course management pages likewise list
 ``CourseManageLink``s (a button on the course's edit page), and the course list
 ``CourseListAction``s (a button beside "New course").
+
+Labels are shown to people: pass them as ``gettext_lazy`` strings, translated when the
+page renders in its reader's language (a plain ``gettext`` in ``ready()`` would freeze
+the language the process started in).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django.db.models import Expression
+    from django.utils.functional import Promise
 
     from courseplatform.accounts.models import User
     from courseplatform.tenancy.models import School
@@ -33,7 +38,7 @@ class MyCourseExtra:
 @dataclass(frozen=True)
 class CourseManageLink:
     name: str
-    label: str
+    label: str | Promise
     url_name: str  # reversed with the course's id
     owner_only: bool = False  # shown to the school's owner only
 
@@ -41,7 +46,7 @@ class CourseManageLink:
 @dataclass(frozen=True)
 class CourseListAction:
     name: str
-    label: str
+    label: str | Promise
     url_name: str  # reversed without arguments; a button beside "New course"
 
 

@@ -179,8 +179,10 @@ def render_editor(
             preview_url=preview_url,
         )
     address = school_url(school, student_url(course), port=request.host_port)  # type: ignore[attr-defined]
+    # The URL isolated (U+2066 LRI … U+2069 PDI): in a right-to-left sentence its
+    # slashes and hyphens would otherwise be reordered.
     details_form.fields["slug"].help_text = gettext("Students find the course at %(url)s") % {
-        "url": address
+        "url": f"\u2066{address}\u2069"
     }
     context = {
         "nav_active": "courses",
