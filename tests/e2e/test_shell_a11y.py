@@ -135,5 +135,17 @@ def test_shell_pages_are_accessible_and_right_to_left_in_arabic(
         assert box is not None and box["x"] > VIEWPORT["width"] / 2 and box["y"] < 100, box
         outline = skip.evaluate("(el) => getComputedStyle(el).outlineStyle")
         assert outline != "none", outline
+        # Tab order through the header follows the visual order: right to left.
+        stops = []
+        for _ in range(20):
+            page.keyboard.press("Tab")
+            stop = page.evaluate(
+                "() => { const el = document.activeElement; const r = el.getBoundingClientRect();"
+                " return {inHeader: !!el.closest('header'), right: r.right, top: r.top}; }"
+            )
+            if not stop["inHeader"]:
+                break
+            stops.append((round(stop["top"] / 8), -stop["right"]))
+        assert len(stops) >= 4 and stops == sorted(stops), stops
     finally:
         page.context.close()
