@@ -73,8 +73,8 @@ ON_DARK = "#ffffff"
 # device has; Latin text keeps the theme's font.
 _ARABIC = '"Noto Sans Arabic Variable"'
 _SANS_FALLBACK = (
-    f'{_ARABIC}, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
-    'sans-serif, "Apple Color Emoji", "Segoe UI Emoji"'
+    f'{_ARABIC}, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, '
+    '"Helvetica Neue", Arial, sans-serif, "Apple Color Emoji", "Segoe UI Emoji"'
 )
 
 _SERIF_FALLBACK = f'{_ARABIC}, ui-serif, Georgia, Cambria, "Times New Roman", serif'

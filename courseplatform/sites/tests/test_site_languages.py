@@ -7,10 +7,14 @@ Two schools (``alpha`` and ``bravo``); ORM work runs inside ``school_context``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import polib
 import pytest
+from django.template import engines
 from django.test import Client
 from django.utils import translation
 
@@ -175,3 +179,45 @@ def test_arabic_management_pages_are_right_to_left(
     builder = client.get(f"/manage/site/pages/{home.pk}/builder/").content.decode()
     assert '"language": "ar"' in builder  # GrapesJS gets its Arabic panel texts
     assert "rtl:-scale-x-100" in builder  # the "back" chevron mirrors
+
+
+SITES_CATALOGS = sorted(Path(__file__).resolve().parents[1].glob("locale/*/LC_MESSAGES/*.po"))
+
+
+@pytest.mark.parametrize("path", SITES_CATALOGS, ids=lambda p: p.parent.parent.name)
+def test_sites_catalogs_fill_every_plural_form_the_language_has(path: Path) -> None:
+    # Spanish has three forms (one, many, other) and Arabic six: a catalog with only two
+    # msgstr forms silently shows English for most counts.
+    catalog = polib.pofile(str(path))
+    match = re.search(r"nplurals=(\d+)", catalog.metadata["Plural-Forms"])
+    assert match
+    forms = int(match.group(1))
+    short = [e.msgid for e in catalog if e.msgid_plural and len(e.msgstr_plural) < forms]
+    assert not short, short
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("es", 5, "5 de 5 páginas del plan Free"),
+        ("es", 1, "1 de 1 página del plan Free"),
+        ("ar", 0, "0 من 0 صفحة في خطة Free"),
+        ("ar", 1, "1 من صفحة واحدة في خطة Free"),
+        ("ar", 2, "2 من صفحتين في خطة Free"),
+        ("ar", 5, "5 من 5 صفحات في خطة Free"),
+        ("ar", 11, "11 من 11 صفحة في خطة Free"),
+        ("ar", 100, "100 من 100 صفحة في خطة Free"),
+        ("de", 5, "5 von 5 Seiten im Tarif Free"),
+        ("pt-br", 5, "5 de 5 páginas do plano Free"),
+    ],
+)
+def test_plan_usage_line_is_translated_for_every_count(
+    language: str, count: int, expected: str
+) -> None:
+    template = engines["django"].from_string(
+        "{% load i18n %}{% blocktranslate trimmed count counter=limit with used=used "
+        "plan=plan %}{{ used }} of {{ counter }} page on the {{ plan }} plan{% plural %}"
+        "{{ used }} of {{ counter }} pages on the {{ plan }} plan{% endblocktranslate %}"
+    )
+    with translation.override(language):
+        assert template.render({"limit": count, "used": count, "plan": "Free"}) == expected

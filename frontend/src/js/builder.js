@@ -512,6 +512,19 @@ function copyThemeIntoCanvas(doc) {
   doc.documentElement.setAttribute("lang", outer.getAttribute("lang") || "en");
 }
 
+// GrapesJS leaves two WCAG gaps in its own markup: the canvas <iframe> has no title and
+// the scrolling side panel cannot be reached with the keyboard. Both are named here.
+function labelEditor(editor) {
+  const frame = editor.Canvas.getFrameEl();
+  if (frame) frame.setAttribute("title", gettext("Page being edited"));
+  const panel = document.querySelector(".gjs-pn-views-container");
+  if (panel) {
+    panel.setAttribute("role", "region");
+    panel.setAttribute("aria-label", gettext("Blocks, styles and settings"));
+    panel.tabIndex = 0;
+  }
+}
+
 function start() {
   const root = document.querySelector("[data-builder]");
   const dataEl = document.getElementById("builder-data");
@@ -633,9 +646,11 @@ function start() {
 
   editor.on("load", async () => {
     copyThemeIntoCanvas(editor.Canvas.getDocument());
+    labelEditor(editor);
     try {
       await editor.load();
       copyThemeIntoCanvas(editor.Canvas.getDocument()); // loading a project renders a new frame
+      labelEditor(editor);
       const css = storage.takePendingCss();
       if (css) editor.setStyle(css);
       editor.UndoManager.clear();
