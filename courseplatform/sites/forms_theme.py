@@ -80,6 +80,7 @@ class ThemeForm(StyledFormMixin, forms.ModelForm):
                     "autocomplete": "off",
                     "autocapitalize": "none",
                     "data-colour-text": name,
+                    "dir": "ltr",  # "#0f172a" reads left to right in Arabic pages too
                 }
             )
         for name in ("heading_font", "body_font"):
