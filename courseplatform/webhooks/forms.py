@@ -22,6 +22,8 @@ class EndpointForm(forms.Form):
                 "class": "input",
                 "placeholder": "https://example.com/webhooks",
                 "inputmode": "url",
+                # An address reads left to right on a right-to-left page too.
+                "dir": "ltr",
             }
         ),
         help_text=_("Where we POST events. It must be a public https:// (or http://) address."),

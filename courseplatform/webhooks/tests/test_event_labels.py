@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.utils.translation import override
 
 from courseplatform.ops.events import EVENT_TYPES
@@ -18,7 +19,9 @@ def test_event_labels_name_exactly_the_events_there_are() -> None:
 def test_event_labels_and_choices_are_translated_when_shown() -> None:
     with override("de"):
         assert event_meaning("course.published") == "Ein Kurs wurde veröffentlicht."
-        choices = dict(EndpointForm().fields["event_types"].choices)
+        field = EndpointForm().fields["event_types"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        choices = dict(field.choices)  # type: ignore[arg-type]  # a plain list here
         assert str(choices["course.published"]) == (
             "course.published — Ein Kurs wurde veröffentlicht."
         )
