@@ -6,7 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courseplatform.tenancy.languages import validate_language
 from courseplatform.tenancy.models import School, TenantModel
@@ -52,9 +52,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """
 
     class Role(models.TextChoices):
-        OWNER = "owner", _("Owner")
-        INSTRUCTOR = "instructor", _("Instructor")
-        STUDENT = "student", _("Student")
+        OWNER = "owner", pgettext_lazy("role", "Owner")
+        INSTRUCTOR = "instructor", pgettext_lazy("role", "Instructor")
+        STUDENT = "student", pgettext_lazy("role", "Student")
 
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.CASCADE, related_name="users"

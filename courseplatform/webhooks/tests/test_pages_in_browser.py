@@ -35,7 +35,7 @@ WORDS = {
         "meaning": "A student redeemed an access code.",
     },
     "ar": {
-        "title": "الويب هوكس",
+        "title": "خطافات الويب",
         "failures": "عمليتا تسليم فاشلتان متتاليتان (2)",
         "refused": "عنوان محلي للرابط",
         "log": "سجل التسليم",
