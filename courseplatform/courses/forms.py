@@ -25,7 +25,13 @@ MARKDOWN_HELP = _(
 
 
 def _markdown_widget(preview_url: str | None, target: str, rows: int = 8) -> forms.Textarea:
-    attrs: dict[str, Any] = {"rows": rows, "spellcheck": "true", "class": "font-mono"}
+    # dir=auto: Markdown source keeps its own direction in a right-to-left page.
+    attrs: dict[str, Any] = {
+        "rows": rows,
+        "spellcheck": "true",
+        "class": "font-mono",
+        "dir": "auto",
+    }
     if preview_url:
         # Live preview: htmx posts the textarea (its own name/value) and swaps the
         # sanitised HTML into the preview pane.
@@ -59,7 +65,7 @@ class CourseCreateForm(StyledFormMixin, forms.Form):
         label=_("Description"),
         required=False,
         help_text=MARKDOWN_HELP,
-        widget=forms.Textarea(attrs={"rows": 6, "class": "font-mono"}),
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-mono", "dir": "auto"}),
     )
 
 

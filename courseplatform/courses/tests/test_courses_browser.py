@@ -47,7 +47,7 @@ def school(committed_db: None, live_app: LiveApp) -> Any:
     """A school with a published course (two sections, three text lessons, one done by
     the enrolled student), a second draft course, a file on a lesson and a student."""
     from courseplatform.accounts.services import register_user
-    from courseplatform.courses import services
+    from courseplatform.courses import drip, services
     from courseplatform.courses.models import Enrollment, Lesson
     from courseplatform.onboarding.services import create_school
     from courseplatform.tenancy.rls import school_context
@@ -91,6 +91,8 @@ def school(committed_db: None, live_app: LiveApp) -> Any:
         leaf = services.add_lesson(
             school=school, actor=owner, section=leaves, title="A single leaf"
         )
+        # "Leaves" opens a week after enrolment: the student meets the not-open page.
+        drip.set_section_release(school=school, actor=owner, section=leaves, release="days", days=7)
         services.set_course_status(school=school, actor=owner, course=course, publish=True)
         enrollment, _ = services.enroll_student(
             school=school,
@@ -121,15 +123,18 @@ def school(committed_db: None, live_app: LiveApp) -> Any:
 
 @pytest.fixture
 def signed_in(chromium_browser: Browser, live_app: LiveApp) -> Iterator[Callable[..., Page]]:
-    """``signed_in(host, email, language)``: a page in a fresh context, logged in."""
+    """``signed_in(host, email, language)``: a page in a fresh context, logged in
+    (``email=None``: a visitor, not logged in)."""
     contexts = []
 
-    def _open(host: str, email: str, language: str) -> Page:
+    def _open(host: str, email: str | None, language: str) -> Page:
         context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
         context.set_default_timeout(WAIT_MS)
         context.add_cookies([language_cookie(live_app.url(host, "/"), language)])  # type: ignore[list-item]
         contexts.append(context)
         page = context.new_page()
+        if email is None:
+            return page
         page.goto(live_app.url(host, "/accounts/login/"))
         page.locator('input[name="email"]').fill(email)
         page.locator('input[name="password"]').fill(PASSWORD)
@@ -172,8 +177,17 @@ def test_course_pages_pass_axe_in_english_and_arabic(
         ("course", f"/courses/{course.slug}/"),
         ("lesson", f"/courses/{course.slug}/lessons/{school.pencils.pk}/"),
         ("my-courses", "/my/"),
+        ("lesson-not-open", f"/courses/{course.slug}/lessons/{school.leaf.pk}/"),
     ]:
         _check(student, live_app.url(host, path), name, language)
+    # A visitor: the course page's access card and a lesson outside the free preview.
+    visitor = signed_in(host, None, language)
+    for name, path in [
+        ("visitor-course", f"/courses/{course.slug}/"),
+        ("visitor-preview-lesson", f"/courses/{course.slug}/lessons/{school.pencils.pk}/"),
+        ("visitor-lesson-locked", f"/courses/{course.slug}/lessons/{school.paper.pk}/"),
+    ]:
+        _check(visitor, live_app.url(host, path), name, language)
     # The student side speaks the page's language (the Arabic catalog is in use).
     student.goto(live_app.url(host, "/my/"))
     heading = student.get_by_role("heading", level=1)
