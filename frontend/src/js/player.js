@@ -330,12 +330,12 @@
       if (!target || !self.root.contains(target)) return;
       if (target.hasAttribute("data-rate")) {
         self.setRate(parseFloat(target.getAttribute("data-rate")));
-        self.closeMenus();
+        self.closeMenus(true);
         return;
       }
       if (target.hasAttribute("data-level")) {
         self.setLevel(parseInt(target.getAttribute("data-level"), 10));
-        self.closeMenus();
+        self.closeMenus(true);
         return;
       }
       var action = target.getAttribute("data-action");
@@ -595,7 +595,11 @@
     return true;
   };
 
-  Player.prototype.closeMenus = function () {
+  // ``refocus``: an item was picked; focus goes back to the menu's button rather than
+  // to the page (the item is hidden now).
+  Player.prototype.closeMenus = function (refocus) {
+    var opener = refocus ? this.openMenuButton() : null;
+    if (opener) opener.focus();
     this.root.querySelectorAll("[data-menu]").forEach(function (menu) {
       menu.classList.add("hidden");
     });
