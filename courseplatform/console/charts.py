@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from courseplatform.ops import requestcount
 from courseplatform.ops.charts import Chart, Series
@@ -80,7 +81,10 @@ def _churn(labels: list[str], starts: list[datetime.date]) -> WeeklyChart:
             type="bar",
             title=_("Churn"),
             labels=labels,
-            series=[Series(_("Suspended"), suspended), Series(_("Reactivated"), reactivated)],
+            series=[
+                Series(pgettext("schools, chart series", "Suspended"), suspended),
+                Series(pgettext("schools, chart series", "Reactivated"), reactivated),
+            ],
         ),
         _("Schools suspended and reactivated per week."),
     )
