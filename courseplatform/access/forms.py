@@ -125,6 +125,7 @@ class RedeemForm(forms.Form):
                 "spellcheck": "false",
                 "autofocus": True,
                 "placeholder": "XXXX-XXXX-XXXX-XXXX",
+                "dir": "ltr",  # codes read left to right in every language
             }
         ),
         help_text=_(

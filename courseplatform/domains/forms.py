@@ -19,6 +19,8 @@ class AddDomainForm(forms.Form):
                 "autocapitalize": "none",
                 "spellcheck": "false",
                 "inputmode": "url",
+                # A hostname reads left to right in every language.
+                "dir": "ltr",
             }
         ),
     )
