@@ -94,7 +94,7 @@ def _pages(course_id: int) -> list[tuple[str, str, str, str]]:
             "الطلاب المسجلون",
         ),
         ("school-export", "/manage/settings/export/", "Start the export", "بدء التصدير"),
-        ("school-close", "/manage/settings/close/", "What happens", "ماذا يحدث"),
+        ("school-close", "/manage/settings/close/", "What happens", "ما سيحدث"),
         ("course-export", f"/manage/courses/{course_id}/export/", "New archive", "أرشيف جديد"),
         ("course-import", "/manage/courses/import/", "Upload an archive", "رفع أرشيف"),
     ]
