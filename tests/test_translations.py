@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,11 @@ def _key(entry: polib.POEntry) -> tuple[str, str, str]:
     return (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
 
 
+def _plural_count(po: polib.POFile) -> int:
+    found = re.search(r"nplurals\s*=\s*(\d+)", po.metadata.get("Plural-Forms", ""))
+    return int(found.group(1)) if found else 2
+
+
 def test_every_catalog_is_complete_and_checked() -> None:
     problems = []
     for path in catalogs(ROOT):
@@ -37,8 +43,16 @@ def test_every_catalog_is_complete_and_checked() -> None:
         where = path.relative_to(ROOT)
         problems += [f"{where}: untranslated {e.msgid!r}" for e in po.untranslated_entries()]
         problems += [f"{where}: fuzzy {e.msgid!r}" for e in po.fuzzy_entries()]
+        # makemessages gives a new plural entry two forms whatever the language has
+        # (Spanish 3, Arabic 6): a missing form falls back to English at run time.
+        forms = _plural_count(po)
+        problems += [
+            f"{where}: {e.msgid!r} has {len(e.msgstr_plural)} plural forms, the language {forms}"
+            for e in po
+            if e.msgid_plural and len(e.msgstr_plural) != forms
+        ]
         if path.parent.parent.name == "ar" and any(e.msgid_plural for e in po):
-            assert "nplurals=6" in po.metadata.get("Plural-Forms", ""), where
+            assert forms == 6, where
     assert not problems, "\n".join(problems[:200]) + f"\n({len(problems)} in all)"
 
 
