@@ -27,7 +27,7 @@ def test_roster_add_creates_no_account_beyond_the_limit_but_enrols_existing_stud
 
     refused = client.post(add, {"email": "new@alpha.test", "full_name": "New"})
     assert refused.status_code == 400
-    assert "reached the limit of its Free plan (1 students)" in text(refused)
+    assert "reached the limit of its Free plan (1 student)" in text(refused)
     with school_context(school):
         assert not User.objects.filter(email="new@alpha.test").exists()
     assert mailoutbox == []
