@@ -254,7 +254,15 @@ def test_outline_moves_a_lesson_by_keyboard_and_the_order_persists(
     expect(status).to_have_text("Moved “Choosing your pencils” down.")
     # htmx swapped the outline and kept focus on the same button: press it again to
     # cross into the next section.
+    # The swapped outline shows the lesson second in its section.
+    second = page.locator(f"#section-{school.basics.pk} [data-sortable=lessons] > li[data-id]")
+    expect(second.nth(1)).to_have_id(f"lesson-{school.pencils.pk}")
     expect(page.locator(f"#lesson-{school.pencils.pk}-down")).to_be_focused()
+    # Until htmx has settled the swap, the new form is not wired yet and Enter would
+    # post it without htmx (a full page load, the status line then empty).
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
     page.keyboard.press("Enter")
     expect(status).to_have_text("Moved “Choosing your pencils” to the start of “Leaves”.")
     assert order() == [
