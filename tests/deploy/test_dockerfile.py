@@ -262,7 +262,9 @@ def test_the_image_files_collect_static_and_pass_check_deploy(tmp_path: Path) ->
     )
     app = tmp_path / "app"
     sources = _runtime_copies()
-    assert set(sources) == {"manage.py", "courseplatform", "templates", "scripts", "deploy"}
+    assert set(sources) == {
+        "manage.py", "courseplatform", "templates", "locale", "scripts", "deploy"
+    }  # fmt: skip
     copied = 0
     for path in tracked:
         if path and _in_context(path, rules) and path.split("/")[0] in sources:
@@ -322,6 +324,20 @@ def test_the_image_files_collect_static_and_pass_check_deploy(tmp_path: Path) ->
         check=False,
     )
     assert collect.returncode == 0, collect.stderr[-3000:]
+    # The translation catalogs are compiled in the image, as the Dockerfile does.
+    compiled = subprocess.run(
+        [sys.executable, "scripts/messages.py", "compile"],
+        cwd=app,
+        env={**production, "SECRET_KEY": "compilemessages-only"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert compiled.returncode == 0, compiled.stderr[-3000:]
+    for catalog in ("locale/ar/LC_MESSAGES/django.mo", "locale/de/LC_MESSAGES/djangojs.mo",
+                    "courseplatform/courses/locale/pt_BR/LC_MESSAGES/django.mo"):  # fmt: skip
+        assert (app / catalog).is_file(), catalog
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
     assert "dist/app.css" in manifest["paths"]
     check = subprocess.run(
