@@ -1,4 +1,7 @@
+from typing import cast
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CertificatesConfig(AppConfig):
@@ -34,7 +37,7 @@ class CertificatesConfig(AppConfig):
         register_course_manage_link(
             CourseManageLink(
                 name=self.label,
-                label="Certificate",
+                label=cast(str, _("Certificate")),
                 url_name="certificates:settings",
                 owner_only=True,
             )

@@ -7,7 +7,7 @@ A school's language is one of them, or "" to follow each visitor's browser
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,8 +18,13 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import trans_real
 
-if TYPE_CHECKING:  # models.py imports this module for its validator
-    from .models import School
+
+class _HasLanguage(Protocol):
+    """A school as far as this module needs one (models.py imports this module for its
+    validator, so it cannot import models)."""
+
+    language: str
+
 
 FOLLOW_BROWSER = ""
 
@@ -69,7 +74,7 @@ def visitor_language(request: HttpRequest) -> str:
     return browser_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
-def status_page_language(request: HttpRequest, school: School | None = None) -> str:
+def status_page_language(request: HttpRequest, school: _HasLanguage | None = None) -> str:
     """The language of a page answered before ``LanguageMiddleware`` (an unknown host, a
     suspended or closing school, a rate limit): nobody is signed in yet, so the visitor's
     switcher cookie, else the school's language, else the browser's, else English."""
@@ -88,7 +93,7 @@ def render_status_page(
     context: dict[str, Any] | None = None,
     *,
     status: int,
-    school: School | None = None,
+    school: _HasLanguage | None = None,
 ) -> HttpResponse:
     """Render a status page in the visitor's best language (``status_page_language``)
     unless ``LanguageMiddleware`` has already chosen the request's language."""
