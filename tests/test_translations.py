@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import polib
+from django.conf import settings
 
 from scripts.messages import LOCALES, catalogs
 
@@ -101,3 +102,26 @@ def test_catalogs_hold_exactly_the_strings_the_code_marks(tmp_path: Path) -> Non
             f"{path}: stale {k[1]!r} (run `make messages`)" for k in sorted(held - wanted)
         ]
     assert not differences, "\n".join(differences[:200]) + f"\n({len(differences)} in all)"
+
+
+def test_a_string_has_one_translation_per_language_across_catalogs() -> None:
+    """Django merges every catalog of a language into one and the first in
+    ``LOCALE_PATHS`` wins, so a second, different translation of the same msgid would
+    never be shown: give the string a context (pgettext) when it must differ."""
+    order = {Path(path).resolve(): index for index, path in enumerate(settings.LOCALE_PATHS)}
+    chosen: dict[tuple[str, str, str, str], tuple[object, Path]] = {}
+    conflicts = []
+    for path in sorted(catalogs(ROOT), key=lambda p: order.get(p.parents[2].resolve(), 99)):
+        if path.name != "django.po":
+            continue
+        language = path.parents[1].name
+        for entry in polib.pofile(str(path)):
+            key = (language, *_key(entry))
+            value = dict(entry.msgstr_plural) if entry.msgid_plural else entry.msgstr
+            first = chosen.setdefault(key, (value, path))
+            if first[0] != value:
+                conflicts.append(
+                    f"{language} {entry.msgid!r}: {first[1].relative_to(ROOT)} says {first[0]!r},"
+                    f" {path.relative_to(ROOT)} says {value!r}"
+                )
+    assert not conflicts, "\n".join(conflicts)
