@@ -25,12 +25,13 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 from courseplatform.ops.edgecache import LANGUAGE_SOURCE
-from courseplatform.tenancy.languages import browser_language, is_language
+from courseplatform.tenancy.languages import anonymous_language, is_language
 from courseplatform.tenancy.models import School
 
 from .models import User
 
-USER, VISITOR, SCHOOL, BROWSER = "user", "visitor", "school", "browser"
+# Where a language came from: "user" here, the rest from tenancy.languages.anonymous_language.
+USER, BROWSER = "user", "browser"
 
 
 def resolve_language(request: HttpRequest) -> tuple[str, str]:
@@ -38,14 +39,7 @@ def resolve_language(request: HttpRequest) -> tuple[str, str]:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and is_language(user.language):
         return user.language, USER
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    if is_language(chosen):
-        return chosen, VISITOR
-    school: School | None = getattr(request, "school", None)
-    if school is not None and is_language(school.language):
-        return school.language, SCHOOL
-    found = browser_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
-    return found or settings.LANGUAGE_CODE, BROWSER
+    return anonymous_language(request, getattr(request, "school", None))
 
 
 def recipient_language(*, school: School | None, user: User | None) -> str:

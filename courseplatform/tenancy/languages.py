@@ -74,17 +74,23 @@ def visitor_language(request: HttpRequest) -> str:
     return browser_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
-def status_page_language(request: HttpRequest, school: _HasLanguage | None = None) -> str:
-    """The language of a page answered before ``LanguageMiddleware`` (an unknown host, a
-    suspended or closing school, a rate limit): nobody is signed in yet, so the visitor's
-    switcher cookie, else the school's language, else the browser's, else English."""
+def anonymous_language(request: HttpRequest, school: _HasLanguage | None = None) -> tuple[str, str]:
+    """(language, where it came from: "visitor", "school" or "browser") for a request
+    whose person is not counted: the switcher's cookie, else the school's language, else
+    the browser's, else English. ``accounts.language`` puts the signed-in person first."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     if is_language(chosen):
-        return chosen
+        return chosen, "visitor"
     if school is not None and is_language(school.language):
-        return school.language
+        return school.language, "school"
     found = browser_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
-    return found or settings.LANGUAGE_CODE
+    return found or settings.LANGUAGE_CODE, "browser"
+
+
+def status_page_language(request: HttpRequest, school: _HasLanguage | None = None) -> str:
+    """The language of a page answered before ``LanguageMiddleware`` (an unknown host, a
+    suspended or closing school, a rate limit): nobody is signed in yet."""
+    return anonymous_language(request, school)[0]
 
 
 def render_status_page(
