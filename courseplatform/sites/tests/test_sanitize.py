@@ -664,3 +664,51 @@ def test_sanitising_a_link_fostered_out_of_a_table_is_idempotent() -> None:
     clean = sanitize_page_html('<a href="/x"><table><a href="/y">')
     assert sanitize_page_html(clean) == clean
     assert "<a" not in clean.split("</a>", 1)[0][2:]
+
+
+def _both_rewriters(clean: str) -> tuple[str | None, str]:
+    from courseplatform.sanitize.placeholders import _rewrite_parsed, _rewrite_serialised
+
+    def render(attrs: dict[str, str]) -> str:
+        return "[" + ",".join(f"{k}={v}" for k, v in sorted(attrs.items())) + "]"
+
+    return _rewrite_serialised(clean, render), _rewrite_parsed(clean, render)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_fragments)
+def test_the_fast_rewriter_agrees_with_the_parser(html: str) -> None:
+    # The regular-expression tokeniser (the cold-render fast path) must cut exactly
+    # where the standard parser does, on any sanitised input it accepts.
+    clean = sanitize_page_html(html)
+    fast, parsed = _both_rewriters(clean)
+    if fast is not None:
+        assert fast == parsed
+
+
+def test_the_fast_rewriter_takes_builder_pages_and_declines_other_grammar() -> None:
+    from courseplatform.sites.services import STARTERS, starter_html
+    from courseplatform.tenancy.models import School
+
+    school = School(name='Studio <&> "Quotes"', slug="studio", language="ar")
+    for key in STARTERS:  # every starter landing page, as a new school gets it
+        clean = starter_html(school=school, starter=key)
+        assert "data-cp-block" in clean
+        fast, parsed = _both_rewriters(clean)
+        assert fast is not None and fast == parsed
+    hostile = (
+        '<p title="<div data-cp-block=&quot;catalogue&quot;></div>">x</p>'
+        '<div data-cp-block="catalogue" title="a > b">inner</div>&amp; done'
+    )
+    clean = sanitize_page_html(hostile)
+    fast, parsed = _both_rewriters(clean)
+    assert fast == parsed and fast is not None
+    assert fast.count("[data-cp-block=catalogue") == 1 and fast.endswith("&amp; done")
+    # Not the serialiser's output: a comment, a raw-text element, a stray "<".
+    for other in (
+        '<!-- c --><div data-cp-block="catalogue"></div>',
+        '<style>a<b</style><div data-cp-block="catalogue"></div>',
+        'a < b<div data-cp-block="catalogue"></div>',
+    ):
+        fast, parsed = _both_rewriters(other)
+        assert fast is None and "[data-cp-block=catalogue]" in parsed
