@@ -15,15 +15,18 @@
    wrk run (2 threads, 8 connections) rotating the Host header (and session cookie)
    over the schools of the set. The floor (``/healthz``) is measured at the start and
    the end of every set, a static file in between; Redis keyspace hits/misses are
-   read around each run.
+   read around each run. In the 10,000-school set, each page with targets is measured
+   again right after its run over the 100 schools of the 100-school set (same servers,
+   same database, seconds apart): the baseline of the p95 target, which a shared
+   machine's drift between sets minutes apart would otherwise swamp.
 5. Round trips: a second app-server process whose database connections pass through
    a counting proxy (bench/web/pgcount.py) answers the same targets one at a time,
    twice; the second pass is the warm figure. Every answer's status is checked (a
    logged-out session would show up as a redirect here).
 
 Knobs (environment): BENCH_WEB_SCHOOLS (10000), BENCH_WEB_SECONDS (5),
-BENCH_WEB_WARMUP_SECONDS (2), BENCH_WEB_WARMUP_PASS_SECONDS (10),
-BENCH_WEB_WARMUP_VISITOR_SECONDS (240, the whole visitor warm-up of a set),
+BENCH_WEB_WARMUP_SECONDS (1), BENCH_WEB_WARMUP_PASS_SECONDS (8),
+BENCH_WEB_WARMUP_VISITOR_SECONDS (280, the whole visitor warm-up of a set),
 BENCH_WEB_CONNECTIONS (8). Each phase's time and budget: bench/web/phases.py.
 """
 
@@ -49,7 +52,7 @@ WORKDIR = ROOT / "var" / "bench"
 CHART = ROOT / "bench" / "web-latency.png"
 SCHOOLS = int(os.environ.get("BENCH_WEB_SCHOOLS", "10000"))
 SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "5"))
-WARMUP_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_SECONDS", "2"))
+WARMUP_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_SECONDS", "1"))
 CONNECTIONS = int(os.environ.get("BENCH_WEB_CONNECTIONS", "8"))
 # The warm-up passes: how long they may take at most. Signed-in pages (one pass before
 # each page's run): kept under their caches' shortest lifetime less the run, so what
@@ -58,8 +61,8 @@ CONNECTIONS = int(os.environ.get("BENCH_WEB_CONNECTIONS", "8"))
 # pages live until their school's content changes (PUBLIC_PAGE_LIFETIME_SECONDS, an
 # hour): one warm-up per set renders every school's three pages once and then hands
 # them to every web process (each keeps its own copies), within this limit.
-WARMUP_PASS_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_PASS_SECONDS", "10"))
-WARMUP_VISITOR_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_VISITOR_SECONDS", "240"))
+WARMUP_PASS_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_PASS_SECONDS", "8"))
+WARMUP_VISITOR_SECONDS = float(os.environ.get("BENCH_WEB_WARMUP_VISITOR_SECONDS", "280"))
 PROCESS_CACHE_MB = 128  # the default
 # The visitor warm-up asks every page once through each web process (connections
 # pinned to processes through /metrics, bench/web/warmup.py). Only if some process got
@@ -275,14 +278,52 @@ class Bench:
         self.warmups.append(f"visitor pages ({', '.join(p.label for p in pages)}), {line} ({how})")
         _say(f"visitor warm-up: {line} ({how})")
 
-    def measure_set(self, rows: Sequence[targets.SchoolRow]) -> None:
+    def measure_set(
+        self, rows: Sequence[targets.SchoolRow], *, beside: Sequence[targets.SchoolRow] = ()
+    ) -> None:
+        """Every page over ``rows``; each page with targets then again over ``beside``."""
         schools = f"{len(rows):,} school{'s' if len(rows) != 1 else ''}"
         with self.phases.phase(f"web: visitor warm-up, {schools}"):
             self.warm_visitor_pages(rows)
         with self.phases.phase(f"web: measuring {schools}"):
-            self._measure_set(rows)
+            self._measure_set(rows, beside)
 
-    def _measure_set(self, rows: Sequence[targets.SchoolRow]) -> None:
+    def _run_page(self, page: targets.Page, rows: Sequence[targets.SchoolRow],
+                  m: report.Measurement) -> None:  # fmt: skip
+        """Warm-up (signed-in pages), unrecorded wrk, then the measured wrk run into ``m``."""
+        count = len(rows)
+        path = WORKDIR / f"targets-{page.key}-{count}.tsv"
+        wrk.write_targets(path, self._targets(page, rows))
+        base_url = f"http://127.0.0.1:{self.port}/"
+        passes = WARMUP_PASSES.get(page.kind, 0)
+        if passes and WARMUP_PASS_SECONDS > 0:
+            warmed = warmup.warm(
+                self.port, self._targets(page, rows), passes=passes,
+                seconds=WARMUP_PASS_SECONDS, connections=CONNECTIONS, threads=WRK_THREADS,
+            )  # fmt: skip
+            m.warmup = warmed.describe()
+            where = f", beside {m.beside:,}" if m.beside else ""
+            self.warmups.append(f"{page.label}, {count:,} schools{where}: {m.warmup}")
+        try:
+            if WARMUP_SECONDS > 0:
+                wrk.run(base_url, path, seconds=WARMUP_SECONDS, threads=WRK_THREADS,
+                        connections=CONNECTIONS)  # fmt: skip
+            before = servers.redis_stats(self.redis_url)
+            m.result = wrk.run(
+                base_url, path, seconds=SECONDS, threads=WRK_THREADS, connections=CONNECTIONS
+            )
+            after = servers.redis_stats(self.redis_url)
+            m.redis_hits = after["hits"] - before["hits"]
+            m.redis_misses = after["misses"] - before["misses"]
+            m.host_lookups = after["mget"] - before["mget"]
+        except wrk.WrkError as exc:
+            m.failure = str(exc).splitlines()[0][:200]
+        if not self.main.alive():
+            raise RuntimeError(f"the app server died:\n{self.main.tail()}")
+
+    def _measure_set(
+        self, rows: Sequence[targets.SchoolRow], beside: Sequence[targets.SchoolRow]
+    ) -> None:
         count = len(rows)
         load_before = os.getloadavg()[0]
         pages = list(targets.PAGES)
@@ -293,33 +334,13 @@ class Bench:
             m = report.Measurement(page.key, page.label, page.kind, count)
             results[page.key] = m
             self.measurements.append(m)
-            path = WORKDIR / f"targets-{page.key}-{count}.tsv"
-            wrk.write_targets(path, self._targets(page, rows))
-            base_url = f"http://127.0.0.1:{self.port}/"
-            passes = WARMUP_PASSES.get(page.kind, 0)
-            if passes and WARMUP_PASS_SECONDS > 0:
-                warmed = warmup.warm(
-                    self.port, self._targets(page, rows), passes=passes,
-                    seconds=WARMUP_PASS_SECONDS, connections=CONNECTIONS, threads=WRK_THREADS,
-                )  # fmt: skip
-                m.warmup = warmed.describe()
-                self.warmups.append(f"{page.label}, {count:,} schools: {m.warmup}")
-            try:
-                if WARMUP_SECONDS > 0:
-                    wrk.run(base_url, path, seconds=WARMUP_SECONDS, threads=WRK_THREADS,
-                            connections=CONNECTIONS)  # fmt: skip
-                before = servers.redis_stats(self.redis_url)
-                m.result = wrk.run(
-                    base_url, path, seconds=SECONDS, threads=WRK_THREADS, connections=CONNECTIONS
+            self._run_page(page, rows, m)
+            if beside and page.kind in report.TARGETS:
+                again = report.Measurement(
+                    page.key, page.label, page.kind, len(beside), beside=count
                 )
-                after = servers.redis_stats(self.redis_url)
-                m.redis_hits = after["hits"] - before["hits"]
-                m.redis_misses = after["misses"] - before["misses"]
-                m.host_lookups = after["mget"] - before["mget"]
-            except wrk.WrkError as exc:
-                m.failure = str(exc).splitlines()[0][:200]
-            if not self.main.alive():
-                raise RuntimeError(f"the app server died:\n{self.main.tail()}")
+                self.measurements.append(again)
+                self._run_page(page, beside, again)
         for page in pages:
             self.count_round_trips(page, rows, results[page.key])
         self.notes.append(
@@ -403,8 +424,8 @@ def run() -> str:
                 rows = targets.rotation(targets.school_rows())
                 _say(f"sessions for {len(rows)} schools")
                 bench.log_in(rows)
-            _say(f"measuring {len(rows)} schools")
-            bench.measure_set(rows)
+            _say(f"measuring {len(rows)} schools, and {len(ordered)} beside them")
+            bench.measure_set(rows, beside=targets.rotation(ordered[:100]))
         _say("writing the report")
         lines += _seeding_lines(samples, sample_seconds, first, second)
         stopping = time.monotonic()
@@ -445,6 +466,11 @@ def run() -> str:
         f"page's targets (at most {WARMUP_PASS_SECONDS:.0f} s, in wrk's order), and "
         f"{WARMUP_SECONDS:.0f} s of unrecorded wrk, Host (and Cookie) rotated "
         "round-robin over the set's schools in a fixed shuffled order.",
+        f"- In the {SCHOOLS:,}-school set, each page with targets is measured a second time "
+        f"right after its run, over the {min(100, SCHOOLS)} schools of the 100-school set "
+        "(*beside* in the tables): the p95 target is judged on that pair, measured seconds "
+        "apart on the same servers and database; the ratio to the 100-school set, measured "
+        "minutes earlier on a database a hundredth the size, is shown next to it.",
         "- How to read this table: README, section *Benchmarks*.",
     ]
     return "\n".join(lines)

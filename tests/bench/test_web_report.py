@@ -144,3 +144,33 @@ def test_the_p95_growth_lines_put_memory_and_redis_hits_next_to_it() -> None:
         "- lesson, 100 → 10,000 schools: p95 50.0 → 50.0 ms (x1.00); p99 "
         f"{lesson.result.p99_ms:.1f} → {lesson.result.p99_ms:.1f} ms; Redis hits 100% → 100%",  # type: ignore[union-attr]
     ]
+
+
+def test_the_p95_target_is_judged_on_the_100_school_run_made_beside_the_largest_set() -> None:
+    rows = run_of(
+        m("landing", "anonymous", 100, 900, 4.0, round_trips=0.0),
+        m("landing", "anonymous", 10_000, 700, 6.0, round_trips=0.0),
+        # The same 100 schools again, right after the 10,000-school run: the machine
+        # was slower by then, so that run is the fair baseline.
+        m("landing", "anonymous", 100, 720, 5.6, beside=10_000),
+    )
+    assert report.p95_growth("landing", rows) == pytest.approx(1.5)
+    assert report.p95_growth_beside("landing", rows) == pytest.approx(6.0 / 5.6)
+    verdict = report.growth_verdict("landing", rows)
+    assert verdict == report.Verdict(
+        True, "p95 x1.07 ≤ x1.10 beside 100 (x1.50 vs the 100-school set)"
+    )
+    # The run beside counts against its set's floor and carries no verdicts of its own.
+    beside = rows[-1]
+    assert report.floor_ratio(beside, rows) == pytest.approx(720 / 900)
+    assert report.row_verdicts(beside, rows) == []
+    full = report.results_table(rows)
+    assert "| landing | 100, beside 10,000 | 720 |" in full
+    summary = report.summary_table(rows)
+    header = summary.splitlines()[0]
+    assert "| 100 schools | 10,000 schools | p95 at 10,000 vs 100 |" in header  # one column a set
+    assert "✅ p95 x1.07 ≤ x1.10 beside 100" in summary
+    lines = report.growth_lines(rows)
+    assert lines[0].endswith("100 schools measured right after it: p95 5.6 ms (x1.07)")
+    # Without a run beside, the 100-school set is the baseline, as before.
+    assert report.growth_verdict("landing", rows[:-1]) == report.Verdict(False, "p95 x1.50 > x1.10")
