@@ -258,16 +258,15 @@ def summary_table(measurements: Sequence[Measurement]) -> str:
 def ceiling_lines(measurements: Sequence[Measurement]) -> list[str]:
     """The signed-in ceiling against the floor, and each signed-in page against it."""
     out = []
-    for count in sorted({m.schools for m in measurements}):
-        ceiling = next(
-            (m for m in measurements if m.kind == "ceiling" and m.schools == count), None
-        )
+    runs = set_runs(measurements)
+    for count in sorted({m.schools for m in runs}):
+        ceiling = next((m for m in runs if m.kind == "ceiling" and m.schools == count), None)
         ratio = floor_ratio(ceiling, measurements) if ceiling is not None else None
         if ceiling is None or ceiling.result is None or ratio is None:
             continue
         pages = [
             f"{m.label} {m.result.throughput / ceiling.result.throughput:.0%}"
-            for m in measurements
+            for m in runs
             if m.kind == "logged-in" and m.schools == count and m.result is not None
             and ceiling.result.throughput > 0
         ]  # fmt: skip
@@ -364,4 +363,25 @@ def growth_lines(measurements: Sequence[Measurement]) -> list[str]:
                 else f"{GROWTH_BASE} schools measured right after it: p95 0 ms"
             )
         out.append(f"- {label}, {GROWTH_BASE} → {top.schools:,} schools: " + "; ".join(parts))
+    return out
+
+
+def noise_lines(measurements: Sequence[Measurement]) -> list[str]:
+    """The same page twice in one set (the floor at its start and its end): how far two
+    runs of one page apart drift on this machine, to read the p95 ratios against."""
+    out = []
+    runs = set_runs(measurements)
+    for count in sorted({m.schools for m in runs}):
+        floors = [m for m in runs if m.kind == "floor" and m.schools == count and m.result]
+        if len(floors) < 2:
+            continue
+        first, last = floors[0].result, floors[-1].result
+        assert first is not None and last is not None
+        if first.p95_ms <= 0:
+            continue
+        out.append(
+            f"- {count:,} school{'s' if count != 1 else ''}: /healthz p95 {first.p95_ms:.1f} ms "
+            f"at the start of the set, {last.p95_ms:.1f} ms at its end "
+            f"(x{last.p95_ms / first.p95_ms:.2f}, nothing changed in between but time)."
+        )
     return out

@@ -174,3 +174,20 @@ def test_the_p95_target_is_judged_on_the_100_school_run_made_beside_the_largest_
     assert lines[0].endswith("100 schools measured right after it: p95 5.6 ms (x1.07)")
     # Without a run beside, the 100-school set is the baseline, as before.
     assert report.growth_verdict("landing", rows[:-1]) == report.Verdict(False, "p95 x1.50 > x1.10")
+
+
+def test_runs_beside_stay_out_of_the_ceiling_lines_and_the_noise_lines_compare_floors() -> None:
+    rows = run_of(
+        m("ceiling", "ceiling", 100, 500, 10.0),
+        m("lesson", "logged-in", 100, 100, 50.0),
+        m("lesson", "logged-in", 100, 90, 55.0, beside=10_000),
+    )
+    lines = report.ceiling_lines(rows)
+    assert len(lines) == 1 and lines[0].endswith("of that ceiling: lesson 20%.")
+    noise = report.noise_lines(rows)
+    assert noise == [
+        "- 100 schools: /healthz p95 2.0 ms at the start of the set, 2.0 ms at its end "
+        "(x1.00, nothing changed in between but time).",
+        "- 10,000 schools: /healthz p95 2.0 ms at the start of the set, 2.0 ms at its end "
+        "(x1.00, nothing changed in between but time).",
+    ]
