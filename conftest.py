@@ -117,6 +117,8 @@ def _clear_cache() -> None:
     from django.core.cache import cache
 
     from courseplatform.ops import pagecache
+    from courseplatform.tenancy import heard
 
     cache.clear()
     pagecache.clear()
+    heard.clear_all()

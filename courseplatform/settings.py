@@ -63,8 +63,11 @@ SCHOOL_CACHE_SECONDS = int(os.environ.get("SCHOOL_CACHE_SECONDS", "300"))
 # How long a signed-in user's row is cached between requests (accounts/user_cache.py; any
 # change to the user replaces it at once). 0 reads the row on every request.
 USER_CACHE_SECONDS = int(os.environ.get("USER_CACHE_SECONDS", "300"))
+# Signed-in users each web process keeps in memory while it hears every change
+# (accounts/user_cache.py); about 1.5 KiB each.
+USER_CACHE_SIZE = int(os.environ.get("USER_CACHE_SIZE", "10000"))
 # Schools each web process keeps in memory (tenancy/hostcache.py): enough for every
-# school a process serves, so host lookups stay one Redis round trip at 10,000 schools.
+# school a process serves, so host lookups stay in memory (or one Redis round trip) at 10,000.
 SCHOOL_CACHE_SIZE = int(os.environ.get("SCHOOL_CACHE_SIZE", "20000"))
 # Public pages for visitors (ops/edgecache.py): how long a CDN (s-maxage) and this
 # server keep one, and how long a CDN may serve it stale while it fetches a new one.

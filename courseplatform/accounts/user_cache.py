@@ -20,6 +20,13 @@ Safety comes first, so the cache can never keep a changed account alive:
 * **Under the same row-level security.** A cached row is used only when its school is
   the school of the current request context; otherwise the database answers (as the
   policy would: no row).
+* **In this process, while it hears every change.** Each change of a user is also
+  announced (``user:<id>``, ``tenancy.broadcast``), so a web process keeps the rows it
+  loaded and uses them without asking Redis while its listener has stayed subscribed
+  (``tenancy/heard.py``): a signed-in request then reads only its session from Redis.
+  A new user is not announced: nobody holds a copy of it, and a bulk import must not
+  flood every process with names (each process remembers 4,096; more make every copy
+  of everything stale).
 """
 
 from __future__ import annotations
@@ -32,7 +39,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
+from courseplatform.tenancy.broadcast import announce_change
 from courseplatform.tenancy.cache_tokens import current_token, replace_token
+from courseplatform.tenancy.heard import HeardCopies
 from courseplatform.tenancy.rls import current_school_id
 
 from .models import User
@@ -53,6 +62,13 @@ def _secret_fingerprint(secret_key: str) -> str:
     return salted_hmac(
         "accounts.user_cache", "v1", secret=secret_key, algorithm="sha256"
     ).hexdigest()[:12]
+
+
+# (values, session hash) by (user id, secret fingerprint): immutable, so every request
+# builds its own User from them (code may set attributes on request.user).
+_heard: HeardCopies[tuple[tuple[Any, ...], str]] = HeardCopies(
+    size=settings.USER_CACHE_SIZE, lifetime=settings.USER_CACHE_SECONDS
+)
 
 
 def _version_key(user_id: Any) -> str:
@@ -83,24 +99,38 @@ def load_user(user_id: Any) -> User | None:
     when it holds the current version of the row."""
     if settings.USER_CACHE_SECONDS <= 0:
         return User.objects.filter(pk=user_id).first()
+    here = (str(user_id), _secret_fingerprint(settings.SECRET_KEY))
+    names = (f"user:{user_id}",)
+    heard = _heard.get(here)
+    if heard is not None:
+        heard_user = _from_cache(*heard.value)
+        if _in_current_school(heard_user.school_id):
+            return heard_user
+    stamp = _heard.begin()
     version = _version(user_id)
     key = _row_key(user_id, version)
     cached = cache.get(key)
     if isinstance(cached, tuple) and len(cached) == 2:
-        values, session_hash = cached
-        cached_user = _from_cache(values, session_hash)
+        cached_user = _from_cache(*cached)
         if _in_current_school(cached_user.school_id):
+            _heard.put(here, cached, names=names, stamp=stamp)
             return cached_user
     user = User.objects.filter(pk=user_id).first()
     if user is not None and _in_current_school(user.school_id):
-        values = tuple(getattr(user, name) for name in _cached_fields())
-        cache.set(key, (values, user.get_session_auth_hash()), settings.USER_CACHE_SECONDS)
+        row = (
+            tuple(getattr(user, name) for name in _cached_fields()),
+            user.get_session_auth_hash(),
+        )
+        cache.set(key, row, settings.USER_CACHE_SECONDS)
+        _heard.put(here, row, names=names, stamp=stamp)
     return user
 
 
-def forget_user(user_id: Any) -> None:
+def forget_user(user_id: Any, *, announce: bool = True) -> None:
     """Make every cached copy of the user stale (the next request reads the row)."""
     replace_token(_version_key(user_id), ttl=settings.USER_CACHE_SECONDS)
+    if announce:
+        announce_change(f"user:{user_id}")
 
 
 def user_changed(sender: Any, instance: User, **kwargs: Any) -> None:
@@ -108,5 +138,6 @@ def user_changed(sender: Any, instance: User, **kwargs: Any) -> None:
     user_id = instance.pk
     if user_id is None:
         return
-    forget_user(user_id)
-    transaction.on_commit(lambda: forget_user(user_id))
+    announce = not kwargs.get("created", False)  # a new user: no process holds a copy
+    forget_user(user_id, announce=announce)
+    transaction.on_commit(lambda: forget_user(user_id, announce=announce))

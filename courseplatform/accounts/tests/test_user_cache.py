@@ -168,3 +168,41 @@ def test_a_zero_lifetime_reads_the_row_on_every_request(school_a: Any) -> None:
     client = client_as(student, school_a.school)
     client.get("/my/")
     assert _user_reads(client, "/my/") == (200, 1)
+
+
+def test_while_listening_the_user_comes_from_memory_until_a_change_is_heard(
+    school_a: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from courseplatform.accounts import user_cache
+    from courseplatform.tenancy import broadcast
+
+    assert broadcast.wait_until_listening()
+    student = new_user(school_a.school, "heard@alpha.test")
+    asked: list[str] = []
+    real_get = cache.get
+
+    def counting_get(key: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(key)
+        return real_get(key, *args, **kwargs)
+
+    with school_context(school_a.school):
+        load_user(student.pk)
+        monkeypatch.setattr(cache, "get", counting_get)
+        assert load_user(student.pk) is not None
+        assert not [key for key in asked if key.startswith("accounts:user")]  # no Redis
+        # Another web process changed the user (its forget_user: a new token in Redis and
+        # an announcement): this one hears of it and reads again.
+        User.objects.filter(pk=student.pk).update(full_name="Renamed Elsewhere")
+        user_cache.replace_token(user_cache._version_key(student.pk), ttl=300)
+        elsewhere = broadcast._redis_client()
+        assert elsewhere is not None
+        elsewhere.publish(broadcast.channel(), f"another-process\nuser:{student.pk}")  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            user = load_user(student.pk)
+            if user is not None and user.full_name == "Renamed Elsewhere":
+                break
+            time.sleep(0.02)
+        assert user is not None and user.full_name == "Renamed Elsewhere"

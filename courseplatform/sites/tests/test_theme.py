@@ -736,3 +736,23 @@ def test_email_without_logo_shows_the_school_name(school_b: Any, mailoutbox: lis
     assert "/branding/logo" not in html
     assert "Bravo Academy" in html
     assert "background-color:#4f46e5" in html
+
+
+def test_a_saved_theme_shows_on_the_next_signed_in_page_though_the_process_keeps_it(
+    school_a: Any, client_for: Callable[..., Client]
+) -> None:
+    # The theme's context is kept in process memory while the process hears every
+    # change (sites/context_processors.py, tenancy/heard.py): a save announces the
+    # school's change, so the next page shows it.
+    from courseplatform.tenancy import broadcast
+
+    assert broadcast.wait_until_listening()
+    client = client_for(ALPHA)
+    with school_context(school_a.school):
+        client.force_login(school_a.owner)
+    assert "--school-primary:#4f46e5" in client.get("/courses/").content.decode()
+    with school_context(school_a.school):
+        theming.update_theme(
+            school=school_a.school, actor=school_a.owner, primary_color="#0F766E", ip="203.0.113.9"
+        )
+    assert "--school-primary:#0f766e" in client.get("/courses/").content.decode()
