@@ -5,21 +5,12 @@ all each make the copy unusable."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
 from courseplatform.tenancy import broadcast, heard
 from courseplatform.tenancy.broadcast import announce_change
-
-
-def _until(predicate: Any, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+from courseplatform.tenancy.tests.test_broadcast import _until
 
 
 def _copies(now: list[float] | None = None, size: int = 10) -> heard.HeardCopies[str]:
