@@ -9,6 +9,11 @@ at the exact time without any write or expiry. A hostname's school is then taken
 tenancy's own school cache, which follows suspensions, renames and plan changes: a
 school moved to a plan without custom domains stops being served on them at once
 (and its links point at its subdomain again), while its domains are kept.
+
+A school's primary is also kept in each web process while it hears every change
+(``tenancy/heard.py``): ``forget_domain`` announces the schools concerned, and a plan
+change announces everything. The platform subdomain of every school asks for it on
+every request (the primary-domain redirect), so this saves a Redis round trip on each.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from courseplatform.tenancy.broadcast import announce_change
+from courseplatform.tenancy.heard import HeardCopies
 from courseplatform.tenancy.models import School
 from courseplatform.tenancy.rls import school_context
 from courseplatform.tenancy.selectors import get_school_by_slug
@@ -28,6 +34,11 @@ from .models import CustomDomain, serves_traffic
 from .selectors import lookup_hostname, plan_allows_domains
 
 _MISSING = "missing"
+# A school's primary domain: (hostname, status, failing_since), or ``_MISSING``.
+PrimaryRow = tuple[str, str, datetime | None] | str
+_primaries: HeardCopies[PrimaryRow] = HeardCopies(
+    size=settings.SCHOOL_CACHE_SIZE, lifetime=settings.SCHOOL_CACHE_SECONDS
+)
 
 
 def host_cache_key(hostname: str) -> str:
@@ -68,6 +79,22 @@ def school_for_host(hostname: str) -> School | None:
 
 def primary_host_of(school: School) -> str | None:
     """The school's primary custom hostname while it serves traffic, else None."""
+    if not plan_allows_domains(school):
+        return None
+    heard = _primaries.get(school.pk)
+    if heard is not None:
+        cached = heard.value
+    else:
+        stamp = _primaries.begin()
+        cached = _primary_row(school)
+        _primaries.put(school.pk, cached, names=(f"school:{school.pk}",), stamp=stamp)
+    if isinstance(cached, str):  # _MISSING
+        return None
+    hostname, status, failing_since = cached
+    return hostname if serves_traffic(status, _as_datetime(failing_since)) else None
+
+
+def _primary_row(school: School) -> PrimaryRow:
     key = primary_cache_key(school.pk)
     cached = cache.get(key)
     if cached is None:
@@ -82,12 +109,7 @@ def primary_host_of(school: School) -> str | None:
         if row is not None:
             cache.set(primary_owner_key(row[0]), school.pk, settings.SCHOOL_CACHE_SECONDS)
         cache.set(key, cached, settings.SCHOOL_CACHE_SECONDS)
-    if cached == _MISSING:
-        return None
-    hostname, status, failing_since = cached
-    if not plan_allows_domains(school):
-        return None
-    return hostname if serves_traffic(status, _as_datetime(failing_since)) else None
+    return cached
 
 
 def _as_datetime(value: object) -> datetime | None:

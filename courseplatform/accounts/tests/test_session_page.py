@@ -35,3 +35,30 @@ def test_visitors_are_sent_to_sign_in(school_a: Any) -> None:
     response = Client(HTTP_HOST="alpha.localhost").get("/accounts/session/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_warm_it_asks_redis_for_the_session_alone(
+    school_a: Any, client_for: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The host, the theme and the user come from the web process's memory while it
+    # hears every change (tenancy/heard.py); it used to send six commands to Redis.
+    import redis
+
+    from courseplatform.tenancy import broadcast
+
+    assert broadcast.wait_until_listening()
+    client = client_for("alpha.localhost")
+    with school_context(school_a.school):
+        client.force_login(school_a.owner)
+    assert client.get("/accounts/session/").status_code == 200
+    sent: list[str] = []
+    real = redis.Redis.execute_command
+
+    def counting(self: redis.Redis, *args: Any, **kwargs: Any) -> Any:
+        sent.append(f"{args[0]} {args[1]}")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    assert client.get("/accounts/session/").status_code == 200
+    session_key = client.cookies["sessionid"].value
+    assert len(sent) == 1 and sent[0].startswith("GET ") and sent[0].endswith(session_key)
