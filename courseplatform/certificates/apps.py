@@ -25,8 +25,8 @@ class CertificatesConfig(AppConfig):
         # courses announces "course.completed" (ops.events, after commit); it cannot
         # import this app, which sits above it.
         subscribe(self.label, on_course_completed)
-        # My courses is a courses page: this app hands it one subquery per card (the
-        # page stays one query) and the template that shows the certificate.
+        # My courses is a courses page: this app hands it subqueries on the enrolment
+        # query (no statement of their own) and the template that shows the certificate.
         register_my_course_extra(
             MyCourseExtra(
                 name=self.label,

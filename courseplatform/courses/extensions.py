@@ -2,8 +2,8 @@
 
 *My courses* is a courses page, but certificates (above courses) want to show a
 certificate on a finished course's card. An app registers a ``MyCourseExtra`` in its
-``AppConfig.ready``: subquery annotations on the student's enrolments (so the page
-stays one query whatever the number of extras) and a template included in each card
+``AppConfig.ready``: subquery annotations on the student's enrolments (so extras add
+no statement to the page, whatever their number) and a template included in each card
 with ``extra`` bound to those annotated values. Course management pages likewise list
 ``CourseManageLink``s (a button on the course's edit page), and the course list
 ``CourseListAction``s (a button beside "New course").

@@ -32,8 +32,9 @@ pytestmark = pytest.mark.django_db
 LESSON_STATEMENTS = 2
 # A lesson with a video reads the video row live (the transcoder changes it in bulk).
 LESSON_STATEMENTS_VIDEO = LESSON_STATEMENTS + 1
-# Enrolments with progress (one query).
-MY_COURSES_STATEMENTS = 1
+# The enrolments (with the certificate subqueries), their lessons in outline order, the
+# student's completed lessons: three plain statements (courses/selectors.py, my_courses).
+MY_COURSES_STATEMENTS = 3
 
 
 def _ready_video(school: Any, owner: User, lesson: Lesson) -> None:
@@ -115,7 +116,7 @@ def test_my_courses_statements_do_not_grow_with_the_enrolments(
 
 
 def test_my_courses_continue_follows_the_outline_order_and_progress(school_a: Any) -> None:
-    """The one-query My courses picks the same next lesson as the rule says: the last
+    """My courses picks the next lesson as the rule says: the last
     lesson opened unless done, else the first not completed in outline order (sections
     by their place), else the first lesson."""
     from courseplatform.courses import services
