@@ -14,13 +14,11 @@ from __future__ import annotations
 import secrets
 import ssl
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from tests.fixtures.edge import CADDYFILE, CaddyEdge, caddy_env, require_caddy
 
@@ -85,14 +83,6 @@ def test_the_adapted_config_asks_the_app_and_proxies_to_it(tmp_path: Path) -> No
 
 
 # --- the real edge in front of the real app ------------------------------------------
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the app subprocess must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
@@ -33,13 +32,6 @@ CHARTS = (
     "chart-funnel",
     "chart-watch-time",
 )
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
@@ -76,14 +75,6 @@ XSS_CSS = """
 #y{behavior:url(xss.htc);-moz-binding:url(https://evil.example/x.xml#x)}
 #z{color:blue}</style><script>window.__xss=1</script><style>
 """
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the app's own process must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

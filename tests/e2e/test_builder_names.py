@@ -13,11 +13,9 @@ script or dialog runs (``window.__xss`` stays unset), and nothing is requested f
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from courseplatform.accounts.models import User
@@ -53,14 +51,6 @@ PROBE = """() => {
         bases: docs.map(d => d.querySelectorAll('base').length),
     };
 }"""
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the app's own process must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 def _hostile_school() -> tuple[Any, Any, Any]:

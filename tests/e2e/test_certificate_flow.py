@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
@@ -32,13 +31,6 @@ PASSWORD = "a-long-test-passphrase-42"
 # machine may be shared with other suites.
 SLOW_WAIT_MS = 2 * WAIT_MS  # a certificate PDF rendered under coverage
 COURSE_TITLE = "Night Sky Basics"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

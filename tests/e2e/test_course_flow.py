@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -46,14 +44,6 @@ Start with an **HB**, a **2B** and a _4B_:
 - 2B for the veins
 - 4B for the darkest shadows
 """
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture
@@ -81,24 +71,6 @@ def school(committed_db: None, live_app: LiveApp) -> Any:
     return SimpleNamespace(
         slug=slug, host=f"{slug}.", school=created.school, owner=created.owner, student=student
     )
-
-
-@pytest.fixture
-def new_page(chromium_browser: Browser) -> Iterator[Any]:
-    """Pages in fresh browser contexts (own cookies), closed after the test."""
-    contexts = []
-
-    def _new() -> Page:
-        context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    try:
-        yield _new
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def desktop_and_phone(page: Page, name: str) -> None:

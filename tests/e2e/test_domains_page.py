@@ -4,11 +4,9 @@ findings, desktop and phone screenshots, and no CSP violation (csp_guard)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, expect
 
 from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
@@ -17,14 +15,6 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-strong-pass-1234"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

@@ -11,25 +11,16 @@ email progress. Screenshots at 1280 and 375 px; at 375 px no page scrolls sidewa
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.test_course_flow import PASSWORD, desktop_and_phone, log_in
-from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp
+from tests.fixtures.browser import LiveApp
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture
@@ -93,23 +84,6 @@ def world(committed_db: None, live_app: LiveApp) -> Any:
         course=course,
         locked_lesson=lessons[2],
     )
-
-
-@pytest.fixture
-def new_page(chromium_browser: Browser) -> Iterator[Any]:
-    contexts = []
-
-    def _new() -> Page:
-        context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    try:
-        yield _new
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def test_locked_outline_and_announcement_for_student_and_owner(

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import LiveApp
@@ -55,14 +53,6 @@ FOCUSED = """() => {
     text: (el.innerText || el.value || "").trim(),
   };
 }"""
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

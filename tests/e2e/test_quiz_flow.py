@@ -17,27 +17,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.test_course_flow import desktop_and_phone, log_in
-from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp
+from tests.fixtures.browser import LiveApp
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-test-passphrase-42"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture
@@ -107,23 +98,6 @@ def course(committed_db: None, live_app: LiveApp) -> Any:
         reading_path=f"/courses/{course.slug}/lessons/{reading.pk}/",
         quiz_path=f"/courses/{course.slug}/lessons/{quiz.pk}/",
     )
-
-
-@pytest.fixture
-def new_page(chromium_browser: Browser) -> Iterator[Any]:
-    contexts = []
-
-    def _new() -> Page:
-        context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    try:
-        yield _new
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def owner_sees_the_quiz_editor(page: Page, live_app: LiveApp, course: Any) -> None:

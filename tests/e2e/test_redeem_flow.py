@@ -14,30 +14,20 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "a-long-test-passphrase-42"
 CODE_PATTERN = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture
@@ -88,23 +78,6 @@ def school(committed_db: None, live_app: LiveApp) -> Any:
         codes=batch.codes,
         batch=batch.batch,
     )
-
-
-@pytest.fixture
-def new_page(chromium_browser: Browser) -> Iterator[Any]:
-    contexts = []
-
-    def _new() -> Page:
-        context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    try:
-        yield _new
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def desktop_and_phone(page: Page, name: str) -> None:

@@ -18,7 +18,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_course_flow import PASSWORD, desktop_and_phone, log_in
@@ -28,13 +27,6 @@ pytestmark = pytest.mark.e2e
 
 WAIT_MS = 20_000
 PHRASE = "a long passphrase for the codes"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

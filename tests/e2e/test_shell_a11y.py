@@ -12,11 +12,8 @@ one, so the Arabic context also carries the switcher's cookie for the school's h
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from tests.fixtures.a11y import PHONE, assert_accessible, language_cookie
@@ -25,14 +22,6 @@ from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-test-passphrase-42"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

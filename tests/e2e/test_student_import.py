@@ -12,44 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.test_course_flow import PASSWORD, desktop_and_phone, log_in
-from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp
+from tests.fixtures.browser import LiveApp
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
-
-
-@pytest.fixture
-def new_page(chromium_browser: Browser) -> Iterator[Any]:
-    contexts = []
-
-    def _new() -> Page:
-        context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    try:
-        yield _new
-    finally:
-        for context in contexts:
-            context.close()
 
 
 @pytest.fixture

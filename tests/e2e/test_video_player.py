@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Page, expect
 
 from courseplatform.video.tests.playback_support import (
@@ -45,14 +44,6 @@ class VideoSchool:
     lesson: Any
     asset: Any
     student: Any
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from django.db import connection, connections, transaction
 
 from courseplatform.access.models import AccessCode, Redemption
@@ -28,14 +26,6 @@ STUDENTS = 50
 USES = 10
 PARALLEL_CODES = 8
 ROUNDS = 5
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping test transaction: other threads' connections must see the rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 def _school_with_course(prefix: str) -> tuple[School, User, Course]:

@@ -6,12 +6,8 @@ at desktop and phone width, no sideways scrolling on a phone)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any
 
-import pytest
-from django.db import connection
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.fixtures.a11y import PHONE, assert_accessible, language_cookie
@@ -19,14 +15,6 @@ from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 
 PASSWORD = "a-long-test-passphrase-42"
 LANGUAGES = ("en", "ar")
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The live app runs in another process and sees committed rows only."""
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 def new_school(prefix: str, name: str = "Cedar Atelier") -> SimpleNamespace:

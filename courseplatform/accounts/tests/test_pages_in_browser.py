@@ -15,10 +15,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Browser, expect
 
-from courseplatform.accounts.tests.browser import (  # noqa: F401 (committed_db: a fixture)
+from courseplatform.accounts.tests.browser import (
     LANGUAGES,
     check_page,
-    committed_db,
     log_in,
     new_school,
     open_context,

@@ -13,10 +13,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
-from courseplatform.accounts.tests.browser import (  # noqa: F401 (committed_db: a fixture)
+from courseplatform.accounts.tests.browser import (
     LANGUAGES,
     check_page,
-    committed_db,
     log_in,
     new_school,
     open_context,

@@ -11,12 +11,10 @@ and the staff account has no language of its own.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, expect
 
 from courseplatform.dashboard.tests.test_browser_a11y import desktop_and_phone
@@ -26,13 +24,6 @@ from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-test-passphrase-42"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from tests.fixtures.a11y import PHONE, assert_accessible, language_cookie
@@ -32,14 +31,6 @@ Start with an **HB**, a **2B** and a _4B_:
 - HB for the first light outline
 - 4B for the darkest shadows
 """
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

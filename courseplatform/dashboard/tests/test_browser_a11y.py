@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -29,13 +27,6 @@ from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-test-passphrase-42"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ and the attempt limit holds (``tests.fixtures.concurrency.run_together``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from courseplatform.courses.models import LessonProgress
 from courseplatform.onboarding.services import create_school
@@ -23,14 +21,6 @@ from .support import Built, build_quiz, student
 
 DOUBLE = 2
 CROWD = 6
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping test transaction: the workers' connections must see the rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 def _built(**settings: Any) -> Built:

@@ -15,11 +15,9 @@ Setup data is committed (the app runs in another process): unique slugs per run.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from courseplatform.accounts.models import User
@@ -77,14 +75,6 @@ BUILDER_HTML = """
   <div class="cp-actions"><a class="cp-btn cp-btn--light" href="/redeem/">Redeem a code</a></div>
 </div></div></section>
 """
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the app's own process must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
 
 
 def _school() -> tuple[Any, User, dict[str, SitePage]]:

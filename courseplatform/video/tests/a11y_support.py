@@ -9,42 +9,12 @@ visitors and for signed-in people who chose no language of their own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
-from django.db import connection
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.fixtures.a11y import PHONE, assert_accessible, language_cookie
-from tests.fixtures.browser import VIEWPORT, WAIT_MS, LiveApp, screenshot
+from tests.fixtures.browser import VIEWPORT, LiveApp, screenshot
 
 PASSWORD = "a-long-test-passphrase-42"
-
-
-@pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # No wrapping transaction: the live app's own connections must see these rows.
-    with django_db_blocker.unblock():
-        yield
-        connection.close()
-
-
-@pytest.fixture
-def new_page(chromium_browser: Browser) -> Iterator[Callable[[], Page]]:
-    contexts = []
-
-    def _new() -> Page:
-        context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    try:
-        yield _new
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def log_in(page: Page, live_app: LiveApp, host: str, email: str, next_path: str) -> None:

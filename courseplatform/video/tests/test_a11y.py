@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from courseplatform.video.tests import a11y_support
 from courseplatform.video.tests.a11y_support import (
     PASSWORD,
     check_arabic,
@@ -33,9 +32,6 @@ from tests.fixtures.browser import LiveApp
 
 pytestmark = pytest.mark.e2e
 
-# The shared fixtures, by name for pytest.
-committed_db = a11y_support.committed_db
-new_page = a11y_support.new_page
 
 CLIP_SECONDS = 12.0
 
